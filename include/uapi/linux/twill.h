@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * twill: container overlay device (CIDR peer table + VXLAN) configured over
+ * generic netlink.  Family name "twill", version 1.
+ *
+ * Commands
+ * --------
+ * TWILL_CMD_GET_DEVICE (dump only, needs CAP_NET_ADMIN in the device's netns)
+ *   Request:  TWILL_A_IFINDEX or TWILL_A_IFNAME.
+ *   Replies:  one or more messages, every one of them carrying the device
+ *             attributes (TWILL_A_IFINDEX, TWILL_A_IFNAME, TWILL_A_GENERATION
+ *             and the settings) followed by TWILL_A_PEERS holding as many
+ *             peers as fit.  A peer whose prefixes do not fit continues in
+ *             the next message: the same TWILL_PEER_A_ENDPOINT appears again
+ *             at the start of that message's TWILL_A_PEERS with the
+ *             remaining prefixes.  A client must therefore merge
+ *             consecutive entries with the same endpoint, keyed by endpoint,
+ *             and read until NLMSG_DONE.  If the table changed while the
+ *             dump was running, the messages after the change carry
+ *             NLM_F_DUMP_INTR: start over.
+ *
+ * TWILL_CMD_SET_DEVICE (do, needs CAP_NET_ADMIN)
+ *   Request:  TWILL_A_IFINDEX or TWILL_A_IFNAME, any settings, TWILL_A_FLAGS,
+ *             TWILL_A_PEERS.  Every peer is identified by its endpoint.
+ *   All of a request is validated before anything is changed: on error the
+ *   device is exactly as before and extack names the offending attribute.
+ *   Unknown flag bits are refused with -EOPNOTSUPP so clients can probe.
+ *
+ *   Large changes span several messages: every message but the last carries
+ *   TWILL_F_STAGE; the kernel validates and stages them, and the last
+ *   message (without TWILL_F_STAGE) commits the whole transaction at once.
+ *   TWILL_F_REPLACE_PEERS must be in the first message of a transaction.
+ *   A staged transaction belongs to the socket that started it; it is
+ *   dropped when that socket closes, when any of its messages is refused,
+ *   or when the device goes away.  Other writers get -EBUSY meanwhile.
+ *
+ *   A commit is atomic for readers of the table in this sense: a prefix
+ *   that maps to a peer before and after the commit is found by every
+ *   lookup during it (new entries are inserted before old ones are removed).
+ *
+ * TWILL_CMD_LOOKUP (do, needs CAP_NET_ADMIN)
+ *   Request:  TWILL_A_IFINDEX or TWILL_A_IFNAME, TWILL_A_LOOKUP_ADDR (4 or 16
+ *             bytes, network order).
+ *   Reply:    TWILL_A_IFINDEX, TWILL_A_PEERS with one peer carrying its
+ *             endpoint, MAC and exactly one prefix: the longest match.
+ *             -ENOENT (with extack) when no prefix covers the address.
+ *
+ * Notifications (multicast group TWILL_MCGRP_EVENTS, "events")
+ *   TWILL_CMD_DEVICE_CHANGED   device settings changed (device attributes)
+ *   TWILL_CMD_PEER_ADDED       a peer was created
+ *   TWILL_CMD_PEER_CHANGED     a peer's MAC or prefixes changed
+ *   TWILL_CMD_PEER_REMOVED     a peer was removed
+ *   Peer events carry TWILL_A_IFINDEX, TWILL_A_IFNAME, TWILL_A_GENERATION and
+ *   TWILL_A_PEERS with one peer: endpoint, MAC and, when they fit in one
+ *   message, its prefixes (else TWILL_PEER_A_FLAGS has
+ *   TWILL_PEER_F_TRUNCATED and the client re-reads with GET).
+ *   One event is sent per changed object, after the commit.
+ *
+ * Arrays (TWILL_A_PEERS, TWILL_PEER_A_PREFIXES) are nests of nests; the
+ * attribute type of each element is ignored (send 0).
+ *
+ * Addresses are in network byte order; ports and all other integers are in
+ * host byte order.
+ */
+#ifndef _UAPI_LINUX_TWILL_H
+#define _UAPI_LINUX_TWILL_H
+
+#define TWILL_GENL_NAME		"twill"
+#define TWILL_GENL_VERSION	1
+#define TWILL_MCGRP_EVENTS	"events"
+
+#define TWILL_DEFAULT_PORT	8472
+#define TWILL_DEFAULT_VNI	1
+#define TWILL_VNI_MAX		0xffffff
+
+enum twill_cmd {
+	TWILL_CMD_UNSPEC,
+	TWILL_CMD_GET_DEVICE,
+	TWILL_CMD_SET_DEVICE,
+	TWILL_CMD_LOOKUP,
+	TWILL_CMD_DEVICE_CHANGED,
+	TWILL_CMD_PEER_ADDED,
+	TWILL_CMD_PEER_CHANGED,
+	TWILL_CMD_PEER_REMOVED,
+	__TWILL_CMD_MAX
+};
+#define TWILL_CMD_MAX (__TWILL_CMD_MAX - 1)
+
+/* TWILL_A_FLAGS */
+enum twill_device_flag {
+	TWILL_F_REPLACE_PEERS = 1U << 0,	/* peers not in the request go */
+	TWILL_F_STAGE = 1U << 1,		/* more messages follow */
+	__TWILL_F_ALL = TWILL_F_REPLACE_PEERS | TWILL_F_STAGE
+};
+
+enum twill_attr {
+	TWILL_A_UNSPEC,
+	TWILL_A_IFINDEX,	/* u32 */
+	TWILL_A_IFNAME,		/* string, < IFNAMSIZ */
+	TWILL_A_FLAGS,		/* u32, enum twill_device_flag */
+	TWILL_A_LISTEN_PORT,	/* u16, UDP port; default 8472 */
+	TWILL_A_VNI,		/* u32, 24 bits; default 1 */
+	TWILL_A_FWMARK,		/* u32, mark of outer packets; 0 = none */
+	TWILL_A_LOCAL,		/* binary 4 or 16: local underlay address;
+				 * empty (0 bytes) clears it
+				 */
+	TWILL_A_LINK,		/* u32, underlay ifindex to bind; 0 = none */
+	TWILL_A_MAC,		/* binary 6: the device's VTEP MAC */
+	TWILL_A_PORT_MIN,	/* u16, outer UDP source port range */
+	TWILL_A_PORT_MAX,	/* u16 */
+	TWILL_A_TTL,		/* u8, outer TTL; 0 = inherit/route default */
+	TWILL_A_TOS,		/* u8, outer TOS; 1 = inherit from inner */
+	TWILL_A_DF,		/* u8, enum twill_df */
+	TWILL_A_UDP_CSUM,	/* u8, outer UDP checksum (IPv4 underlay) 0/1 */
+	TWILL_A_MAX_PEERS,	/* u32, limit; refused with -ENOSPC */
+	TWILL_A_MAX_PREFIXES,	/* u32, limit; refused with -ENOSPC */
+	TWILL_A_NUM_PEERS,	/* u32, read only */
+	TWILL_A_NUM_PREFIXES,	/* u32, read only */
+	TWILL_A_GENERATION,	/* u32, read only: bumped by every commit */
+	TWILL_A_DROPS,		/* nest of u64 indexed by enum twill_drop */
+	TWILL_A_PEERS,		/* nest of nests of enum twill_peer_attr */
+	TWILL_A_LOOKUP_ADDR,	/* binary 4 or 16, TWILL_CMD_LOOKUP only */
+	TWILL_A_PAD,
+	__TWILL_A_MAX
+};
+#define TWILL_A_MAX (__TWILL_A_MAX - 1)
+
+enum twill_df {
+	TWILL_DF_UNSET,		/* DF clear on outer IPv4 */
+	TWILL_DF_SET,		/* DF set (default) */
+	TWILL_DF_INHERIT,	/* copy from inner IPv4 */
+	__TWILL_DF_MAX
+};
+#define TWILL_DF_MAX (__TWILL_DF_MAX - 1)
+
+/* TWILL_PEER_A_FLAGS */
+enum twill_peer_flag {
+	TWILL_PEER_F_REMOVE = 1U << 0,		/* remove this peer */
+	TWILL_PEER_F_UPDATE_ONLY = 1U << 1,	/* do not create it */
+	TWILL_PEER_F_REPLACE_PREFIXES = 1U << 2,/* its prefixes are exactly
+						 * those listed
+						 */
+	TWILL_PEER_F_TRUNCATED = 1U << 3,	/* events only: prefixes left
+						 * out
+						 */
+	__TWILL_PEER_F_ALL = TWILL_PEER_F_REMOVE | TWILL_PEER_F_UPDATE_ONLY |
+			     TWILL_PEER_F_REPLACE_PREFIXES
+};
+
+enum twill_peer_attr {
+	TWILL_PEER_A_UNSPEC,
+	TWILL_PEER_A_ENDPOINT,	/* binary: struct sockaddr_in or sockaddr_in6;
+				 * port 0 means the device's listen port
+				 */
+	TWILL_PEER_A_FLAGS,	/* u32, enum twill_peer_flag */
+	TWILL_PEER_A_MAC,	/* binary 6: remote VTEP MAC; all-zero clears */
+	TWILL_PEER_A_PREFIXES,	/* nest of nests of enum twill_prefix_attr */
+	TWILL_PEER_A_RX_PACKETS,/* u64, read only */
+	TWILL_PEER_A_RX_BYTES,	/* u64 */
+	TWILL_PEER_A_TX_PACKETS,/* u64 */
+	TWILL_PEER_A_TX_BYTES,	/* u64 */
+	TWILL_PEER_A_LAST_RX,	/* u64, CLOCK_REALTIME ns of the last valid
+				 * packet received; 0 = never
+				 */
+	TWILL_PEER_A_DROPS,	/* nest of u64 indexed by enum twill_drop */
+	TWILL_PEER_A_NUM_PREFIXES,/* u32, read only */
+	TWILL_PEER_A_PAD,
+	__TWILL_PEER_A_MAX
+};
+#define TWILL_PEER_A_MAX (__TWILL_PEER_A_MAX - 1)
+
+/* TWILL_PREFIX_A_FLAGS */
+enum twill_prefix_flag {
+	TWILL_PREFIX_F_REMOVE = 1U << 0,	/* remove this prefix */
+	__TWILL_PREFIX_F_ALL = TWILL_PREFIX_F_REMOVE
+};
+
+enum twill_prefix_attr {
+	TWILL_PREFIX_A_UNSPEC,
+	TWILL_PREFIX_A_FAMILY,	/* u16, AF_INET or AF_INET6 */
+	TWILL_PREFIX_A_ADDR,	/* binary 4 or 16, host bits must be zero */
+	TWILL_PREFIX_A_CIDR,	/* u8, 0..32 or 0..128 */
+	TWILL_PREFIX_A_FLAGS,	/* u32, enum twill_prefix_flag */
+	__TWILL_PREFIX_A_MAX
+};
+#define TWILL_PREFIX_A_MAX (__TWILL_PREFIX_A_MAX - 1)
+
+/* Why packets were dropped; indexes of TWILL_A_DROPS / TWILL_PEER_A_DROPS. */
+enum twill_drop {
+	TWILL_DROP_UNSPEC,
+	TWILL_DROP_NO_PEER,	/* tx: no prefix covers the destination */
+	TWILL_DROP_NO_ROUTE,	/* tx: no underlay route to the peer */
+	TWILL_DROP_TOO_BIG,	/* tx: larger than the path MTU */
+	TWILL_DROP_LOOP,	/* tx: outer packet routed back into twill */
+	TWILL_DROP_BAD_PROTO,	/* tx/rx: not IPv4/IPv6 inside */
+	TWILL_DROP_NOMEM,	/* tx/rx: allocation or headroom failure */
+	TWILL_DROP_UNKNOWN_PEER,/* rx: outer source is not a peer endpoint */
+	TWILL_DROP_BAD_HEADER,	/* rx: truncated or bad VXLAN flags/reserved */
+	TWILL_DROP_BAD_VNI,	/* rx: VNI is not the device's */
+	TWILL_DROP_SPOOFED,	/* rx: inner source outside the peer's prefixes */
+	TWILL_DROP_BAD_INNER,	/* rx: malformed inner IP header */
+	__TWILL_DROP_MAX
+};
+#define TWILL_DROP_MAX (__TWILL_DROP_MAX - 1)
+
+/* IFLA_TWILL_* for rtnetlink (ip link add ... type twill). */
+enum {
+	IFLA_TWILL_UNSPEC,
+	IFLA_TWILL_PORT,	/* u16, host order */
+	IFLA_TWILL_VNI,		/* u32 */
+	__IFLA_TWILL_MAX
+};
+#define IFLA_TWILL_MAX (__IFLA_TWILL_MAX - 1)
+
+#endif /* _UAPI_LINUX_TWILL_H */

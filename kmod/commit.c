@@ -1,0 +1,868 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Plans and commits.  A commit runs in two phases under update_lock:
+ *
+ *  1. check: work out the device as the plan would leave it (peers created
+ *     and removed, prefixes new, moved and removed), check it against the
+ *     limits, allocate everything it needs (new peers, table nodes, the new
+ *     config, new sockets).  Nothing visible changes; on error the plan is
+ *     dropped and the device is exactly as before.
+ *  2. apply: cannot fail.  New prefixes are inserted before old ones are
+ *     removed, so a lookup of a prefix that exists before and after never
+ *     misses, however large the change.
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/jhash.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/netdevice.h>
+
+#include "commit.h"
+#include "device.h"
+#include "netlink.h"
+#include "socket.h"
+#include "table.h"
+
+#define PLAN_PEER_BUCKETS	1024
+#define PREFIX_CHUNK		1024
+
+struct plan_prefix {
+	struct plan_prefix *hnext;
+	struct twill_plan_peer *ppeer;
+	u8 addr[16];
+	u8 family;
+	u8 cidr;
+	bool remove;
+	bool dup;	/* same as an earlier entry; ignored */
+};
+
+struct prefix_chunk {
+	struct prefix_chunk *next;
+	u32 used;
+	struct plan_prefix p[PREFIX_CHUNK];
+};
+
+struct twill_plan_peer {
+	struct list_head list;
+	struct twill_plan_peer *hnext;
+	union twill_endpoint ep;
+	u32 flags;
+	bool has_mac;
+	u8 mac[ETH_ALEN];
+	struct twill_peer *peer;	/* set by the commit */
+	bool created;
+};
+
+struct twill_plan {
+	struct net *net;
+	u32 portid;
+	u32 dev_flags;
+	struct twill_settings set;
+	struct list_head peers;
+	u32 npeers;
+	struct twill_plan_peer **peer_hash;
+	struct prefix_chunk *chunks, *last_chunk;
+	size_t nprefixes;
+	u32 limit_peers;
+	size_t limit_prefixes;
+};
+
+struct gone_prefix {
+	u8 addr[16];
+	u8 family;
+	u8 cidr;
+};
+
+/* Peer states during a commit, valid while peer->stage_mark matches. */
+enum { KEEP, REPLACE, REMOVE };
+
+struct commit {
+	struct twill_device *tdev;
+	struct twill_plan *plan;
+	struct netlink_ext_ack *extack;
+	u32 mark;
+	struct twill_config *cfg;	/* new config, NULL if unchanged */
+	u32 max_peers, max_prefixes;
+	struct twill_peer **removed;	/* peers to remove, referenced */
+	u32 nremoved;
+	struct plan_prefix **set;	/* every live entry, by prefix */
+	u32 set_mask;
+	size_t ninserts, nnew, ngone;
+	struct gone_prefix *gone;	/* single prefixes to remove */
+	size_t ngone_list, gone_cap;
+	bool sockets_changed;
+	bool routes_changed;
+};
+
+/* --- Building a plan ----------------------------------------------- */
+
+static void plan_update_limits(struct twill_plan *plan,
+			       struct twill_device *tdev);
+
+struct twill_plan *twill_plan_new(struct twill_device *tdev, struct net *net,
+				  u32 portid)
+{
+	struct twill_plan *plan = kzalloc(sizeof(*plan), GFP_KERNEL);
+
+	if (!plan)
+		return NULL;
+	plan->peer_hash = kcalloc(PLAN_PEER_BUCKETS, sizeof(*plan->peer_hash),
+				  GFP_KERNEL);
+	if (!plan->peer_hash) {
+		kfree(plan);
+		return NULL;
+	}
+	plan->net = net;
+	plan->portid = portid;
+	INIT_LIST_HEAD(&plan->peers);
+	plan_update_limits(plan, tdev);
+	return plan;
+}
+
+void twill_plan_free(struct twill_plan *plan)
+{
+	struct twill_plan_peer *ppeer, *tmp;
+	struct prefix_chunk *chunk;
+
+	if (!plan)
+		return;
+	list_for_each_entry_safe(ppeer, tmp, &plan->peers, list)
+		kfree(ppeer);
+	while ((chunk = plan->chunks)) {
+		plan->chunks = chunk->next;
+		kvfree(chunk);
+	}
+	kfree(plan->peer_hash);
+	kfree(plan);
+}
+
+bool twill_plan_owned_by(const struct twill_plan *plan, struct net *net,
+			 u32 portid)
+{
+	return net_eq(plan->net, net) && plan->portid == portid;
+}
+
+void twill_plan_set_flags(struct twill_plan *plan, u32 flags)
+{
+	plan->dev_flags = flags;
+}
+
+void twill_plan_settings(struct twill_plan *plan, struct twill_device *tdev,
+			 const struct twill_settings *s)
+{
+	struct twill_settings *d = &plan->set;
+
+#define MERGE(attr, field)						\
+	do {								\
+		if (s->present & BIT_ULL(attr))				\
+			d->field = s->field;				\
+	} while (0)
+	MERGE(TWILL_A_LISTEN_PORT, listen_port);
+	MERGE(TWILL_A_VNI, vni);
+	MERGE(TWILL_A_FWMARK, fwmark);
+	MERGE(TWILL_A_LINK, link);
+	MERGE(TWILL_A_PORT_MIN, port_min);
+	MERGE(TWILL_A_PORT_MAX, port_max);
+	MERGE(TWILL_A_TTL, ttl);
+	MERGE(TWILL_A_TOS, tos);
+	MERGE(TWILL_A_DF, df);
+	MERGE(TWILL_A_UDP_CSUM, udp_csum);
+	MERGE(TWILL_A_MAX_PEERS, max_peers);
+	MERGE(TWILL_A_MAX_PREFIXES, max_prefixes);
+	MERGE(TWILL_A_LOCAL, local);
+	if (s->present & BIT_ULL(TWILL_A_MAC))
+		memcpy(d->mac, s->mac, ETH_ALEN);
+#undef MERGE
+	d->present |= s->present;
+	plan_update_limits(plan, tdev);
+}
+
+u16 twill_plan_listen_port(struct twill_plan *plan, struct twill_device *tdev)
+{
+	if (plan->set.present & BIT_ULL(TWILL_A_LISTEN_PORT))
+		return plan->set.listen_port;
+	return twill_device_config(tdev)->listen_port;
+}
+
+/*
+ * A hostile client must not pin unbounded memory with a transaction that
+ * never commits: allow twice what the device, as the plan leaves it, may
+ * hold (removals are entries too).
+ */
+static void plan_update_limits(struct twill_plan *plan,
+			       struct twill_device *tdev)
+{
+	u32 peers = tdev->max_peers, prefixes = tdev->max_prefixes;
+
+	if (plan->set.present & BIT_ULL(TWILL_A_MAX_PEERS))
+		peers = max(peers, plan->set.max_peers);
+	if (plan->set.present & BIT_ULL(TWILL_A_MAX_PREFIXES))
+		prefixes = max(prefixes, plan->set.max_prefixes);
+	plan->limit_peers = 2 * peers;
+	plan->limit_prefixes = 2 * (size_t)prefixes;
+}
+
+static u32 endpoint_bucket(const union twill_endpoint *ep)
+{
+	u32 h = ep->addr.sa_family == AF_INET6 ?
+		jhash(&ep->addr6.sin6_addr, sizeof(struct in6_addr),
+		      ep->addr6.sin6_port) :
+		jhash_2words(ep->addr4.sin_addr.s_addr, ep->addr4.sin_port, 0);
+
+	return h & (PLAN_PEER_BUCKETS - 1);
+}
+
+static bool same_endpoint(const union twill_endpoint *a,
+			  const union twill_endpoint *b)
+{
+	if (a->addr.sa_family != b->addr.sa_family)
+		return false;
+	if (a->addr.sa_family == AF_INET6)
+		return ipv6_addr_equal(&a->addr6.sin6_addr,
+				       &b->addr6.sin6_addr) &&
+		       a->addr6.sin6_port == b->addr6.sin6_port;
+	return a->addr4.sin_addr.s_addr == b->addr4.sin_addr.s_addr &&
+	       a->addr4.sin_port == b->addr4.sin_port;
+}
+
+/*
+ * The plan's entry for @endpoint; a peer repeated in a later message (its
+ * prefixes did not fit) merges into it.
+ */
+struct twill_plan_peer *twill_plan_peer(struct twill_plan *plan,
+					const union twill_endpoint *endpoint,
+					u32 flags, const u8 *mac)
+{
+	u32 bucket = endpoint_bucket(endpoint);
+	struct twill_plan_peer *ppeer;
+
+	for (ppeer = plan->peer_hash[bucket]; ppeer; ppeer = ppeer->hnext)
+		if (same_endpoint(&ppeer->ep, endpoint))
+			goto found;
+	if (plan->npeers >= plan->limit_peers)
+		return ERR_PTR(-ENOSPC);
+	ppeer = kzalloc(sizeof(*ppeer), GFP_KERNEL);
+	if (!ppeer)
+		return ERR_PTR(-ENOMEM);
+	ppeer->ep = *endpoint;
+	ppeer->hnext = plan->peer_hash[bucket];
+	plan->peer_hash[bucket] = ppeer;
+	list_add_tail(&ppeer->list, &plan->peers);
+	plan->npeers++;
+found:
+	ppeer->flags |= flags;
+	if (mac) {
+		ppeer->has_mac = true;
+		memcpy(ppeer->mac, mac, ETH_ALEN);
+	}
+	return ppeer;
+}
+
+static struct plan_prefix *next_slot(struct twill_plan *plan)
+{
+	struct prefix_chunk *chunk = plan->last_chunk;
+
+	if (!chunk || chunk->used == PREFIX_CHUNK) {
+		chunk = kvzalloc(sizeof(*chunk), GFP_KERNEL);
+		if (!chunk)
+			return NULL;
+		if (plan->last_chunk)
+			plan->last_chunk->next = chunk;
+		else
+			plan->chunks = chunk;
+		plan->last_chunk = chunk;
+	}
+	return &chunk->p[chunk->used++];
+}
+
+int twill_plan_prefix(struct twill_plan *plan, struct twill_plan_peer *ppeer,
+		      int family, const void *addr, u8 cidr, bool remove)
+{
+	struct plan_prefix *p;
+
+	if (plan->nprefixes >= plan->limit_prefixes)
+		return -ENOSPC;
+	p = next_slot(plan);
+	if (!p)
+		return -ENOMEM;
+	p->ppeer = ppeer;
+	p->family = family;
+	p->cidr = cidr;
+	p->remove = remove;
+	memcpy(p->addr, addr, family == AF_INET6 ? 16 : 4);
+	plan->nprefixes++;
+	return 0;
+}
+
+size_t twill_plan_prefixes(const struct twill_plan *plan)
+{
+	return plan->nprefixes;
+}
+
+#define for_each_plan_prefix(plan, chunk, i, p)				\
+	for ((chunk) = (plan)->chunks; (chunk); (chunk) = (chunk)->next)	\
+		for ((i) = 0; (i) < (chunk)->used && ((p) = &(chunk)->p[i]); \
+		     (i)++)
+
+/* --- Phase 1: check -------------------------------------------------- */
+
+static int peer_state(struct commit *c, struct twill_peer *peer)
+{
+	return peer->stage_mark == c->mark ? peer->stage_state : KEEP;
+}
+
+static void mark_peer(struct commit *c, struct twill_peer *peer, int state)
+{
+	peer->stage_mark = c->mark;
+	peer->stage_state = state;
+	peer->stage_changed = false;
+}
+
+static void mark_changed(struct commit *c, struct twill_peer *peer)
+{
+	if (peer->stage_mark != c->mark)
+		mark_peer(c, peer, KEEP);
+	peer->stage_changed = true;
+}
+
+static int check_config(struct commit *c)
+{
+	struct twill_settings *s = &c->plan->set;
+	struct twill_config *old = twill_device_config(c->tdev), *cfg;
+
+	c->max_peers = s->present & BIT_ULL(TWILL_A_MAX_PEERS) ?
+		       s->max_peers : c->tdev->max_peers;
+	c->max_prefixes = s->present & BIT_ULL(TWILL_A_MAX_PREFIXES) ?
+			  s->max_prefixes : c->tdev->max_prefixes;
+	if (!(s->present & ~(BIT_ULL(TWILL_A_MAX_PEERS) |
+			     BIT_ULL(TWILL_A_MAX_PREFIXES))))
+		return 0;
+	cfg = kmemdup(old, sizeof(*old), GFP_KERNEL);
+	if (!cfg)
+		return -ENOMEM;
+	c->cfg = cfg;
+#define APPLY(attr, field)						\
+	do {								\
+		if (s->present & BIT_ULL(attr))				\
+			cfg->field = s->field;				\
+	} while (0)
+	APPLY(TWILL_A_LISTEN_PORT, listen_port);
+	APPLY(TWILL_A_VNI, vni);
+	APPLY(TWILL_A_FWMARK, fwmark);
+	APPLY(TWILL_A_LINK, link);
+	APPLY(TWILL_A_PORT_MIN, port_min);
+	APPLY(TWILL_A_PORT_MAX, port_max);
+	APPLY(TWILL_A_TTL, ttl);
+	APPLY(TWILL_A_TOS, tos);
+	APPLY(TWILL_A_DF, df);
+	APPLY(TWILL_A_UDP_CSUM, udp_csum);
+	APPLY(TWILL_A_LOCAL, local);
+#undef APPLY
+	if (s->present & BIT_ULL(TWILL_A_MAC))
+		memcpy(cfg->mac, s->mac, ETH_ALEN);
+	if (cfg->port_min > cfg->port_max) {
+		NL_SET_ERR_MSG(c->extack,
+			       "source port range: minimum is above maximum");
+		return -EINVAL;
+	}
+	c->sockets_changed = cfg->listen_port != old->listen_port ||
+			     cfg->link != old->link ||
+			     memcmp(&cfg->local, &old->local, sizeof(cfg->local));
+	c->routes_changed = c->sockets_changed || cfg->fwmark != old->fwmark ||
+			    cfg->tos != old->tos;
+	return 0;
+}
+
+static int check_link(struct commit *c)
+{
+	struct net *net = c->tdev->creating_net;
+	bool found;
+
+	if (!c->cfg || !c->cfg->link)
+		return 0;
+	rcu_read_lock();
+	found = net && dev_get_by_index_rcu(net, c->cfg->link);
+	rcu_read_unlock();
+	if (!found) {
+		NL_SET_ERR_MSG(c->extack, "underlay link does not exist");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int create_peer(struct commit *c, struct twill_plan_peer *ppeer)
+{
+	struct twill_peer *clash = twill_peer_find_address(c->tdev, &ppeer->ep);
+
+	if (clash && peer_state(c, clash) != REMOVE) {
+		NL_SET_ERR_MSG_FMT(c->extack,
+				   "another peer already has address %pISc",
+				   &ppeer->ep.addr);
+		return -EEXIST;
+	}
+	ppeer->peer = twill_peer_create(c->tdev, &ppeer->ep);
+	if (!ppeer->peer)
+		return -ENOMEM;
+	ppeer->created = true;
+	return 0;
+}
+
+/* Existing peers the plan names; decides which peers go. */
+static void resolve_existing(struct commit *c)
+{
+	struct twill_plan_peer *ppeer;
+
+	list_for_each_entry(ppeer, &c->plan->peers, list) {
+		ppeer->peer = twill_peer_find(c->tdev, &ppeer->ep);
+		if (!ppeer->peer)
+			continue;
+		if (ppeer->flags & TWILL_PEER_F_REMOVE)
+			mark_peer(c, ppeer->peer, REMOVE);
+		else if (ppeer->flags & TWILL_PEER_F_REPLACE_PREFIXES)
+			mark_peer(c, ppeer->peer, REPLACE);
+		else
+			mark_peer(c, ppeer->peer, KEEP);
+	}
+}
+
+static int collect_removed(struct commit *c)
+{
+	bool replace = c->plan->dev_flags & TWILL_F_REPLACE_PEERS;
+	struct twill_peer *peer;
+
+	c->removed = kvcalloc(c->tdev->num_peers ?: 1, sizeof(*c->removed),
+			      GFP_KERNEL);
+	if (!c->removed)
+		return -ENOMEM;
+	list_for_each_entry(peer, &c->tdev->peer_list, list) {
+		if (replace && peer->stage_mark != c->mark)
+			mark_peer(c, peer, REMOVE);
+		if (peer_state(c, peer) == REMOVE)
+			c->removed[c->nremoved++] = twill_peer_get(peer);
+	}
+	return 0;
+}
+
+static bool ppeer_live(struct twill_plan_peer *ppeer)
+{
+	return ppeer->peer && !(ppeer->flags & TWILL_PEER_F_REMOVE);
+}
+
+static int check_peers(struct commit *c)
+{
+	struct twill_plan_peer *ppeer;
+	u32 created = 0;
+	int ret;
+
+	resolve_existing(c);
+	ret = collect_removed(c);
+	if (ret)
+		return ret;
+	list_for_each_entry(ppeer, &c->plan->peers, list) {
+		if (ppeer->peer ||
+		    ppeer->flags & (TWILL_PEER_F_REMOVE |
+				    TWILL_PEER_F_UPDATE_ONLY))
+			continue;
+		ret = create_peer(c, ppeer);
+		if (ret)
+			return ret;
+		created++;
+	}
+	if (c->tdev->num_peers - c->nremoved + created > c->max_peers) {
+		NL_SET_ERR_MSG_FMT(c->extack, "too many peers (limit %u)",
+				   c->max_peers);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static u32 prefix_hash(int family, const void *addr, u8 cidr)
+{
+	return jhash(addr, family == AF_INET6 ? 16 : 4, family << 8 | cidr);
+}
+
+static bool same_prefix(const struct plan_prefix *p, int family,
+			const void *addr, u8 cidr)
+{
+	return p->family == family && p->cidr == cidr &&
+	       !memcmp(p->addr, addr, family == AF_INET6 ? 16 : 4);
+}
+
+/* The entry inserting @addr/@cidr, if any. */
+static struct plan_prefix *find_insert(struct commit *c, int family,
+				       const void *addr, u8 cidr)
+{
+	struct plan_prefix *p;
+
+	p = c->set[prefix_hash(family, addr, cidr) & c->set_mask];
+	for (; p; p = p->hnext)
+		if (!p->remove && same_prefix(p, family, addr, cidr))
+			return p;
+	return NULL;
+}
+
+static int prefix_conflict(struct commit *c, struct plan_prefix *p,
+			   struct plan_prefix *q)
+{
+	if (q->ppeer == p->ppeer && q->remove == p->remove) {
+		p->dup = true;
+		return 0;
+	}
+	if (q->ppeer == p->ppeer) {
+		NL_SET_ERR_MSG_FMT(c->extack,
+				   "prefix %*phN/%u both added and removed for one peer",
+				   p->family == AF_INET6 ? 16 : 4, p->addr,
+				   p->cidr);
+		return -EINVAL;
+	}
+	if (!q->remove && !p->remove) {
+		NL_SET_ERR_MSG_FMT(c->extack,
+				   "prefix %*phN/%u given to two peers",
+				   p->family == AF_INET6 ? 16 : 4, p->addr,
+				   p->cidr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_to_set(struct commit *c, struct plan_prefix *p)
+{
+	struct plan_prefix **head, *q;
+	int ret;
+
+	head = &c->set[prefix_hash(p->family, p->addr, p->cidr) & c->set_mask];
+	for (q = *head; q; q = q->hnext) {
+		if (!same_prefix(q, p->family, p->addr, p->cidr))
+			continue;
+		ret = prefix_conflict(c, p, q);
+		if (ret || p->dup)
+			return ret;
+	}
+	p->hnext = *head;
+	*head = p;
+	if (!p->remove)
+		c->ninserts++;
+	return 0;
+}
+
+static int build_set(struct commit *c)
+{
+	struct prefix_chunk *chunk;
+	struct plan_prefix *p;
+	size_t buckets;
+	u32 i;
+	int ret;
+
+	buckets = roundup_pow_of_two(max_t(size_t, c->plan->nprefixes, 16));
+	c->set = kvcalloc(buckets, sizeof(*c->set), GFP_KERNEL);
+	if (!c->set)
+		return -ENOMEM;
+	c->set_mask = buckets - 1;
+	for_each_plan_prefix(c->plan, chunk, i, p) {
+		if (!ppeer_live(p->ppeer))
+			continue;
+		ret = add_to_set(c, p);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void count_inserts(struct commit *c)
+{
+	struct twill_table *table = &c->tdev->table;
+	struct prefix_chunk *chunk;
+	struct twill_peer *owner;
+	struct plan_prefix *p;
+	u32 i;
+
+	for_each_plan_prefix(c->plan, chunk, i, p) {
+		if (p->dup || p->remove || !ppeer_live(p->ppeer))
+			continue;
+		owner = twill_table_find(table, p->family, p->addr, p->cidr);
+		if (owner == p->ppeer->peer)
+			continue;
+		if (!owner)
+			c->nnew++;
+		else
+			mark_changed(c, owner);
+		if (!p->ppeer->created)
+			mark_changed(c, p->ppeer->peer);
+	}
+}
+
+static void record_gone(struct commit *c, struct twill_peer *owner,
+			int family, const void *addr, u8 cidr)
+{
+	struct gone_prefix *g = &c->gone[c->ngone_list++];
+
+	g->family = family;
+	g->cidr = cidr;
+	memcpy(g->addr, addr, family == AF_INET6 ? 16 : 4);
+	c->ngone++;
+	mark_changed(c, owner);
+}
+
+struct walk_arg {
+	struct commit *c;
+	struct twill_peer *peer;
+	bool record;
+};
+
+/*
+ * A prefix of a peer that is replacing its prefixes or going away: it stays
+ * if the plan inserts it (for this peer, or moving it to another one),
+ * otherwise it is gone.  A removed peer's prefixes go with the peer, so
+ * they are only counted.
+ */
+static int walk_gone(void *ctx, int family, const void *addr, u8 cidr)
+{
+	struct walk_arg *arg = ctx;
+
+	if (find_insert(arg->c, family, addr, cidr))
+		return 0;
+	if (arg->record)
+		record_gone(arg->c, arg->peer, family, addr, cidr);
+	else
+		arg->c->ngone++;
+	return 0;
+}
+
+static void walk_peer_gone(struct commit *c, struct twill_peer *peer,
+			   bool record)
+{
+	struct walk_arg arg = { .c = c, .peer = peer, .record = record };
+	struct twill_prefix_cursor cursor = {};
+
+	twill_table_walk_peer(peer, &cursor, walk_gone, &arg);
+}
+
+static bool replacing(struct commit *c, struct twill_plan_peer *ppeer)
+{
+	return ppeer_live(ppeer) && !ppeer->created &&
+	       peer_state(c, ppeer->peer) == REPLACE;
+}
+
+static bool explicit_removal(struct plan_prefix *p)
+{
+	return p->remove && !p->dup && ppeer_live(p->ppeer) &&
+	       !p->ppeer->created;
+}
+
+static size_t gone_capacity(struct commit *c)
+{
+	struct twill_plan_peer *ppeer;
+	struct prefix_chunk *chunk;
+	struct plan_prefix *p;
+	size_t cap = 0;
+	u32 i;
+
+	list_for_each_entry(ppeer, &c->plan->peers, list)
+		if (replacing(c, ppeer))
+			cap += ppeer->peer->prefixes.count;
+	for_each_plan_prefix(c->plan, chunk, i, p)
+		cap += explicit_removal(p);
+	return cap;
+}
+
+/* A single prefix removal only applies to the peer that owns it. */
+static void count_explicit(struct commit *c)
+{
+	struct twill_table *table = &c->tdev->table;
+	struct prefix_chunk *chunk;
+	struct twill_peer *owner;
+	struct plan_prefix *p;
+	u32 i;
+
+	for_each_plan_prefix(c->plan, chunk, i, p) {
+		if (!explicit_removal(p))
+			continue;
+		owner = twill_table_find(table, p->family, p->addr, p->cidr);
+		if (owner != p->ppeer->peer || peer_state(c, owner) != KEEP ||
+		    find_insert(c, p->family, p->addr, p->cidr))
+			continue;
+		record_gone(c, owner, p->family, p->addr, p->cidr);
+	}
+}
+
+static int check_prefixes(struct commit *c)
+{
+	struct twill_plan_peer *ppeer;
+	size_t after;
+	u32 i;
+	int ret;
+
+	ret = build_set(c);
+	if (ret)
+		return ret;
+	count_inserts(c);
+	c->gone_cap = gone_capacity(c);
+	c->gone = kvmalloc_array(c->gone_cap ?: 1, sizeof(*c->gone),
+				 GFP_KERNEL);
+	if (!c->gone)
+		return -ENOMEM;
+	list_for_each_entry(ppeer, &c->plan->peers, list)
+		if (replacing(c, ppeer))
+			walk_peer_gone(c, ppeer->peer, true);
+	for (i = 0; i < c->nremoved; i++)
+		walk_peer_gone(c, c->removed[i], false);
+	count_explicit(c);
+	after = c->tdev->table.count + c->nnew - c->ngone;
+	if (after > c->max_prefixes) {
+		NL_SET_ERR_MSG_FMT(c->extack,
+				   "too many prefixes: %zu (limit %u)", after,
+				   c->max_prefixes);
+		return -ENOSPC;
+	}
+	return twill_table_reserve(&c->tdev->table, c->ninserts);
+}
+
+static int switch_sockets(struct commit *c)
+{
+	int ret;
+
+	if (!c->cfg || !c->routes_changed || !netif_running(c->tdev->dev))
+		return 0;
+	ret = twill_socket_set(c->tdev, c->cfg);
+	if (ret)
+		NL_SET_ERR_MSG_FMT(c->extack,
+				   "cannot open UDP port %u: error %d",
+				   c->cfg->listen_port, ret);
+	return ret;
+}
+
+/* --- Phase 2: apply -------------------------------------------------- */
+
+static void apply_config(struct commit *c)
+{
+	struct twill_device *tdev = c->tdev;
+	struct twill_config *old;
+
+	tdev->max_peers = c->max_peers;
+	tdev->max_prefixes = c->max_prefixes;
+	if (!c->cfg)
+		return;
+	old = twill_device_config(tdev);
+	rcu_assign_pointer(tdev->config, c->cfg);
+	kfree_rcu(old, rcu);
+	c->cfg = NULL;
+	if (c->routes_changed)
+		twill_socket_reset_routes(tdev);
+}
+
+static void apply_peers(struct commit *c)
+{
+	struct twill_plan_peer *ppeer;
+	struct twill_peer *peer;
+
+	list_for_each_entry(ppeer, &c->plan->peers, list) {
+		if (!ppeer_live(ppeer))
+			continue;
+		peer = ppeer->peer;
+		/* The datapath may read a MAC torn by this; one frame at most. */
+		if (ppeer->has_mac && !ether_addr_equal(peer->mac, ppeer->mac)) {
+			memcpy(peer->mac, ppeer->mac, ETH_ALEN);
+			if (!ppeer->created)
+				mark_changed(c, peer);
+		}
+		if (ppeer->created)
+			twill_peer_publish(peer);
+	}
+}
+
+static void apply_prefixes(struct commit *c)
+{
+	struct twill_table *table = &c->tdev->table;
+	struct prefix_chunk *chunk;
+	struct plan_prefix *p;
+	size_t n;
+	u32 i;
+
+	for_each_plan_prefix(c->plan, chunk, i, p) {
+		if (p->dup || p->remove || !ppeer_live(p->ppeer))
+			continue;
+		twill_table_insert(table, p->family, p->addr, p->cidr,
+				   p->ppeer->peer);
+	}
+	for (n = 0; n < c->ngone_list; n++)
+		twill_table_remove(table, c->gone[n].family, c->gone[n].addr,
+				   c->gone[n].cidr);
+	for (n = 0; n < c->nremoved; n++)
+		twill_peer_remove(c->removed[n]);
+}
+
+static void apply(struct commit *c)
+{
+	apply_config(c);
+	apply_peers(c);
+	apply_prefixes(c);
+	c->tdev->generation++;
+	twill_table_flush(&c->tdev->table);
+}
+
+static void send_events(struct commit *c)
+{
+	struct twill_device *tdev = c->tdev;
+	struct twill_plan_peer *ppeer;
+	struct twill_peer *peer;
+	u32 i;
+
+	if (c->plan->set.present)
+		twill_netlink_notify_device(tdev);
+	list_for_each_entry(ppeer, &c->plan->peers, list)
+		if (ppeer->created)
+			twill_netlink_notify_peer(tdev, ppeer->peer,
+						  TWILL_CMD_PEER_ADDED);
+	list_for_each_entry(peer, &tdev->peer_list, list)
+		if (peer->stage_mark == c->mark && peer->stage_changed)
+			twill_netlink_notify_peer(tdev, peer,
+						  TWILL_CMD_PEER_CHANGED);
+	for (i = 0; i < c->nremoved; i++)
+		twill_netlink_notify_peer(tdev, c->removed[i],
+					  TWILL_CMD_PEER_REMOVED);
+}
+
+static void commit_cleanup(struct commit *c, bool applied)
+{
+	struct twill_plan_peer *ppeer;
+	u32 i;
+
+	if (!applied) {
+		list_for_each_entry(ppeer, &c->plan->peers, list)
+			if (ppeer->created)
+				twill_peer_put(ppeer->peer);
+	}
+	for (i = 0; i < c->nremoved; i++)
+		twill_peer_put(c->removed[i]);
+	twill_table_unreserve(&c->tdev->table);
+	kvfree(c->removed);
+	kvfree(c->set);
+	kvfree(c->gone);
+	kfree(c->cfg);
+}
+
+int twill_plan_commit(struct twill_device *tdev, struct twill_plan *plan,
+		      struct netlink_ext_ack *extack)
+{
+	struct commit c = { .tdev = tdev, .plan = plan, .extack = extack };
+	int ret;
+
+	lockdep_assert_held(&tdev->update_lock);
+	c.mark = ++tdev->commit_seq;
+	ret = check_config(&c);
+	if (!ret)
+		ret = check_link(&c);
+	if (!ret)
+		ret = check_peers(&c);
+	if (!ret)
+		ret = check_prefixes(&c);
+	if (!ret)
+		ret = switch_sockets(&c);
+	if (!ret) {
+		apply(&c);
+		send_events(&c);
+	}
+	commit_cleanup(&c, !ret);
+	return ret;
+}

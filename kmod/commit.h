@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A configuration change as a plan: netlink parses one or more messages
+ * into it, then twill_plan_commit() checks the whole of it against the
+ * device and applies it in one go, or refuses it and changes nothing.
+ */
+#ifndef _TWILL_COMMIT_H
+#define _TWILL_COMMIT_H
+
+#include <linux/netlink.h>
+#include "peer.h"
+
+struct twill_device;
+struct twill_plan;
+struct twill_plan_peer;
+
+/* Settings a plan overrides; bit n of @present is attribute n. */
+struct twill_settings {
+	u64 present;
+	u16 listen_port, port_min, port_max;
+	u32 vni, fwmark, max_peers, max_prefixes;
+	int link;
+	union twill_endpoint local;
+	u8 mac[ETH_ALEN];
+	u8 ttl, tos, df, udp_csum;
+};
+
+struct twill_plan *twill_plan_new(struct twill_device *tdev, struct net *net,
+				  u32 portid);
+void twill_plan_free(struct twill_plan *plan);
+bool twill_plan_owned_by(const struct twill_plan *plan, struct net *net,
+			 u32 portid);
+size_t twill_plan_prefixes(const struct twill_plan *plan);
+
+void twill_plan_set_flags(struct twill_plan *plan, u32 flags);
+void twill_plan_settings(struct twill_plan *plan, struct twill_device *tdev,
+			 const struct twill_settings *settings);
+/* The device's listen port as the plan would leave it. */
+u16 twill_plan_listen_port(struct twill_plan *plan, struct twill_device *tdev);
+
+struct twill_plan_peer *twill_plan_peer(struct twill_plan *plan,
+					const union twill_endpoint *endpoint,
+					u32 flags, const u8 *mac);
+int twill_plan_prefix(struct twill_plan *plan, struct twill_plan_peer *ppeer,
+		      int family, const void *addr, u8 cidr, bool remove);
+
+int twill_plan_commit(struct twill_device *tdev, struct twill_plan *plan,
+		      struct netlink_ext_ack *extack);
+
+#endif /* _TWILL_COMMIT_H */

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module entry: self-tests first (debug builds), then the table caches, the
+ * link type and the generic netlink family, torn down in reverse.
+ */
+
+#include <linux/module.h>
+#include <linux/init.h>
+#include <net/rtnetlink.h>
+#include <net/genetlink.h>
+
+#include "device.h"
+#include "netlink.h"
+#include "table.h"
+
+static int __init selftests(void)
+{
+#ifdef DEBUG
+	if (!twill_table_selftest())
+		return -ENOTRECOVERABLE;
+#endif
+	return 0;
+}
+
+static int __init twill_init(void)
+{
+	int ret;
+
+	ret = selftests();
+	if (ret)
+		return ret;
+	ret = twill_table_module_init();
+	if (ret)
+		return ret;
+	ret = twill_device_module_init();
+	if (ret)
+		goto err_device;
+	ret = twill_netlink_module_init();
+	if (ret)
+		goto err_netlink;
+	pr_info("twill " TWILL_VERSION " loaded\n");
+	return 0;
+
+err_netlink:
+	twill_device_module_exit();
+err_device:
+	twill_table_module_exit();
+	return ret;
+}
+
+static void __exit twill_exit(void)
+{
+	twill_netlink_module_exit();
+	twill_device_module_exit();
+	twill_table_module_exit();
+}
+
+module_init(twill_init);
+module_exit(twill_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("twill container overlay device (CIDR peer table, VXLAN)");
+MODULE_VERSION(TWILL_VERSION);
+MODULE_ALIAS_RTNL_LINK("twill");
+MODULE_ALIAS_GENL_FAMILY(TWILL_GENL_NAME);

@@ -1,0 +1,975 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generic netlink: parsing requests into plans (commit.c applies them),
+ * dumping the device and its table, lookups, and notifications.  Every
+ * handler takes the device's update_lock; dumps re-take it per message and
+ * detect changes in between through tdev->generation.
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/if.h>
+#include <net/genetlink.h>
+#include <net/sock.h>
+
+#include "commit.h"
+#include "device.h"
+#include "netlink.h"
+#include "peer.h"
+#include "table.h"
+
+static struct genl_family genl_family;
+
+static struct netlink_range_validation vni_range = {
+	.max = TWILL_VNI_MAX,
+};
+static struct netlink_range_validation max_peers_range = {
+	.min = 1, .max = 1U << 20,
+};
+static struct netlink_range_validation max_prefixes_range = {
+	.min = 1, .max = 1U << 26,
+};
+
+static const struct nla_policy prefix_policy[TWILL_PREFIX_A_MAX + 1] = {
+	[TWILL_PREFIX_A_FAMILY]	= { .type = NLA_U16 },
+	[TWILL_PREFIX_A_ADDR]	= NLA_POLICY_MIN_LEN(sizeof(struct in_addr)),
+	[TWILL_PREFIX_A_CIDR]	= { .type = NLA_U8 },
+	[TWILL_PREFIX_A_FLAGS]	= { .type = NLA_U32 },
+};
+
+static const struct nla_policy peer_policy[TWILL_PEER_A_MAX + 1] = {
+	[TWILL_PEER_A_ENDPOINT]	= NLA_POLICY_MIN_LEN(sizeof(struct sockaddr_in)),
+	[TWILL_PEER_A_FLAGS]	= { .type = NLA_U32 },
+	[TWILL_PEER_A_MAC]	= NLA_POLICY_EXACT_LEN(ETH_ALEN),
+	[TWILL_PEER_A_PREFIXES]	= NLA_POLICY_NESTED_ARRAY(prefix_policy),
+};
+
+static const struct nla_policy set_policy[TWILL_A_MAX + 1] = {
+	[TWILL_A_IFINDEX]	= { .type = NLA_U32 },
+	[TWILL_A_IFNAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[TWILL_A_FLAGS]		= { .type = NLA_U32 },
+	[TWILL_A_LISTEN_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[TWILL_A_VNI]		= NLA_POLICY_FULL_RANGE(NLA_U32, &vni_range),
+	[TWILL_A_FWMARK]	= { .type = NLA_U32 },
+	[TWILL_A_LOCAL]		= { .type = NLA_BINARY,
+				    .len = sizeof(struct in6_addr) },
+	[TWILL_A_LINK]		= { .type = NLA_U32 },
+	[TWILL_A_MAC]		= NLA_POLICY_EXACT_LEN(ETH_ALEN),
+	[TWILL_A_PORT_MIN]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[TWILL_A_PORT_MAX]	= NLA_POLICY_MIN(NLA_U16, 1),
+	[TWILL_A_TTL]		= { .type = NLA_U8 },
+	[TWILL_A_TOS]		= { .type = NLA_U8 },
+	[TWILL_A_DF]		= NLA_POLICY_MAX(NLA_U8, TWILL_DF_MAX),
+	[TWILL_A_UDP_CSUM]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[TWILL_A_MAX_PEERS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &max_peers_range),
+	[TWILL_A_MAX_PREFIXES]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+						&max_prefixes_range),
+	[TWILL_A_PEERS]		= NLA_POLICY_NESTED_ARRAY(peer_policy),
+};
+
+static const struct nla_policy get_policy[TWILL_A_MAX + 1] = {
+	[TWILL_A_IFINDEX]	= { .type = NLA_U32 },
+	[TWILL_A_IFNAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+};
+
+static const struct nla_policy lookup_policy[TWILL_A_MAX + 1] = {
+	[TWILL_A_IFINDEX]	= { .type = NLA_U32 },
+	[TWILL_A_IFNAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[TWILL_A_LOOKUP_ADDR]	= NLA_POLICY_MIN_LEN(sizeof(struct in_addr)),
+};
+
+/* The device a request names, with a reference; NULL and extack if none. */
+static struct twill_device *lookup_device(struct net *net,
+					  struct nlattr **attrs,
+					  struct netlink_ext_ack *extack)
+{
+	struct twill_device *tdev;
+	int ifindex = 0;
+
+	if (attrs[TWILL_A_IFINDEX])
+		ifindex = nla_get_u32(attrs[TWILL_A_IFINDEX]);
+	if (!ifindex && !attrs[TWILL_A_IFNAME]) {
+		NL_SET_ERR_MSG(extack, "no device given (ifindex or ifname)");
+		return ERR_PTR(-EINVAL);
+	}
+	tdev = twill_device_lookup(net, ifindex,
+				   ifindex ? NULL : nla_data(attrs[TWILL_A_IFNAME]));
+	if (!tdev) {
+		NL_SET_ERR_MSG(extack, "no such device");
+		return ERR_PTR(-ENODEV);
+	}
+	if (IS_ERR(tdev))
+		NL_SET_ERR_MSG(extack, "not a twill device");
+	return tdev;
+}
+
+static int put_drops(struct sk_buff *skb, int type, atomic64_t *drops)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = TWILL_DROP_UNSPEC + 1; i <= TWILL_DROP_MAX; i++) {
+		/* Pad with attribute 0, which is not a drop reason. */
+		if (nla_put_u64_64bit(skb, i, atomic64_read(&drops[i]), 0))
+			return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int put_local(struct sk_buff *skb, const union twill_endpoint *local)
+{
+	if (local->addr.sa_family == AF_INET)
+		return nla_put_in_addr(skb, TWILL_A_LOCAL,
+				       local->addr4.sin_addr.s_addr);
+	if (local->addr.sa_family == AF_INET6)
+		return nla_put_in6_addr(skb, TWILL_A_LOCAL,
+					&local->addr6.sin6_addr);
+	return 0;
+}
+
+static int put_config(struct sk_buff *skb, const struct twill_config *cfg)
+{
+	if (nla_put_u16(skb, TWILL_A_LISTEN_PORT, cfg->listen_port) ||
+	    nla_put_u32(skb, TWILL_A_VNI, cfg->vni) ||
+	    nla_put_u32(skb, TWILL_A_FWMARK, cfg->fwmark) ||
+	    nla_put_u32(skb, TWILL_A_LINK, cfg->link) ||
+	    nla_put(skb, TWILL_A_MAC, ETH_ALEN, cfg->mac) ||
+	    nla_put_u16(skb, TWILL_A_PORT_MIN, cfg->port_min) ||
+	    nla_put_u16(skb, TWILL_A_PORT_MAX, cfg->port_max) ||
+	    nla_put_u8(skb, TWILL_A_TTL, cfg->ttl) ||
+	    nla_put_u8(skb, TWILL_A_TOS, cfg->tos) ||
+	    nla_put_u8(skb, TWILL_A_DF, cfg->df) ||
+	    nla_put_u8(skb, TWILL_A_UDP_CSUM, cfg->udp_csum))
+		return -EMSGSIZE;
+	return put_local(skb, &cfg->local);
+}
+
+static int put_dev_attrs(struct sk_buff *skb, struct twill_device *tdev)
+{
+	lockdep_assert_held(&tdev->update_lock);
+	if (nla_put_u32(skb, TWILL_A_IFINDEX, tdev->dev->ifindex) ||
+	    nla_put_string(skb, TWILL_A_IFNAME, tdev->dev->name) ||
+	    nla_put_u32(skb, TWILL_A_GENERATION, tdev->generation) ||
+	    nla_put_u32(skb, TWILL_A_MAX_PEERS, tdev->max_peers) ||
+	    nla_put_u32(skb, TWILL_A_MAX_PREFIXES, tdev->max_prefixes) ||
+	    nla_put_u32(skb, TWILL_A_NUM_PEERS, tdev->num_peers) ||
+	    nla_put_u32(skb, TWILL_A_NUM_PREFIXES, tdev->table.count) ||
+	    put_config(skb, twill_device_config(tdev)))
+		return -EMSGSIZE;
+	return put_drops(skb, TWILL_A_DROPS, tdev->drops);
+}
+
+static int put_endpoint(struct sk_buff *skb, const union twill_endpoint *ep)
+{
+	size_t len = ep->addr.sa_family == AF_INET6 ?
+		     sizeof(ep->addr6) : sizeof(ep->addr4);
+
+	return nla_put(skb, TWILL_PEER_A_ENDPOINT, len, ep);
+}
+
+static int put_peer_stats(struct sk_buff *skb, struct twill_peer *peer)
+{
+	struct twill_peer_stats s;
+
+	twill_peer_read_stats(peer, &s);
+	if (nla_put_u64_64bit(skb, TWILL_PEER_A_RX_PACKETS,
+			      u64_stats_read(&s.rx_packets), TWILL_PEER_A_PAD) ||
+	    nla_put_u64_64bit(skb, TWILL_PEER_A_RX_BYTES,
+			      u64_stats_read(&s.rx_bytes), TWILL_PEER_A_PAD) ||
+	    nla_put_u64_64bit(skb, TWILL_PEER_A_TX_PACKETS,
+			      u64_stats_read(&s.tx_packets), TWILL_PEER_A_PAD) ||
+	    nla_put_u64_64bit(skb, TWILL_PEER_A_TX_BYTES,
+			      u64_stats_read(&s.tx_bytes), TWILL_PEER_A_PAD) ||
+	    nla_put_u64_64bit(skb, TWILL_PEER_A_LAST_RX,
+			      READ_ONCE(peer->last_rx_ns), TWILL_PEER_A_PAD))
+		return -EMSGSIZE;
+	return put_drops(skb, TWILL_PEER_A_DROPS, peer->drops);
+}
+
+static int put_prefix(struct sk_buff *skb, int family, const void *addr,
+		      u8 cidr)
+{
+	size_t len = family == AF_INET6 ? sizeof(struct in6_addr) :
+					  sizeof(struct in_addr);
+	struct nlattr *nest = nla_nest_start(skb, 0);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u16(skb, TWILL_PREFIX_A_FAMILY, family) ||
+	    nla_put(skb, TWILL_PREFIX_A_ADDR, len, addr) ||
+	    nla_put_u8(skb, TWILL_PREFIX_A_CIDR, cidr)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int walk_put_prefix(void *ctx, int family, const void *addr, u8 cidr)
+{
+	return put_prefix(ctx, family, addr, cidr);
+}
+
+/*
+ * The peer's fixed attributes, without prefixes.  @with_stats is false for
+ * notifications, which describe configuration only.
+ */
+static int put_peer_head(struct sk_buff *skb, struct twill_peer *peer,
+			 bool with_stats)
+{
+	u8 mac[ETH_ALEN];
+
+	memcpy(mac, peer->mac, ETH_ALEN);
+	if (put_endpoint(skb, &peer->endpoint) ||
+	    nla_put(skb, TWILL_PEER_A_MAC, ETH_ALEN, mac) ||
+	    nla_put_u32(skb, TWILL_PEER_A_NUM_PREFIXES, peer->prefixes.count))
+		return -EMSGSIZE;
+	return with_stats ? put_peer_stats(skb, peer) : 0;
+}
+
+/* --- GET ------------------------------------------------------------- */
+
+struct dump_ctx {
+	struct twill_device *tdev;
+	struct twill_peer *next_peer;	/* with a reference */
+	struct twill_prefix_cursor cursor;
+	u32 generation;
+	bool done;
+};
+
+static struct dump_ctx *dump_ctx(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct dump_ctx) > sizeof(cb->ctx));
+	return (struct dump_ctx *)cb->ctx;
+}
+
+static int get_start(struct netlink_callback *cb)
+{
+	struct dump_ctx *ctx = dump_ctx(cb);
+	struct twill_device *tdev;
+
+	tdev = lookup_device(sock_net(cb->skb->sk),
+			     twill_compat_dump_attrs(cb), cb->extack);
+	if (IS_ERR(tdev))
+		return PTR_ERR(tdev);
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->tdev = tdev;
+	return 0;
+}
+
+/*
+ * Puts one peer with as many prefixes as fit.  Returns 0 when the peer is
+ * complete, -EMSGSIZE when it must continue in the next message (the cursor
+ * says where), or -ENOBUFS when not even its head fitted.
+ */
+static int dump_peer(struct sk_buff *skb, struct dump_ctx *ctx,
+		     struct twill_peer *peer)
+{
+	struct nlattr *peer_nest, *prefixes;
+	int ret;
+
+	peer_nest = nla_nest_start(skb, 0);
+	if (!peer_nest)
+		return -ENOBUFS;
+	if (put_peer_head(skb, peer, true))
+		goto cancel;
+	prefixes = nla_nest_start(skb, TWILL_PEER_A_PREFIXES);
+	if (!prefixes)
+		goto cancel;
+	ret = twill_table_walk_peer(peer, &ctx->cursor, walk_put_prefix, skb);
+	nla_nest_end(skb, prefixes);
+	nla_nest_end(skb, peer_nest);
+	return ret ? -EMSGSIZE : 0;
+
+cancel:
+	nla_nest_cancel(skb, peer_nest);
+	return -ENOBUFS;
+}
+
+static struct twill_peer *first_peer(struct dump_ctx *ctx)
+{
+	struct twill_device *tdev = ctx->tdev;
+	struct twill_peer *peer = ctx->next_peer;
+
+	if (!peer)
+		return list_first_entry_or_null(&tdev->peer_list,
+						struct twill_peer, list);
+	/* A commit in between invalidated the cursor: the dump is INTR. */
+	if (peer->dead || ctx->generation != tdev->generation)
+		return NULL;
+	return peer;
+}
+
+static void set_next_peer(struct dump_ctx *ctx, struct twill_peer *peer)
+{
+	if (peer)
+		twill_peer_get(peer);
+	twill_peer_put(ctx->next_peer);
+	ctx->next_peer = peer;
+}
+
+static int dump_peers(struct sk_buff *skb, struct dump_ctx *ctx)
+{
+	struct twill_device *tdev = ctx->tdev;
+	struct twill_peer *peer = first_peer(ctx);
+	struct nlattr *peers;
+	int ret = 0;
+
+	peers = nla_nest_start(skb, TWILL_A_PEERS);
+	if (!peers)
+		return -EMSGSIZE;
+	for (; peer; peer = list_next_entry(peer, list)) {
+		if (list_entry_is_head(peer, &tdev->peer_list, list)) {
+			peer = NULL;
+			break;
+		}
+		ret = dump_peer(skb, ctx, peer);
+		if (ret)
+			break;
+		memset(&ctx->cursor, 0, sizeof(ctx->cursor));
+	}
+	nla_nest_end(skb, peers);
+	set_next_peer(ctx, peer);
+	ctx->generation = tdev->generation;
+	if (!peer)
+		ctx->done = true;
+	return ret == -ENOBUFS && !nla_len(peers) ? -EMSGSIZE : 0;
+}
+
+static int get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct dump_ctx *ctx = dump_ctx(cb);
+	struct twill_device *tdev = ctx->tdev;
+	void *hdr;
+	int ret;
+
+	if (ctx->done)
+		return 0;
+	mutex_lock(&tdev->update_lock);
+	cb->seq = tdev->generation;
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &genl_family, NLM_F_MULTI, TWILL_CMD_GET_DEVICE);
+	if (!hdr) {
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	genl_dump_check_consistent(cb, hdr);
+	ret = put_dev_attrs(skb, tdev);
+	if (!ret)
+		ret = dump_peers(skb, ctx);
+	if (ret) {
+		genlmsg_cancel(skb, hdr);
+		goto out;
+	}
+	genlmsg_end(skb, hdr);
+	ret = skb->len;
+out:
+	mutex_unlock(&tdev->update_lock);
+	return ret;
+}
+
+static int get_done(struct netlink_callback *cb)
+{
+	struct dump_ctx *ctx = dump_ctx(cb);
+
+	if (ctx->tdev) {
+		twill_peer_put(ctx->next_peer);
+		dev_put(ctx->tdev->dev);
+	}
+	return 0;
+}
+
+/* --- SET ------------------------------------------------------------- */
+
+static int parse_endpoint(const struct nlattr *attr, union twill_endpoint *ep,
+			  struct netlink_ext_ack *extack)
+{
+	const struct sockaddr *sa = nla_data(attr);
+	size_t len = nla_len(attr);
+
+	memset(ep, 0, sizeof(*ep));
+	if (sa->sa_family == AF_INET && len == sizeof(struct sockaddr_in)) {
+		ep->addr4.sin_family = AF_INET;
+		ep->addr4.sin_port = ((const struct sockaddr_in *)sa)->sin_port;
+		ep->addr4.sin_addr = ((const struct sockaddr_in *)sa)->sin_addr;
+		if (ipv4_is_multicast(ep->addr4.sin_addr.s_addr) ||
+		    ipv4_is_zeronet(ep->addr4.sin_addr.s_addr))
+			goto bad_addr;
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6 && len == sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		ep->addr6.sin6_family = AF_INET6;
+		ep->addr6.sin6_port = sin6->sin6_port;
+		ep->addr6.sin6_addr = sin6->sin6_addr;
+		if (ipv6_addr_any(&sin6->sin6_addr) ||
+		    ipv6_addr_is_multicast(&sin6->sin6_addr))
+			goto bad_addr;
+		return 0;
+	}
+	NL_SET_ERR_MSG_ATTR(extack, attr,
+			    "endpoint must be a sockaddr_in or sockaddr_in6");
+	return -EINVAL;
+
+bad_addr:
+	NL_SET_ERR_MSG_ATTR(extack, attr,
+			    "endpoint must be a unicast address");
+	return -EINVAL;
+}
+
+static bool host_bits_clear(int family, const u8 *addr, u8 cidr)
+{
+	int bytes = family == AF_INET6 ? 16 : 4;
+	int i;
+
+	for (i = cidr / 8; i < bytes; i++) {
+		u8 mask = i == cidr / 8 ? 0xff >> (cidr % 8) : 0xff;
+
+		if (addr[i] & mask)
+			return false;
+	}
+	return true;
+}
+
+static int parse_prefix(struct twill_plan *plan, struct twill_plan_peer *ppeer,
+			const struct nlattr *attr,
+			struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[TWILL_PREFIX_A_MAX + 1];
+	u32 flags = 0;
+	int family, ret;
+	u8 cidr;
+
+	ret = nla_parse_nested(tb, TWILL_PREFIX_A_MAX, attr, prefix_policy,
+			       extack);
+	if (ret)
+		return ret;
+	if (!tb[TWILL_PREFIX_A_FAMILY] || !tb[TWILL_PREFIX_A_ADDR] ||
+	    !tb[TWILL_PREFIX_A_CIDR]) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "prefix needs family, address and length");
+		return -EINVAL;
+	}
+	if (tb[TWILL_PREFIX_A_FLAGS])
+		flags = nla_get_u32(tb[TWILL_PREFIX_A_FLAGS]);
+	if (flags & ~__TWILL_PREFIX_F_ALL) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TWILL_PREFIX_A_FLAGS],
+				    "unknown prefix flags");
+		return -EOPNOTSUPP;
+	}
+	family = nla_get_u16(tb[TWILL_PREFIX_A_FAMILY]);
+	cidr = nla_get_u8(tb[TWILL_PREFIX_A_CIDR]);
+	if (!((family == AF_INET && cidr <= 32 &&
+	       nla_len(tb[TWILL_PREFIX_A_ADDR]) == sizeof(struct in_addr)) ||
+	      (family == AF_INET6 && cidr <= 128 &&
+	       nla_len(tb[TWILL_PREFIX_A_ADDR]) == sizeof(struct in6_addr)))) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "prefix family, address size and length disagree");
+		return -EINVAL;
+	}
+	if (!host_bits_clear(family, nla_data(tb[TWILL_PREFIX_A_ADDR]), cidr)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TWILL_PREFIX_A_ADDR],
+				    "prefix has host bits set");
+		return -EINVAL;
+	}
+	ret = twill_plan_prefix(plan, ppeer, family,
+				nla_data(tb[TWILL_PREFIX_A_ADDR]), cidr,
+				flags & TWILL_PREFIX_F_REMOVE);
+	if (ret == -ENOSPC)
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "transaction has more prefixes than the device allows");
+	else if (ret)
+		NL_SET_ERR_MSG_ATTR(extack, attr, "out of memory");
+	return ret;
+}
+
+static int parse_peer(struct twill_device *tdev, struct twill_plan *plan,
+		      const struct nlattr *attr,
+		      struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[TWILL_PEER_A_MAX + 1], *pos;
+	struct twill_plan_peer *ppeer;
+	union twill_endpoint ep;
+	const u8 *mac = NULL;
+	u32 flags = 0;
+	int ret, rem;
+
+	ret = nla_parse_nested(tb, TWILL_PEER_A_MAX, attr, peer_policy, extack);
+	if (ret)
+		return ret;
+	if (!tb[TWILL_PEER_A_ENDPOINT]) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "peer needs an endpoint");
+		return -EINVAL;
+	}
+	ret = parse_endpoint(tb[TWILL_PEER_A_ENDPOINT], &ep, extack);
+	if (ret)
+		return ret;
+	if (tb[TWILL_PEER_A_FLAGS])
+		flags = nla_get_u32(tb[TWILL_PEER_A_FLAGS]);
+	if (flags & ~__TWILL_PEER_F_ALL) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TWILL_PEER_A_FLAGS],
+				    "unknown peer flags");
+		return -EOPNOTSUPP;
+	}
+	if (tb[TWILL_PEER_A_MAC]) {
+		mac = nla_data(tb[TWILL_PEER_A_MAC]);
+		if (!is_zero_ether_addr(mac) && !is_valid_ether_addr(mac)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[TWILL_PEER_A_MAC],
+					    "peer MAC must be unicast");
+			return -EINVAL;
+		}
+	}
+	/* Port 0 means the device's listen port, as this request leaves it. */
+	if (!ep.addr4.sin_port)
+		ep.addr4.sin_port = htons(twill_plan_listen_port(plan, tdev));
+	ppeer = twill_plan_peer(plan, &ep, flags, mac);
+	if (PTR_ERR_OR_ZERO(ppeer) == -ENOSPC)
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "transaction has more peers than the device allows");
+	if (IS_ERR(ppeer))
+		return PTR_ERR(ppeer);
+	if (!tb[TWILL_PEER_A_PREFIXES])
+		return 0;
+	nla_for_each_nested(pos, tb[TWILL_PEER_A_PREFIXES], rem) {
+		ret = parse_prefix(plan, ppeer, pos, extack);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int parse_local(const struct nlattr *attr, union twill_endpoint *local,
+		       struct netlink_ext_ack *extack)
+{
+	memset(local, 0, sizeof(*local));
+	switch (nla_len(attr)) {
+	case 0:
+		return 0;
+	case sizeof(struct in_addr):
+		local->addr4.sin_family = AF_INET;
+		local->addr4.sin_addr.s_addr = nla_get_in_addr(attr);
+		return 0;
+	case sizeof(struct in6_addr):
+		local->addr6.sin6_family = AF_INET6;
+		local->addr6.sin6_addr = nla_get_in6_addr(attr);
+		return 0;
+	}
+	NL_SET_ERR_MSG_ATTR(extack, attr, "local address must be 0, 4 or 16 bytes");
+	return -EINVAL;
+}
+
+static void parse_scalars(struct nlattr **attrs, struct twill_settings *s)
+{
+	struct nlattr *a;
+
+#define TAKE(attr, field, get)						\
+	do {								\
+		a = attrs[attr];					\
+		if (a) {						\
+			s->field = get(a);				\
+			s->present |= BIT_ULL(attr);			\
+		}							\
+	} while (0)
+	TAKE(TWILL_A_LISTEN_PORT, listen_port, nla_get_u16);
+	TAKE(TWILL_A_VNI, vni, nla_get_u32);
+	TAKE(TWILL_A_FWMARK, fwmark, nla_get_u32);
+	TAKE(TWILL_A_LINK, link, nla_get_u32);
+	TAKE(TWILL_A_PORT_MIN, port_min, nla_get_u16);
+	TAKE(TWILL_A_PORT_MAX, port_max, nla_get_u16);
+	TAKE(TWILL_A_TTL, ttl, nla_get_u8);
+	TAKE(TWILL_A_TOS, tos, nla_get_u8);
+	TAKE(TWILL_A_DF, df, nla_get_u8);
+	TAKE(TWILL_A_UDP_CSUM, udp_csum, nla_get_u8);
+	TAKE(TWILL_A_MAX_PEERS, max_peers, nla_get_u32);
+	TAKE(TWILL_A_MAX_PREFIXES, max_prefixes, nla_get_u32);
+#undef TAKE
+}
+
+static int parse_settings(struct twill_device *tdev, struct twill_plan *plan,
+			  struct nlattr **attrs,
+			  struct netlink_ext_ack *extack)
+{
+	struct twill_settings s = {};
+	int ret;
+
+	parse_scalars(attrs, &s);
+	if (attrs[TWILL_A_MAC]) {
+		memcpy(s.mac, nla_data(attrs[TWILL_A_MAC]), ETH_ALEN);
+		if (!is_valid_ether_addr(s.mac)) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[TWILL_A_MAC],
+					    "device MAC must be unicast and non-zero");
+			return -EINVAL;
+		}
+		s.present |= BIT_ULL(TWILL_A_MAC);
+	}
+	if (attrs[TWILL_A_LOCAL]) {
+		ret = parse_local(attrs[TWILL_A_LOCAL], &s.local, extack);
+		if (ret)
+			return ret;
+		s.present |= BIT_ULL(TWILL_A_LOCAL);
+	}
+	twill_plan_settings(plan, tdev, &s);
+	return 0;
+}
+
+static int parse_flags(struct nlattr **attrs, bool first, u32 *flags,
+		       struct netlink_ext_ack *extack)
+{
+	*flags = 0;
+	if (attrs[TWILL_A_FLAGS])
+		*flags = nla_get_u32(attrs[TWILL_A_FLAGS]);
+	if (*flags & ~__TWILL_F_ALL) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[TWILL_A_FLAGS],
+				    "unknown device flags");
+		return -EOPNOTSUPP;
+	}
+	if (!first && (*flags & TWILL_F_REPLACE_PEERS)) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[TWILL_A_FLAGS],
+				    "replace-peers must be in the first message of a transaction");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_message(struct twill_device *tdev, struct twill_plan *plan,
+			 struct nlattr **attrs, bool first, u32 *flags,
+			 struct netlink_ext_ack *extack)
+{
+	struct nlattr *pos;
+	int ret, rem;
+
+	ret = parse_flags(attrs, first, flags, extack);
+	if (ret)
+		return ret;
+	if (first)
+		twill_plan_set_flags(plan, *flags & TWILL_F_REPLACE_PEERS);
+	ret = parse_settings(tdev, plan, attrs, extack);
+	if (ret || !attrs[TWILL_A_PEERS])
+		return ret;
+	nla_for_each_nested(pos, attrs[TWILL_A_PEERS], rem) {
+		ret = parse_peer(tdev, plan, pos, extack);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void twill_netlink_stage_free(struct twill_device *tdev)
+{
+	lockdep_assert_held(&tdev->update_lock);
+	twill_plan_free(tdev->stage);
+	tdev->stage = NULL;
+}
+
+/* The plan this message adds to: the socket's staged one, or a new one. */
+static struct twill_plan *plan_for(struct twill_device *tdev,
+				   struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+
+	if (tdev->stage) {
+		if (!twill_plan_owned_by(tdev->stage, net, info->snd_portid)) {
+			NL_SET_ERR_MSG(info->extack,
+				       "another client's transaction is in progress on this device");
+			return ERR_PTR(-EBUSY);
+		}
+		return tdev->stage;
+	}
+	return twill_plan_new(tdev, net, info->snd_portid) ?: ERR_PTR(-ENOMEM);
+}
+
+static int set_locked(struct twill_device *tdev, struct genl_info *info)
+{
+	struct twill_plan *plan;
+	bool first = !tdev->stage;
+	u32 flags;
+	int ret;
+
+	plan = plan_for(tdev, info);
+	if (IS_ERR(plan))
+		return PTR_ERR(plan);
+	tdev->stage = plan;
+	ret = parse_message(tdev, plan, info->attrs, first, &flags,
+			    info->extack);
+	if (ret)
+		goto out_free;
+	if (flags & TWILL_F_STAGE)
+		return 0;
+	ret = twill_plan_commit(tdev, plan, info->extack);
+out_free:
+	twill_netlink_stage_free(tdev);
+	return ret;
+}
+
+static int set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct twill_device *tdev;
+	int ret;
+
+	tdev = lookup_device(genl_info_net(info), info->attrs, info->extack);
+	if (IS_ERR(tdev))
+		return PTR_ERR(tdev);
+	mutex_lock(&tdev->update_lock);
+	ret = set_locked(tdev, info);
+	mutex_unlock(&tdev->update_lock);
+	dev_put(tdev->dev);
+	return ret;
+}
+
+/* --- LOOKUP ---------------------------------------------------------- */
+
+static int put_lookup(struct sk_buff *skb, struct twill_device *tdev,
+		      int family, const void *addr)
+{
+	struct nlattr *peers, *peer_nest, *prefixes;
+	struct twill_peer *peer;
+	u8 prefix[16], cidr;
+	int ret = -ENOENT;
+
+	rcu_read_lock();
+	peer = twill_table_lookup(&tdev->table, family, addr, &cidr, prefix);
+	if (!peer)
+		goto out;
+	ret = -EMSGSIZE;
+	peers = nla_nest_start(skb, TWILL_A_PEERS);
+	peer_nest = peers ? nla_nest_start(skb, 0) : NULL;
+	if (!peer_nest || put_peer_head(skb, peer, false))
+		goto out;
+	prefixes = nla_nest_start(skb, TWILL_PEER_A_PREFIXES);
+	if (!prefixes || put_prefix(skb, family, prefix, cidr))
+		goto out;
+	nla_nest_end(skb, prefixes);
+	nla_nest_end(skb, peer_nest);
+	nla_nest_end(skb, peers);
+	ret = 0;
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+static int lookup_reply(struct twill_device *tdev, struct genl_info *info,
+			int family, const void *addr)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &genl_family, 0, TWILL_CMD_LOOKUP);
+	ret = -EMSGSIZE;
+	if (!hdr || nla_put_u32(msg, TWILL_A_IFINDEX, tdev->dev->ifindex))
+		goto err;
+	ret = put_lookup(msg, tdev, family, addr);
+	if (ret == -ENOENT)
+		NL_SET_ERR_MSG(info->extack, "no prefix covers this address");
+	if (ret)
+		goto err;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err:
+	nlmsg_free(msg);
+	return ret;
+}
+
+static int lookup_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[TWILL_A_LOOKUP_ADDR];
+	struct twill_device *tdev;
+	int family, ret;
+
+	if (!attr || (nla_len(attr) != sizeof(struct in_addr) &&
+		      nla_len(attr) != sizeof(struct in6_addr))) {
+		NL_SET_ERR_MSG(info->extack,
+			       "lookup needs a 4- or 16-byte address");
+		return -EINVAL;
+	}
+	family = nla_len(attr) == sizeof(struct in_addr) ? AF_INET : AF_INET6;
+	tdev = lookup_device(genl_info_net(info), info->attrs, info->extack);
+	if (IS_ERR(tdev))
+		return PTR_ERR(tdev);
+	ret = lookup_reply(tdev, info, family, nla_data(attr));
+	dev_put(tdev->dev);
+	return ret;
+}
+
+/* --- Notifications --------------------------------------------------- */
+
+static bool have_listeners(struct twill_device *tdev)
+{
+	return genl_has_listeners(&genl_family, dev_net(tdev->dev), 0);
+}
+
+static void notify(struct twill_device *tdev, struct sk_buff *msg)
+{
+	genlmsg_multicast_netns(&genl_family, dev_net(tdev->dev), msg, 0, 0,
+				GFP_KERNEL);
+}
+
+void twill_netlink_notify_device(struct twill_device *tdev)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	lockdep_assert_held(&tdev->update_lock);
+	if (!have_listeners(tdev))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &genl_family, 0, TWILL_CMD_DEVICE_CHANGED);
+	if (!hdr || put_dev_attrs(msg, tdev)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	notify(tdev, msg);
+}
+
+static int put_event_peer(struct sk_buff *msg, struct twill_peer *peer,
+			  enum twill_cmd cmd)
+{
+	struct twill_prefix_cursor cursor = {};
+	struct nlattr *peers, *peer_nest, *prefixes;
+	int ret;
+
+	peers = nla_nest_start(msg, TWILL_A_PEERS);
+	peer_nest = peers ? nla_nest_start(msg, 0) : NULL;
+	if (!peer_nest || put_peer_head(msg, peer, false))
+		return -EMSGSIZE;
+	if (cmd != TWILL_CMD_PEER_REMOVED) {
+		prefixes = nla_nest_start(msg, TWILL_PEER_A_PREFIXES);
+		if (!prefixes)
+			return -EMSGSIZE;
+		ret = twill_table_walk_peer(peer, &cursor, walk_put_prefix, msg);
+		nla_nest_end(msg, prefixes);
+		if (ret && nla_put_u32(msg, TWILL_PEER_A_FLAGS,
+				       TWILL_PEER_F_TRUNCATED))
+			return -EMSGSIZE;
+	}
+	nla_nest_end(msg, peer_nest);
+	nla_nest_end(msg, peers);
+	return 0;
+}
+
+void twill_netlink_notify_peer(struct twill_device *tdev,
+			       struct twill_peer *peer, enum twill_cmd cmd)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	lockdep_assert_held(&tdev->update_lock);
+	if (!have_listeners(tdev))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &genl_family, 0, cmd);
+	if (!hdr || nla_put_u32(msg, TWILL_A_IFINDEX, tdev->dev->ifindex) ||
+	    nla_put_string(msg, TWILL_A_IFNAME, tdev->dev->name) ||
+	    nla_put_u32(msg, TWILL_A_GENERATION, tdev->generation) ||
+	    put_event_peer(msg, peer, cmd)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	notify(tdev, msg);
+}
+
+/* --- Family ---------------------------------------------------------- */
+
+static const struct genl_ops genl_ops[] = {
+	{
+		.cmd = TWILL_CMD_GET_DEVICE,
+		.start = get_start,
+		.dumpit = get_dumpit,
+		.done = get_done,
+		.policy = get_policy,
+		.maxattr = TWILL_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = TWILL_CMD_SET_DEVICE,
+		.doit = set_doit,
+		.policy = set_policy,
+		.maxattr = TWILL_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = TWILL_CMD_LOOKUP,
+		.doit = lookup_doit,
+		.policy = lookup_policy,
+		.maxattr = TWILL_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+};
+
+static const struct genl_multicast_group genl_mcgrps[] = {
+	{ .name = TWILL_MCGRP_EVENTS, TWILL_COMPAT_MCGRP_FLAGS },
+};
+
+static struct genl_family genl_family __ro_after_init = {
+	.ops = genl_ops,
+	.n_ops = ARRAY_SIZE(genl_ops),
+	.resv_start_op = TWILL_CMD_LOOKUP + 1,
+	.mcgrps = genl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(genl_mcgrps),
+	.name = TWILL_GENL_NAME,
+	.version = TWILL_GENL_VERSION,
+	.module = THIS_MODULE,
+	.netnsok = true,
+};
+
+struct release_arg {
+	struct net *net;
+	u32 portid;
+};
+
+static void drop_stage_of(struct twill_device *tdev, void *data)
+{
+	struct release_arg *arg = data;
+
+	mutex_lock(&tdev->update_lock);
+	if (tdev->stage && twill_plan_owned_by(tdev->stage, arg->net,
+					       arg->portid))
+		twill_netlink_stage_free(tdev);
+	mutex_unlock(&tdev->update_lock);
+}
+
+/* A socket that staged a transaction and went away leaves nothing behind. */
+static int netlink_release(struct notifier_block *nb, unsigned long event,
+			   void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct release_arg arg = { .net = n->net, .portid = n->portid };
+
+	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC)
+		twill_device_for_each(drop_stage_of, &arg);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block release_notifier = {
+	.notifier_call = netlink_release,
+};
+
+int twill_netlink_module_init(void)
+{
+	int ret;
+
+	ret = netlink_register_notifier(&release_notifier);
+	if (ret)
+		return ret;
+	ret = genl_register_family(&genl_family);
+	if (ret)
+		netlink_unregister_notifier(&release_notifier);
+	return ret;
+}
+
+void twill_netlink_module_exit(void)
+{
+	genl_unregister_family(&genl_family);
+	netlink_unregister_notifier(&release_notifier);
+}
