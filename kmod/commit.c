@@ -35,6 +35,7 @@ struct plan_prefix {
 	u8 cidr;
 	bool remove;
 	bool dup;	/* same as an earlier entry; ignored */
+	bool noop;	/* the table already maps it to this peer */
 };
 
 struct prefix_chunk {
@@ -88,7 +89,7 @@ struct commit {
 	u32 nremoved;
 	struct plan_prefix **set;	/* every live entry, by prefix */
 	u32 set_mask;
-	size_t ninserts, nnew, ngone;
+	size_t ninserts4, ninserts6, nnew, ngone;
 	struct gone_prefix *gone;	/* single prefixes to remove */
 	size_t ngone_list, gone_cap;
 	bool sockets_changed;
@@ -541,8 +542,6 @@ static int add_to_set(struct commit *c, struct plan_prefix *p)
 	}
 	p->hnext = *head;
 	*head = p;
-	if (!p->remove)
-		c->ninserts++;
 	return 0;
 }
 
@@ -581,8 +580,15 @@ static void count_inserts(struct commit *c)
 		if (p->dup || p->remove || !ppeer_live(p->ppeer))
 			continue;
 		owner = twill_table_find(table, p->family, p->addr, p->cidr);
-		if (owner == p->ppeer->peer)
+		if (owner == p->ppeer->peer) {
+			p->noop = true;
 			continue;
+		}
+		/* New prefixes and moves need nodes; reserve exactly those. */
+		if (p->family == AF_INET6)
+			c->ninserts6++;
+		else
+			c->ninserts4++;
 		if (!owner)
 			c->nnew++;
 		else
@@ -715,7 +721,12 @@ static int check_prefixes(struct commit *c)
 				   c->max_prefixes);
 		return -ENOSPC;
 	}
-	return twill_table_reserve(&c->tdev->table, c->ninserts);
+	ret = twill_table_reserve_family(&c->tdev->table, AF_INET,
+					 c->ninserts4);
+	if (!ret)
+		ret = twill_table_reserve_family(&c->tdev->table, AF_INET6,
+						 c->ninserts6);
+	return ret;
 }
 
 static int switch_sockets(struct commit *c)
@@ -780,7 +791,7 @@ static void apply_prefixes(struct commit *c)
 	u32 i;
 
 	for_each_plan_prefix(c->plan, chunk, i, p) {
-		if (p->dup || p->remove || !ppeer_live(p->ppeer))
+		if (p->dup || p->noop || p->remove || !ppeer_live(p->ppeer))
 			continue;
 		twill_table_insert(table, p->family, p->addr, p->cidr,
 				   p->ppeer->peer);

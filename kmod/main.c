@@ -13,25 +13,37 @@
 #include "netlink.h"
 #include "table.h"
 
+#ifdef DEBUG
+static bool bench_table;
+module_param(bench_table, bool, 0444);
+MODULE_PARM_DESC(bench_table, "debug builds: benchmark the table at load");
+
+/* Debug builds refuse to load when a self-test fails. */
 static int __init selftests(void)
 {
-#ifdef DEBUG
 	if (!twill_table_selftest())
 		return -ENOTRECOVERABLE;
-#endif
+	if (bench_table)
+		twill_table_bench();
 	return 0;
 }
+#else
+static int __init selftests(void)
+{
+	return 0;
+}
+#endif
 
 static int __init twill_init(void)
 {
 	int ret;
 
-	ret = selftests();
-	if (ret)
-		return ret;
 	ret = twill_table_module_init();
 	if (ret)
 		return ret;
+	ret = selftests();
+	if (ret)
+		goto err_device;
 	ret = twill_device_module_init();
 	if (ret)
 		goto err_device;
