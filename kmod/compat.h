@@ -120,14 +120,19 @@ static inline const char *twill_compat_extack_buf(void)
 #define twill_compat_udp_tunnel6_xmit_skb udp_tunnel6_xmit_skb
 #endif
 
-/* 7.x made IPv6 built-in only and dropped ipv6_stub. */
-#if __has_include(<net/ipv6_stubs.h>)
-#include <net/ipv6_stubs.h>
-#define twill_compat_ip6_dst_lookup_flow(net, sk, fl6)			\
-	ipv6_stub->ipv6_dst_lookup_flow(net, sk, fl6, NULL)
+/*
+ * Later kernels (7.3 has it, 6.12 does not; the exact release is not pinned
+ * down, only the supported kernels matter) pass struct sock, not struct
+ * socket, to the UDP tunnel socket setup and release helpers.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#define twill_compat_setup_udp_tunnel_sock(net, sock, cfg)		\
+	setup_udp_tunnel_sock(net, (sock)->sk, cfg)
+#define twill_compat_udp_tunnel_sock_release(sock)			\
+	udp_tunnel_sock_release((sock)->sk)
 #else
-#define twill_compat_ip6_dst_lookup_flow(net, sk, fl6)			\
-	ip6_dst_lookup_flow(net, sk, fl6, NULL)
+#define twill_compat_setup_udp_tunnel_sock setup_udp_tunnel_sock
+#define twill_compat_udp_tunnel_sock_release udp_tunnel_sock_release
 #endif
 
 /*

@@ -14,6 +14,9 @@
 #include "table.h"
 
 #ifdef DEBUG
+static bool selftest = true;
+module_param(selftest, bool, 0444);
+MODULE_PARM_DESC(selftest, "debug builds: run the self-tests at load");
 static bool bench_table;
 module_param(bench_table, bool, 0444);
 MODULE_PARM_DESC(bench_table, "debug builds: benchmark the table at load");
@@ -21,7 +24,7 @@ MODULE_PARM_DESC(bench_table, "debug builds: benchmark the table at load");
 /* Debug builds refuse to load when a self-test fails. */
 static int __init selftests(void)
 {
-	if (!twill_table_selftest())
+	if (selftest && !twill_table_selftest())
 		return -ENOTRECOVERABLE;
 	if (bench_table)
 		twill_table_bench();

@@ -212,6 +212,17 @@ static int walk_put_prefix(void *ctx, int family, const void *addr, u8 cidr)
 	return put_prefix(ctx, family, addr, cidr);
 }
 
+/* Events keep room for the TRUNCATED flag and the closing nests. */
+static int walk_put_event_prefix(void *ctx, int family, const void *addr,
+				 u8 cidr)
+{
+	struct sk_buff *skb = ctx;
+
+	if (skb_tailroom(skb) < 2 * nla_total_size(sizeof(u32)))
+		return -EMSGSIZE;
+	return put_prefix(skb, family, addr, cidr);
+}
+
 /*
  * The peer's fixed attributes, without prefixes.  @with_stats is false for
  * notifications, which describe configuration only.
@@ -846,7 +857,8 @@ static int put_event_peer(struct sk_buff *msg, struct twill_peer *peer,
 		prefixes = nla_nest_start(msg, TWILL_PEER_A_PREFIXES);
 		if (!prefixes)
 			return -EMSGSIZE;
-		ret = twill_table_walk_peer(peer, &cursor, walk_put_prefix, msg);
+		ret = twill_table_walk_peer(peer, &cursor, walk_put_event_prefix,
+					    msg);
 		nla_nest_end(msg, prefixes);
 		if (ret && nla_put_u32(msg, TWILL_PEER_A_FLAGS,
 				       TWILL_PEER_F_TRUNCATED))

@@ -5,6 +5,9 @@
  *
  * Commands
  * --------
+ * Every command names its device with TWILL_A_IFINDEX or TWILL_A_IFNAME; if
+ * both are given (ifindex non-zero), the ifindex wins.
+ *
  * TWILL_CMD_GET_DEVICE (dump only, needs CAP_NET_ADMIN in the device's netns)
  *   Request:  TWILL_A_IFINDEX or TWILL_A_IFNAME.
  *   Replies:  one or more messages, every one of them carrying the device
@@ -42,7 +45,8 @@
  *   Request:  TWILL_A_IFINDEX or TWILL_A_IFNAME, TWILL_A_LOOKUP_ADDR (4 or 16
  *             bytes, network order).
  *   Reply:    TWILL_A_IFINDEX, TWILL_A_PEERS with one peer carrying its
- *             endpoint, MAC and exactly one prefix: the longest match.
+ *             endpoint, MAC, TWILL_PEER_A_NUM_PREFIXES and exactly one
+ *             prefix: the longest match.
  *             -ENOENT (with extack) when no prefix covers the address.
  *
  * Notifications (multicast group TWILL_MCGRP_EVENTS, "events")
@@ -51,13 +55,19 @@
  *   TWILL_CMD_PEER_CHANGED     a peer's MAC or prefixes changed
  *   TWILL_CMD_PEER_REMOVED     a peer was removed
  *   Peer events carry TWILL_A_IFINDEX, TWILL_A_IFNAME, TWILL_A_GENERATION and
- *   TWILL_A_PEERS with one peer: endpoint, MAC and, when they fit in one
- *   message, its prefixes (else TWILL_PEER_A_FLAGS has
- *   TWILL_PEER_F_TRUNCATED and the client re-reads with GET).
+ *   TWILL_A_PEERS with one peer: endpoint, MAC, TWILL_PEER_A_NUM_PREFIXES
+ *   and, except for TWILL_CMD_PEER_REMOVED, its prefixes when they fit in
+ *   one message (else TWILL_PEER_A_FLAGS has TWILL_PEER_F_TRUNCATED and the
+ *   client re-reads with GET).
  *   One event is sent per changed object, after the commit.
  *
  * Arrays (TWILL_A_PEERS, TWILL_PEER_A_PREFIXES) are nests of nests; the
  * attribute type of each element is ignored (send 0).
+ *
+ * TWILL_A_DROPS and TWILL_PEER_A_DROPS hold one u64 per enum twill_drop
+ * reason; attribute type 0 inside them is alignment padding: skip it.
+ * Optional settings that are unset (e.g. TWILL_A_LOCAL) are left out of
+ * replies.
  *
  * Addresses are in network byte order; ports and all other integers are in
  * host byte order.
@@ -140,8 +150,8 @@ enum twill_peer_flag {
 	TWILL_PEER_F_REPLACE_PREFIXES = 1U << 2,/* its prefixes are exactly
 						 * those listed
 						 */
-	TWILL_PEER_F_TRUNCATED = 1U << 3,	/* events only: prefixes left
-						 * out
+	TWILL_PEER_F_TRUNCATED = 1U << 3,	/* events only (refused in
+						 * requests): prefixes left out
 						 */
 	__TWILL_PEER_F_ALL = TWILL_PEER_F_REMOVE | TWILL_PEER_F_UPDATE_ONLY |
 			     TWILL_PEER_F_REPLACE_PREFIXES

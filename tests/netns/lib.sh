@@ -1,0 +1,163 @@
+# Helpers for the namespace scenarios (POSIX sh; runs under dash in the VM).
+# A scenario is one file that sources this and runs top to bottom:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   H=$(ns_new host)
+#   ip -n "$H" link add twill0 type twill
+#   assert_contains "$(ip -n "$H" -d link show twill0)" twill
+#
+# Exit 0 = pass, anything else = fail, 77 (skip) = skipped.  Every namespace
+# made with ns_new is deleted on exit, whatever the outcome, so each
+# scenario starts from and leaves a clean machine.
+#
+# tests/vm/test runs every tests/netns/*.sh that starts with "#!" as a
+# scenario; files without a "#!" line (this one, topo.sh) are only sourced.
+# shellcheck shell=sh
+
+set -eu
+
+TW_NAME=$(basename "$0" .sh)
+# Unique per run, so leftovers of one scenario never meet the next.
+TW_PFX="tw$$"
+TW_TMP=$(mktemp -d "/tmp/$TW_NAME.XXXXXX")
+TW_CLEANUP=""
+
+# Full paths: busybox sh would run its own ip/tc applets, not iproute2's.
+for _p in /usr/sbin /sbin /usr/bin /bin; do
+	[ -x "$_p/ip" ] && [ ! -L "$_p/ip" ] && { TW_IP=$_p/ip; break; }
+done
+for _p in /usr/sbin /sbin /usr/bin /bin; do
+	[ -x "$_p/tc" ] && [ ! -L "$_p/tc" ] && { TW_TC=$_p/tc; break; }
+done
+ip() { "${TW_IP:?iproute2 ip not found}" "$@"; }
+tc() { "${TW_TC:?iproute2 tc not found}" "$@"; }
+
+# --- reporting -------------------------------------------------------------
+
+step() { echo "== $*"; }
+fail() {
+	echo "FAIL: $TW_NAME: $*" >&2
+	exit 1
+}
+skip() {
+	echo "SKIP: $TW_NAME: $*"
+	exit 77
+}
+
+# --- cleanup ---------------------------------------------------------------
+
+# on_cleanup CMD: run CMD (a string, eval'ed) at exit, before the
+# namespaces are deleted.  Last registered runs first.
+on_cleanup() { TW_CLEANUP="$1
+$TW_CLEANUP"; }
+# on_exit FUNC [ARGS]: the same, for helper files (topo.sh) that hook in.
+on_exit() { on_cleanup "$*"; }
+
+tw_cleanup() {
+	_rc=$?
+	trap - EXIT
+	set +e
+	printf '%s\n' "$TW_CLEANUP" | while IFS= read -r _c; do
+		[ -n "$_c" ] && eval "$_c"
+	done
+	for _ns in $(ip netns list | awk '{ print $1 }'); do
+		case $_ns in "$TW_PFX"-*) ip netns del "$_ns" ;; esac
+	done
+	rm -rf "$TW_TMP"
+	exit "$_rc"
+}
+trap tw_cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# --- namespaces and links --------------------------------------------------
+
+# ns_new NAME: make a namespace (loopback up), print its full name.
+ns_new() {
+	_ns="$TW_PFX-$1"
+	ip netns add "$_ns"
+	ip -n "$_ns" link set lo up
+	echo "$_ns"
+}
+
+# in_ns NS CMD...: run CMD in namespace NS.
+in_ns() {
+	_ns=$1
+	shift
+	ip netns exec "$_ns" "$@"
+}
+
+# veth_pair NS1 IF1 NS2 IF2: a veth pair between two namespaces, both up.
+veth_pair() {
+	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3"
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
+# host_pod HOSTNS PODNS ADDR_HOST ADDR_POD: veth "pod" in the host ns and
+# "eth0" in the pod ns, addressed (e.g. 10.0.0.1/24 10.0.0.2/24).
+host_pod() {
+	veth_pair "$1" pod "$2" eth0
+	ip -n "$1" addr add "$3" dev pod
+	ip -n "$2" addr add "$4" dev eth0
+}
+
+# link_exists NS DEV
+link_exists() { ip -n "$1" link show dev "$2" >/dev/null 2>&1; }
+
+# link_kind NS DEV: print the link's kind ("twill", "veth", ...).
+link_kind() {
+	ip -n "$1" -d link show dev "$2" | awk 'NR == 3 { print $1 }'
+}
+
+# counter NS DEV NAME: a /sys/class/net/DEV/statistics/NAME counter.
+counter() {
+	in_ns "$1" cat "/sys/class/net/$2/statistics/$3"
+}
+
+# --- the module ------------------------------------------------------------
+
+module_loaded() { grep -q '^twill ' /proc/modules; }
+module_load() { module_loaded || modprobe twill; }
+module_unload() { ! module_loaded || rmmod twill; }
+
+# --- assertions ------------------------------------------------------------
+
+# assert_eq ACTUAL EXPECTED [WHAT]
+assert_eq() {
+	[ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"
+}
+
+# assert_contains TEXT NEEDLE [WHAT]
+assert_contains() {
+	case $1 in
+	*"$2"*) ;;
+	*) fail "${3:-output} does not contain '$2':
+$1" ;;
+	esac
+}
+
+# assert_not_contains TEXT NEEDLE [WHAT]
+assert_not_contains() {
+	case $1 in
+	*"$2"*) fail "${3:-output} contains '$2':
+$1" ;;
+	esac
+}
+
+# expect_fail CMD...: CMD must fail.  Its error output goes to TW_ERR.
+expect_fail() {
+	if TW_ERR=$("$@" 2>&1); then
+		fail "expected to fail but succeeded: $*
+$TW_ERR"
+	fi
+}
+
+# wait_for SECONDS CMD...: retry CMD until it succeeds.
+wait_for() {
+	_deadline=$(($(date +%s) + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$_deadline" ] || fail "timed out waiting for: $*"
+		sleep 0.1
+	done
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Subcommands and what they share. */
+#ifndef TWILL_CMD_H
+#define TWILL_CMD_H
+
+#include <stdbool.h>
+
+#include "model.h"
+#include "netlink.h"
+
+#define EXIT_USER 1
+#define EXIT_NO_PEER 2
+
+struct out_opts {
+	bool json, pretty;
+};
+
+/* Removes -j/--json/-p/--pretty from argv. */
+void take_out_opts(int *argc, char **argv, struct out_opts *o);
+/* Whether argv[0] asks for help. */
+bool is_help(int argc, char **argv);
+/* Prints "twill: <tw_errmsg>" and returns EXIT_USER. */
+int fail(void);
+void usage(const char *cmd, bool to_stderr);
+
+/* Checks that `name` is a twill device and opens netlink for it. */
+int device_open(const char *name, struct tw_nl *nl, struct tw_device *dev);
+/* Dumps the device and fills in the link's name. */
+int device_fetch(struct tw_nl *nl, struct tw_device *dev);
+/* Turns dev->link_name into dev->link. */
+int resolve_link(struct tw_device *dev);
+
+int cmd_show(int argc, char **argv);
+int cmd_showconf(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_setconf(int argc, char **argv);
+int cmd_addconf(int argc, char **argv);
+int cmd_syncconf(int argc, char **argv);
+int cmd_route(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+
+#endif

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "cmd.h"
+#include "config.h"
+#include "json.h"
+#include "show.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum show_mode { SHOW_HUMAN, SHOW_JSON, SHOW_DUMP };
+
+struct show_ctx {
+	enum show_mode mode;
+	bool all;
+	struct json j;
+	size_t shown;
+};
+
+static int show_one(struct show_ctx *s, const char *name)
+{
+	struct tw_device dev;
+	struct tw_nl nl = { 0 };
+	int ret;
+
+	dev_init(&dev);
+	ret = device_open(name, &nl, &dev);
+	if (!ret)
+		ret = device_fetch(&nl, &dev);
+	if (ret) {
+		if (nl.sock)
+			tw_err_ctx("show %s", name);
+	} else if (s->mode == SHOW_JSON) {
+		show_json(&s->j, &dev);
+	} else if (s->mode == SHOW_DUMP) {
+		show_dump(stdout, &dev, s->all);
+	} else {
+		if (s->shown)
+			putchar('\n');
+		show_human(stdout, &dev, time(NULL));
+	}
+	s->shown++;
+	nl_close(&nl);
+	dev_free(&dev);
+	return ret;
+}
+
+static int show_interfaces(const struct out_opts *o)
+{
+	char (*names)[IFNAMSIZ];
+	size_t n, i;
+	struct json j;
+
+	if (list_twill_links(&names, &n))
+		return fail();
+	json_init(&j, stdout, o->pretty);
+	if (o->json)
+		json_arr_open(&j, NULL);
+	for (i = 0; i < n; i++) {
+		if (o->json)
+			json_str(&j, NULL, names[i]);
+		else
+			printf("%s\n", names[i]);
+	}
+	if (o->json) {
+		json_arr_close(&j);
+		json_end(&j);
+	}
+	free(names);
+	return 0;
+}
+
+static int show_all(struct show_ctx *s)
+{
+	char (*names)[IFNAMSIZ];
+	size_t n, i;
+	int ret = 0;
+
+	if (list_twill_links(&names, &n))
+		return fail();
+	for (i = 0; i < n; i++) {
+		if (show_one(s, names[i]))
+			ret = fail();
+	}
+	free(names);
+	return ret;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct out_opts o = { 0 };
+	struct show_ctx s = { 0 };
+	const char *what;
+	int ret;
+
+	if (is_help(argc, argv)) {
+		usage("show", false);
+		return 0;
+	}
+	take_out_opts(&argc, argv, &o);
+	what = argc > 0 ? argv[0] : "all";
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "dump") != 0)) {
+		usage("show", true);
+		return EXIT_USER;
+	}
+	if (!strcmp(what, "interfaces"))
+		return show_interfaces(&o);
+	s.mode = argc == 2 ? SHOW_DUMP : o.json ? SHOW_JSON : SHOW_HUMAN;
+	s.all = !strcmp(what, "all");
+	json_init(&s.j, stdout, o.pretty);
+	if (s.mode == SHOW_JSON)
+		json_arr_open(&s.j, NULL);
+	ret = s.all ? show_all(&s) : show_one(&s, what) ? fail() : 0;
+	if (s.mode == SHOW_JSON) {
+		json_arr_close(&s.j);
+		json_end(&s.j);
+	}
+	return ret;
+}
+
+int cmd_showconf(int argc, char **argv)
+{
+	struct tw_device dev;
+	struct tw_nl nl = { 0 };
+	int ret;
+
+	if (is_help(argc, argv)) {
+		usage("showconf", false);
+		return 0;
+	}
+	if (argc != 1) {
+		usage("showconf", true);
+		return EXIT_USER;
+	}
+	dev_init(&dev);
+	ret = device_open(argv[0], &nl, &dev);
+	if (!ret) {
+		ret = device_fetch(&nl, &dev);
+		if (ret)
+			tw_err_ctx("showconf %s", argv[0]);
+	}
+	if (!ret)
+		config_write(stdout, &dev);
+	nl_close(&nl);
+	dev_free(&dev);
+	return ret ? fail() : 0;
+}

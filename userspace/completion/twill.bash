@@ -1,0 +1,77 @@
+# bash completion for twill(8)
+# SPDX-License-Identifier: GPL-2.0
+
+_twill_devices()
+{
+	twill show interfaces 2>/dev/null
+}
+
+_twill()
+{
+	local cur prev words cword
+	_init_completion || return
+
+	local cmds="show showconf set setconf addconf syncconf route monitor help"
+	local settings="listen-port vni fwmark local link mac port-range ttl tos df udp-csum max-peers max-prefixes peer"
+	local peeropts="mac prefixes remove update-only peer"
+
+	if [[ $cword -eq 1 ]]; then
+		COMPREPLY=($(compgen -W "$cmds --help --version" -- "$cur"))
+		return
+	fi
+
+	case "${words[1]}" in
+	show)
+		if [[ $cword -eq 2 ]]; then
+			COMPREPLY=($(compgen -W "all interfaces $(_twill_devices) -j -p" -- "$cur"))
+		elif [[ $cword -eq 3 ]]; then
+			COMPREPLY=($(compgen -W "dump -j -p" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "-j -p" -- "$cur"))
+		fi
+		;;
+	showconf|monitor)
+		[[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "$(_twill_devices)" -- "$cur"))
+		;;
+	setconf|addconf|syncconf)
+		if [[ $cword -eq 2 ]]; then
+			COMPREPLY=($(compgen -W "$(_twill_devices)" -- "$cur"))
+		elif [[ $cword -eq 3 ]]; then
+			_filedir
+		fi
+		;;
+	route)
+		if [[ $cword -eq 2 ]]; then
+			COMPREPLY=($(compgen -W "get" -- "$cur"))
+		elif [[ $cword -eq 3 ]]; then
+			COMPREPLY=($(compgen -W "$(_twill_devices)" -- "$cur"))
+		fi
+		;;
+	help)
+		[[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "$cmds" -- "$cur"))
+		;;
+	set)
+		if [[ $cword -eq 2 ]]; then
+			COMPREPLY=($(compgen -W "$(_twill_devices)" -- "$cur"))
+			return
+		fi
+		case "$prev" in
+		df) COMPREPLY=($(compgen -W "set unset inherit" -- "$cur")); return ;;
+		udp-csum) COMPREPLY=($(compgen -W "on off" -- "$cur")); return ;;
+		ttl|tos) COMPREPLY=($(compgen -W "inherit" -- "$cur")); return ;;
+		local) COMPREPLY=($(compgen -W "none" -- "$cur")); return ;;
+		link) COMPREPLY=($(compgen -W "none $(ls /sys/class/net 2>/dev/null)" -- "$cur")); return ;;
+		listen-port|vni|fwmark|mac|port-range|max-peers|max-prefixes|peer|prefixes) return ;;
+		esac
+		local i in_peer=0
+		for ((i = 3; i < cword; i++)); do
+			[[ ${words[i]} == peer ]] && in_peer=1
+		done
+		if [[ $in_peer -eq 1 ]]; then
+			COMPREPLY=($(compgen -W "$peeropts" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$settings" -- "$cur"))
+		fi
+		;;
+	esac
+} && complete -F _twill twill

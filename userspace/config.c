@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "config.h"
+#include "parse.h"
+#include "settings.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum section { SEC_NONE, SEC_DEVICE, SEC_PEER };
+
+struct cfg {
+	const char *name;
+	uint32_t line;
+	enum section sec;
+	bool seen_device;
+	uint32_t device_keys;	/* settings already given */
+	struct tw_device *dev;
+	size_t peer;		/* index of the current peer */
+	bool peer_ep, peer_mac;
+};
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+			   end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static int end_peer(const struct cfg *c)
+{
+	const struct tw_peer *peer;
+
+	if (c->sec != SEC_PEER)
+		return 0;
+	peer = &c->dev->peers[c->peer];
+	if (!c->peer_ep)
+		return tw_err("%s:%u: [Peer] has no Endpoint", c->name,
+			      peer->line);
+	return 0;
+}
+
+static int start_section(struct cfg *c, char *name)
+{
+	struct tw_peer *peer;
+
+	if (end_peer(c))
+		return -1;
+	if (!strcasecmp(name, "[Device]")) {
+		if (c->seen_device)
+			return tw_err("%s:%u: duplicate [Device] section",
+				      c->name, c->line);
+		c->seen_device = true;
+		c->sec = SEC_DEVICE;
+		return 0;
+	}
+	if (strcasecmp(name, "[Peer]") != 0)
+		return tw_err("%s:%u: unknown section '%s'", c->name, c->line,
+			      name);
+	peer = dev_new_peer(c->dev);
+	peer->line = c->line;
+	/* a peer in a file always lists its whole prefix set */
+	peer->mode = TW_PFX_REPLACE;
+	c->peer = c->dev->npeers - 1;
+	c->peer_ep = c->peer_mac = false;
+	c->sec = SEC_PEER;
+	return 0;
+}
+
+static int device_key(struct cfg *c, const char *key, const char *value)
+{
+	const struct tw_setting *s = setting_by_key(key);
+
+	if (!s)
+		return tw_err("unknown key '%s' in [Device]", key);
+	if (c->device_keys & TW_BIT(s->field))
+		return tw_err("duplicate key '%s'", key);
+	c->device_keys |= TW_BIT(s->field);
+	return setting_apply(s, c->dev, value);
+}
+
+static int peer_endpoint(struct cfg *c, struct tw_peer *peer,
+			 const char *value)
+{
+	union tw_sockaddr ep;
+
+	if (c->peer_ep)
+		return tw_err("duplicate key 'Endpoint'");
+	if (parse_endpoint(value, &ep) ||
+	    dev_set_endpoint(c->dev, peer, &ep))
+		return -1;
+	c->peer_ep = true;
+	return 0;
+}
+
+static int peer_key(struct cfg *c, const char *key, const char *value)
+{
+	struct tw_peer *peer = &c->dev->peers[c->peer];
+
+	if (!strcasecmp(key, "Endpoint"))
+		return peer_endpoint(c, peer, value);
+	if (!strcasecmp(key, "Prefixes"))
+		return parse_prefix_list(c->dev, peer, value, c->line, false);
+	if (strcasecmp(key, "MAC") != 0)
+		return tw_err("unknown key '%s' in [Peer]", key);
+	if (c->peer_mac)
+		return tw_err("duplicate key 'MAC'");
+	c->peer_mac = true;
+	peer->has_mac = true;
+	return parse_mac(value, peer->mac);
+}
+
+static int key_value(struct cfg *c, char *line)
+{
+	char *eq = strchr(line, '=');
+	char *key, *value;
+
+	if (!eq)
+		return tw_err("expected 'Key = Value' or '[Section]', got '%s'",
+			      line);
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	if (c->sec == SEC_NONE)
+		return tw_err("key '%s' outside of a section", key);
+	if (!*value && strcasecmp(key, "Prefixes") != 0)
+		return tw_err("missing value for '%s'", key);
+	return c->sec == SEC_DEVICE ? device_key(c, key, value) :
+				      peer_key(c, key, value);
+}
+
+static int parse_line(struct cfg *c, char *line)
+{
+	char *hash = strchr(line, '#');
+
+	if (hash)
+		*hash = '\0';
+	line = trim(line);
+	if (!*line)
+		return 0;
+	if (line[0] == '[')
+		return start_section(c, line);
+	if (key_value(c, line))
+		return tw_err_ctx("%s:%u", c->name, c->line);
+	return 0;
+}
+
+int config_parse(const char *name, const char *buf, size_t len,
+		 struct tw_device *dev)
+{
+	struct cfg c = { .name = name, .dev = dev };
+	char *copy = tw_malloc(len + 1), *line, *nl;
+	int ret = 0;
+
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
+	for (line = copy; line && !ret; line = nl) {
+		c.line++;
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = '\0';
+		if (strlen(line) != (size_t)((nl ? nl - 1 : copy + len) - line))
+			ret = tw_err("%s:%u: NUL byte in file", name, c.line);
+		else
+			ret = parse_line(&c, line);
+	}
+	if (!ret)
+		ret = end_peer(&c);
+	free(copy);
+	return ret;
+}
+
+static int read_all(FILE *f, char **buf, size_t *len)
+{
+	size_t cap = 0, n;
+
+	*buf = NULL;
+	*len = 0;
+	do {
+		tw_grow((void **)buf, &cap, *len + 65536, 1);
+		n = fread(*buf + *len, 1, cap - *len, f);
+		*len += n;
+	} while (n);
+	return ferror(f) ? -1 : 0;
+}
+
+int config_read(const char *path, struct tw_device *dev)
+{
+	bool is_stdin = !strcmp(path, "-");
+	FILE *f = is_stdin ? stdin : fopen(path, "r");
+	char *buf;
+	size_t len;
+	int ret;
+
+	if (!f)
+		return tw_err("%s: %s", path, strerror(errno));
+	ret = read_all(f, &buf, &len);
+	if (ret)
+		tw_err("%s: %s", path, strerror(errno));
+	if (!is_stdin)
+		fclose(f);
+	if (!ret)
+		ret = config_parse(is_stdin ? "<stdin>" : path, buf, len, dev);
+	free(buf);
+	return ret;
+}
+
+static void write_device(FILE *f, const struct tw_device *d)
+{
+	char a[TW_ADDR_STRLEN], m[TW_MAC_STRLEN], n[8];
+
+	fputs("[Device]\n", f);
+	if (TW_HAS(d, TW_LISTEN_PORT))
+		fprintf(f, "ListenPort = %u\n", d->listen_port);
+	if (TW_HAS(d, TW_VNI))
+		fprintf(f, "VNI = %u\n", d->vni);
+	if (TW_HAS(d, TW_FWMARK))
+		fprintf(f, "FwMark = 0x%x\n", d->fwmark);
+	if (TW_HAS(d, TW_LOCAL))
+		fprintf(f, "Local = %s\n", fmt_addr(&d->local, a));
+	if (TW_HAS(d, TW_LINK))
+		fprintf(f, "Link = %s\n", d->link_name[0] ? d->link_name :
+			"none");
+	if (TW_HAS(d, TW_MAC))
+		fprintf(f, "MAC = %s\n", fmt_mac(d->mac, m));
+	if (TW_HAS(d, TW_PORT_RANGE))
+		fprintf(f, "PortRange = %u-%u\n", d->port_min, d->port_max);
+	if (TW_HAS(d, TW_TTL))
+		fprintf(f, "TTL = %s\n", fmt_ttl(d->ttl, n));
+	if (TW_HAS(d, TW_TOS))
+		fprintf(f, "TOS = %s\n", fmt_tos(d->tos, n));
+	if (TW_HAS(d, TW_DF))
+		fprintf(f, "DF = %s\n", fmt_df(d->df));
+	if (TW_HAS(d, TW_UDP_CSUM))
+		fprintf(f, "UDPChecksum = %s\n", d->udp_csum ? "on" : "off");
+	if (TW_HAS(d, TW_MAX_PEERS))
+		fprintf(f, "MaxPeers = %u\n", d->max_peers);
+	if (TW_HAS(d, TW_MAX_PREFIXES))
+		fprintf(f, "MaxPrefixes = %u\n", d->max_prefixes);
+}
+
+static void write_peer(FILE *f, const struct tw_peer *p)
+{
+	char e[TW_EP_STRLEN], m[TW_MAC_STRLEN], x[TW_PREFIX_STRLEN];
+	size_t i;
+
+	fprintf(f, "\n[Peer]\nEndpoint = %s\n", fmt_endpoint(&p->ep, e));
+	if (p->has_mac && !mac_is_zero(p->mac))
+		fprintf(f, "MAC = %s\n", fmt_mac(p->mac, m));
+	for (i = 0; i < p->npfx; i++)
+		fprintf(f, "Prefixes = %s\n", fmt_prefix(&p->pfx[i], x));
+}
+
+void config_write(FILE *f, const struct tw_device *dev)
+{
+	size_t i;
+
+	write_device(f, dev);
+	for (i = 0; i < dev->npeers; i++)
+		write_peer(f, &dev->peers[i]);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The configuration file: one [Device] section and any number of [Peer]
+ * sections of "Key = Value" lines; '#' starts a comment; keys and section
+ * names are case-insensitive.
+ */
+#ifndef TWILL_CONFIG_H
+#define TWILL_CONFIG_H
+
+#include <stdio.h>
+
+#include "model.h"
+
+/*
+ * Parses `len` bytes named `name` (for messages) into dev, which must be
+ * freshly initialised.  On error tw_errmsg is "NAME:LINE: ...".
+ */
+int config_parse(const char *name, const char *buf, size_t len,
+		 struct tw_device *dev);
+/* Reads a file ("-" = stdin) and parses it. */
+int config_read(const char *path, struct tw_device *dev);
+/* Writes dev in the format config_parse() takes back. */
+void config_write(FILE *f, const struct tw_device *dev);
+
+#endif

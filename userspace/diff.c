@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "diff.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool field_differs(const struct tw_device *c, const struct tw_device *w,
+			  enum tw_field f)
+{
+	switch (f) {
+	case TW_LISTEN_PORT:
+		return c->listen_port != w->listen_port;
+	case TW_VNI:
+		return c->vni != w->vni;
+	case TW_FWMARK:
+		return c->fwmark != w->fwmark;
+	case TW_LOCAL:
+		return memcmp(&c->local, &w->local, sizeof(c->local)) != 0;
+	case TW_LINK:
+		return c->link != w->link;
+	case TW_MAC:
+		return memcmp(c->mac, w->mac, TW_MAC_LEN) != 0;
+	case TW_PORT_RANGE:
+		return c->port_min != w->port_min || c->port_max != w->port_max;
+	case TW_TTL:
+		return c->ttl != w->ttl;
+	case TW_TOS:
+		return c->tos != w->tos;
+	case TW_DF:
+		return c->df != w->df;
+	case TW_UDP_CSUM:
+		return c->udp_csum != w->udp_csum;
+	case TW_MAX_PEERS:
+		return c->max_peers != w->max_peers;
+	case TW_MAX_PREFIXES:
+		return c->max_prefixes != w->max_prefixes;
+	default:
+		return false;
+	}
+}
+
+static void copy_settings(struct tw_device *out, const struct tw_device *w,
+			  uint32_t mask)
+{
+	out->mask = mask;
+	out->listen_port = w->listen_port;
+	out->vni = w->vni;
+	out->fwmark = w->fwmark;
+	out->local = w->local;
+	out->link = w->link;
+	memcpy(out->link_name, w->link_name, sizeof(out->link_name));
+	memcpy(out->mac, w->mac, TW_MAC_LEN);
+	out->port_min = w->port_min;
+	out->port_max = w->port_max;
+	out->ttl = w->ttl;
+	out->tos = w->tos;
+	out->df = w->df;
+	out->udp_csum = w->udp_csum;
+	out->max_peers = w->max_peers;
+	out->max_prefixes = w->max_prefixes;
+}
+
+static size_t diff_settings(const struct tw_device *cur,
+			   const struct tw_device *want, struct tw_device *out)
+{
+	uint32_t mask = 0;
+	size_t n = 0;
+	int f;
+
+	for (f = 0; f < TW_NUM_PEERS; f++) {
+		if (!TW_HAS(want, f))
+			continue;
+		if (TW_HAS(cur, f) && !field_differs(cur, want, f))
+			continue;
+		mask |= TW_BIT(f);
+		n++;
+	}
+	copy_settings(out, want, mask);
+	return n;
+}
+
+/*
+ * The current peer a wanted one refers to.  Port 0 means the listen port,
+ * so "ADDR" and "ADDR:LISTENPORT" name the same peer whichever form the
+ * kernel reports.
+ */
+static struct tw_peer *match_peer(const struct tw_device *cur,
+				  const struct tw_device *want,
+				  const union tw_sockaddr *ep)
+{
+	uint16_t lport = TW_HAS(want, TW_LISTEN_PORT) ? want->listen_port :
+			 cur->listen_port;
+	struct tw_peer *p = dev_find_peer(cur, ep);
+	union tw_sockaddr alt = *ep;
+
+	if (p || !lport)
+		return p;
+	if (!ep_port(ep))
+		ep_set_port(&alt, lport);
+	else if (ep_port(ep) == lport)
+		ep_set_port(&alt, 0);
+	else
+		return NULL;
+	return dev_find_peer(cur, &alt);
+}
+
+static bool mac_changed(const struct tw_peer *c, const struct tw_peer *w)
+{
+	static const uint8_t zero[TW_MAC_LEN];
+	const uint8_t *cm = c->has_mac ? c->mac : zero;
+	const uint8_t *wm = w->has_mac ? w->mac : zero;
+
+	return memcmp(cm, wm, TW_MAC_LEN) != 0;
+}
+
+struct peer_diff {
+	struct tw_device *cur;
+	const struct tw_peer *c, *w;
+	bool *kept;		/* per prefix of c */
+	struct tw_peer *o;	/* created on the first change */
+	struct tw_device *out;
+};
+
+static void ensure_out(struct peer_diff *d)
+{
+	if (d->o)
+		return;
+	d->o = dev_get_peer(d->out, &d->c->ep);
+	d->o->mode = TW_PFX_DELTA;
+}
+
+static void diff_prefixes(struct peer_diff *d)
+{
+	size_t ci = (size_t)(d->c - d->cur->peers), k, pi, idx;
+	struct tw_prefix p;
+
+	for (k = 0; k < d->w->npfx; k++) {
+		if (dev_find_prefix(d->cur, &d->w->pfx[k], &pi, &idx) &&
+		    pi == ci) {
+			d->kept[idx] = true;
+			continue;
+		}
+		ensure_out(d);
+		p = d->w->pfx[k];
+		p.remove = 0;
+		peer_push_prefix(d->o, &p);
+	}
+	for (k = 0; k < d->c->npfx; k++) {
+		if (d->kept[k])
+			continue;
+		ensure_out(d);
+		p = d->c->pfx[k];
+		p.remove = 1;
+		peer_push_prefix(d->o, &p);
+	}
+}
+
+static size_t diff_peer(struct tw_device *cur, const struct tw_peer *c,
+			const struct tw_peer *w, struct tw_device *out)
+{
+	struct peer_diff d = { cur, c, w, NULL, NULL, out };
+
+	d.kept = tw_calloc(c->npfx, sizeof(bool));
+	if (mac_changed(c, w)) {
+		ensure_out(&d);
+		d.o->has_mac = true;
+		if (w->has_mac)
+			memcpy(d.o->mac, w->mac, TW_MAC_LEN);
+	}
+	diff_prefixes(&d);
+	free(d.kept);
+	return d.o ? 1 : 0;
+}
+
+static void add_new_peer(struct tw_device *out, const struct tw_peer *w)
+{
+	struct tw_peer *o = dev_get_peer(out, &w->ep);
+
+	free(o->pfx);
+	o->mode = TW_PFX_REPLACE;
+	o->has_mac = w->has_mac;
+	memcpy(o->mac, w->mac, TW_MAC_LEN);
+	o->npfx = o->cap = w->npfx;
+	o->pfx = tw_calloc(w->npfx, sizeof(*o->pfx));
+	memcpy(o->pfx, w->pfx, w->npfx * sizeof(*o->pfx));
+}
+
+size_t sync_diff(struct tw_device *cur, const struct tw_device *want,
+		 struct tw_device *out)
+{
+	bool *matched = tw_calloc(cur->npeers, sizeof(bool));
+	size_t n = diff_settings(cur, want, out), i;
+	struct tw_peer *c;
+
+	dev_index_prefixes(cur);
+	/* removals first, so prefixes moving between peers are freed */
+	for (i = 0; i < want->npeers; i++) {
+		c = match_peer(cur, want, &want->peers[i].ep);
+		if (c)
+			matched[c - cur->peers] = true;
+	}
+	for (i = 0; i < cur->npeers; i++) {
+		if (matched[i])
+			continue;
+		dev_add_peer(out, &cur->peers[i].ep)->flags =
+			TWILL_PEER_F_REMOVE;
+		n++;
+	}
+	for (i = 0; i < want->npeers; i++) {
+		c = match_peer(cur, want, &want->peers[i].ep);
+		if (c) {
+			n += diff_peer(cur, c, &want->peers[i], out);
+		} else {
+			add_new_peer(out, &want->peers[i]);
+			n++;
+		}
+	}
+	free(matched);
+	return n;
+}

@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "msg.h"
+#include "util.h"
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- building ---- */
+
+struct builder {
+	const struct tw_device *dev;
+	struct tw_build *b;
+	struct tw_batch *out;
+	struct nlmsghdr *nlh;
+	uint32_t *flags;	/* TWILL_A_FLAGS of the current message */
+	struct nlattr *peers, *peer, *pfxs;
+	size_t max;
+};
+
+static size_t attr_size(size_t payload)
+{
+	return MNL_ATTR_HDRLEN + MNL_ALIGN(payload);
+}
+
+static size_t prefix_size(const struct tw_prefix *p)
+{
+	return attr_size(0) + attr_size(2) +
+	       attr_size(p->family == AF_INET ? 4 : 16) + attr_size(1) +
+	       (p->remove ? attr_size(4) : 0);
+}
+
+static size_t ep_len(const union tw_sockaddr *ep)
+{
+	return ep->sa.sa_family == AF_INET ? sizeof(ep->in) : sizeof(ep->in6);
+}
+
+/* A peer's head: nest, endpoint, flags, mac, prefixes nest. */
+static size_t peer_head_size(void)
+{
+	return attr_size(0) + attr_size(sizeof(struct sockaddr_in6)) +
+	       attr_size(4) + attr_size(TW_MAC_LEN) + attr_size(0);
+}
+
+static size_t room(const struct builder *w)
+{
+	return w->max - w->nlh->nlmsg_len;
+}
+
+static struct nlmsghdr *put_genl(void *buf, uint16_t family, uint32_t seq,
+				 uint8_t cmd, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_type = family;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = TWILL_GENL_VERSION;
+	return nlh;
+}
+
+static void put_ifid(struct nlmsghdr *nlh, const struct tw_device *dev)
+{
+	if (dev->ifindex)
+		mnl_attr_put_u32(nlh, TWILL_A_IFINDEX, dev->ifindex);
+	else
+		mnl_attr_put_strz(nlh, TWILL_A_IFNAME, dev->ifname);
+}
+
+static void put_local(struct nlmsghdr *nlh, const struct tw_addr *a)
+{
+	size_t len = a->family == AF_INET ? 4 : a->family == AF_INET6 ? 16 : 0;
+
+	mnl_attr_put(nlh, TWILL_A_LOCAL, len, a->addr);
+}
+
+static void put_settings(struct nlmsghdr *nlh, const struct tw_device *d)
+{
+	if (TW_HAS(d, TW_LISTEN_PORT))
+		mnl_attr_put_u16(nlh, TWILL_A_LISTEN_PORT, d->listen_port);
+	if (TW_HAS(d, TW_VNI))
+		mnl_attr_put_u32(nlh, TWILL_A_VNI, d->vni);
+	if (TW_HAS(d, TW_FWMARK))
+		mnl_attr_put_u32(nlh, TWILL_A_FWMARK, d->fwmark);
+	if (TW_HAS(d, TW_LOCAL))
+		put_local(nlh, &d->local);
+	if (TW_HAS(d, TW_LINK))
+		mnl_attr_put_u32(nlh, TWILL_A_LINK, d->link);
+	if (TW_HAS(d, TW_MAC))
+		mnl_attr_put(nlh, TWILL_A_MAC, TW_MAC_LEN, d->mac);
+	if (TW_HAS(d, TW_PORT_RANGE)) {
+		mnl_attr_put_u16(nlh, TWILL_A_PORT_MIN, d->port_min);
+		mnl_attr_put_u16(nlh, TWILL_A_PORT_MAX, d->port_max);
+	}
+	if (TW_HAS(d, TW_TTL))
+		mnl_attr_put_u8(nlh, TWILL_A_TTL, d->ttl);
+	if (TW_HAS(d, TW_TOS))
+		mnl_attr_put_u8(nlh, TWILL_A_TOS, d->tos);
+	if (TW_HAS(d, TW_DF))
+		mnl_attr_put_u8(nlh, TWILL_A_DF, d->df);
+	if (TW_HAS(d, TW_UDP_CSUM))
+		mnl_attr_put_u8(nlh, TWILL_A_UDP_CSUM, d->udp_csum);
+	if (TW_HAS(d, TW_MAX_PEERS))
+		mnl_attr_put_u32(nlh, TWILL_A_MAX_PEERS, d->max_peers);
+	if (TW_HAS(d, TW_MAX_PREFIXES))
+		mnl_attr_put_u32(nlh, TWILL_A_MAX_PREFIXES, d->max_prefixes);
+}
+
+static void start_msg(struct builder *w)
+{
+	struct tw_batch *out = w->out;
+	struct tw_msg *m;
+	struct nlattr *fl;
+	bool first = out->n == 0;
+
+	tw_grow((void **)&out->msgs, &out->cap, out->n + 1, sizeof(*out->msgs));
+	m = &out->msgs[out->n++];
+	m->buf = tw_calloc(1, w->max);
+	w->nlh = put_genl(m->buf, w->b->family, w->b->seq++,
+			  TWILL_CMD_SET_DEVICE, NLM_F_ACK);
+	put_ifid(w->nlh, w->dev);
+	fl = mnl_nlmsg_get_payload_tail(w->nlh);
+	mnl_attr_put_u32(w->nlh, TWILL_A_FLAGS, first ? w->dev->flags &
+			 TWILL_F_REPLACE_PEERS : 0);
+	w->flags = mnl_attr_get_payload(fl);
+	if (first)
+		put_settings(w->nlh, w->dev);
+	w->peers = NULL;
+}
+
+static void end_msg(struct builder *w, bool last)
+{
+	if (w->peers)
+		mnl_attr_nest_end(w->nlh, w->peers);
+	if (!last)
+		*w->flags |= TWILL_F_STAGE;
+	w->out->msgs[w->out->n - 1].len = w->nlh->nlmsg_len;
+}
+
+static void open_peer(struct builder *w, const struct tw_peer *p, bool cont)
+{
+	uint32_t flags = p->flags;
+
+	if (!w->peers)
+		w->peers = mnl_attr_nest_start(w->nlh, TWILL_A_PEERS);
+	w->peer = mnl_attr_nest_start(w->nlh, 0);
+	mnl_attr_put(w->nlh, TWILL_PEER_A_ENDPOINT, ep_len(&p->ep), &p->ep);
+	if (p->mode == TW_PFX_REPLACE && !cont)
+		flags |= TWILL_PEER_F_REPLACE_PREFIXES;
+	mnl_attr_put_u32(w->nlh, TWILL_PEER_A_FLAGS, flags);
+	if (p->has_mac && !cont)
+		mnl_attr_put(w->nlh, TWILL_PEER_A_MAC, TW_MAC_LEN, p->mac);
+	w->pfxs = NULL;
+	if (p->mode != TW_PFX_NONE && !(p->flags & TWILL_PEER_F_REMOVE))
+		w->pfxs = mnl_attr_nest_start(w->nlh, TWILL_PEER_A_PREFIXES);
+}
+
+static void close_peer(struct builder *w)
+{
+	if (w->pfxs)
+		mnl_attr_nest_end(w->nlh, w->pfxs);
+	mnl_attr_nest_end(w->nlh, w->peer);
+}
+
+static void put_prefix(struct nlmsghdr *nlh, const struct tw_prefix *p)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, 0);
+
+	mnl_attr_put_u16(nlh, TWILL_PREFIX_A_FAMILY, p->family);
+	mnl_attr_put(nlh, TWILL_PREFIX_A_ADDR, p->family == AF_INET ? 4 : 16,
+		     p->addr);
+	mnl_attr_put_u8(nlh, TWILL_PREFIX_A_CIDR, p->cidr);
+	if (p->remove)
+		mnl_attr_put_u32(nlh, TWILL_PREFIX_A_FLAGS,
+				 TWILL_PREFIX_F_REMOVE);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void next_msg(struct builder *w)
+{
+	end_msg(w, false);
+	start_msg(w);
+}
+
+static void build_peer(struct builder *w, const struct tw_peer *p)
+{
+	size_t i;
+
+	if (room(w) < peer_head_size() + attr_size(0) + 64)
+		next_msg(w);
+	open_peer(w, p, false);
+	for (i = 0; w->pfxs && i < p->npfx; i++) {
+		if (room(w) < prefix_size(&p->pfx[i])) {
+			close_peer(w);
+			next_msg(w);
+			open_peer(w, p, true);
+		}
+		put_prefix(w->nlh, &p->pfx[i]);
+	}
+	close_peer(w);
+}
+
+void build_set(const struct tw_device *dev, struct tw_build *b,
+	       struct tw_batch *out)
+{
+	struct builder w = { .dev = dev, .b = b, .out = out };
+	size_t i;
+
+	w.max = b->max_len ? b->max_len : TW_MSG_MAX;
+	memset(out, 0, sizeof(*out));
+	start_msg(&w);
+	for (i = 0; i < dev->npeers; i++)
+		build_peer(&w, &dev->peers[i]);
+	end_msg(&w, true);
+}
+
+void batch_free(struct tw_batch *batch)
+{
+	size_t i;
+
+	for (i = 0; i < batch->n; i++)
+		free(batch->msgs[i].buf);
+	free(batch->msgs);
+	memset(batch, 0, sizeof(*batch));
+}
+
+size_t build_get(void *buf, uint16_t family, uint32_t seq,
+		 const struct tw_device *dev)
+{
+	struct nlmsghdr *nlh = put_genl(buf, family, seq, TWILL_CMD_GET_DEVICE,
+					NLM_F_DUMP);
+
+	put_ifid(nlh, dev);
+	return nlh->nlmsg_len;
+}
+
+size_t build_lookup(void *buf, uint16_t family, uint32_t seq,
+		    const struct tw_device *dev, const struct tw_addr *addr)
+{
+	struct nlmsghdr *nlh = put_genl(buf, family, seq, TWILL_CMD_LOOKUP,
+					NLM_F_ACK);
+
+	put_ifid(nlh, dev);
+	mnl_attr_put(nlh, TWILL_A_LOOKUP_ADDR,
+		     addr->family == AF_INET ? 4 : 16, addr->addr);
+	return nlh->nlmsg_len;
+}
+
+/* ---- parsing ---- */
+
+static int copy_bin(const struct nlattr *a, void *dst, size_t len)
+{
+	if (mnl_attr_get_payload_len(a) != len)
+		return -1;
+	memcpy(dst, mnl_attr_get_payload(a), len);
+	return 0;
+}
+
+static int parse_drops(const struct nlattr *nest, uint64_t *drops)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest) {
+		uint16_t t = mnl_attr_get_type(a);
+
+		if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+			return -1;
+		if (t < __TWILL_DROP_MAX)
+			drops[t] = mnl_attr_get_u64(a);
+	}
+	return 0;
+}
+
+static int parse_prefix_attr(const struct nlattr *nest, struct tw_prefix *p)
+{
+	const struct nlattr *a;
+	size_t alen = 0;
+
+	memset(p, 0, sizeof(*p));
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case TWILL_PREFIX_A_FAMILY:
+			if (mnl_attr_validate(a, MNL_TYPE_U16) < 0)
+				return -1;
+			p->family = (uint8_t)mnl_attr_get_u16(a);
+			break;
+		case TWILL_PREFIX_A_ADDR:
+			alen = mnl_attr_get_payload_len(a);
+			if (alen != 4 && alen != 16)
+				return -1;
+			memcpy(p->addr, mnl_attr_get_payload(a), alen);
+			break;
+		case TWILL_PREFIX_A_CIDR:
+			if (mnl_attr_validate(a, MNL_TYPE_U8) < 0)
+				return -1;
+			p->cidr = mnl_attr_get_u8(a);
+			break;
+		default:
+			break;
+		}
+	}
+	if (!p->family)
+		p->family = alen == 4 ? AF_INET : AF_INET6;
+	if ((p->family == AF_INET && (alen != 4 || p->cidr > 32)) ||
+	    (p->family == AF_INET6 && (alen != 16 || p->cidr > 128)))
+		return -1;
+	return 0;
+}
+
+static int parse_endpoint_attr(const struct nlattr *a, union tw_sockaddr *ep)
+{
+	size_t len = mnl_attr_get_payload_len(a);
+	const struct sockaddr *sa = mnl_attr_get_payload(a);
+
+	memset(ep, 0, sizeof(*ep));
+	if (len == sizeof(ep->in) && sa->sa_family == AF_INET)
+		memcpy(&ep->in, sa, len);
+	else if (len == sizeof(ep->in6) && sa->sa_family == AF_INET6)
+		memcpy(&ep->in6, sa, len);
+	else
+		return -1;
+	/* compare only what identifies the peer */
+	if (ep->sa.sa_family == AF_INET)
+		memset(ep->in.sin_zero, 0, sizeof(ep->in.sin_zero));
+	else
+		ep->in6.sin6_flowinfo = 0;
+	return 0;
+}
+
+static const struct nlattr *find_nested(const struct nlattr *nest,
+					uint16_t type)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest)
+		if (mnl_attr_get_type(a) == type)
+			return a;
+	return NULL;
+}
+
+static int get_u64(const struct nlattr *a, uint64_t *v)
+{
+	if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+		return -1;
+	*v = mnl_attr_get_u64(a);
+	return 0;
+}
+
+static int peer_attr(const struct nlattr *a, struct tw_peer *peer,
+		     uint32_t *flags)
+{
+	struct tw_prefix p;
+	const struct nlattr *x;
+
+	switch (mnl_attr_get_type(a)) {
+	case TWILL_PEER_A_FLAGS:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			return -1;
+		*flags = mnl_attr_get_u32(a);
+		return 0;
+	case TWILL_PEER_A_MAC:
+		peer->has_mac = true;
+		return copy_bin(a, peer->mac, TW_MAC_LEN);
+	case TWILL_PEER_A_PREFIXES:
+		mnl_attr_for_each_nested(x, a) {
+			if (parse_prefix_attr(x, &p))
+				return -1;
+			peer_push_prefix(peer, &p);
+		}
+		return 0;
+	case TWILL_PEER_A_RX_PACKETS:
+		return get_u64(a, &peer->rx_packets);
+	case TWILL_PEER_A_RX_BYTES:
+		return get_u64(a, &peer->rx_bytes);
+	case TWILL_PEER_A_TX_PACKETS:
+		return get_u64(a, &peer->tx_packets);
+	case TWILL_PEER_A_TX_BYTES:
+		return get_u64(a, &peer->tx_bytes);
+	case TWILL_PEER_A_LAST_RX:
+		return get_u64(a, &peer->last_rx_ns);
+	case TWILL_PEER_A_DROPS:
+		return parse_drops(a, peer->drops);
+	case TWILL_PEER_A_NUM_PREFIXES:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			return -1;
+		peer->num_prefixes = mnl_attr_get_u32(a);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int parse_peer(const struct nlattr *nest, struct tw_device *dev,
+		      uint32_t *flags)
+{
+	const struct nlattr *a = find_nested(nest, TWILL_PEER_A_ENDPOINT);
+	union tw_sockaddr ep;
+	struct tw_peer *peer;
+
+	if (!a || parse_endpoint_attr(a, &ep))
+		return -1;
+	/* a continuation merges into the entry with the same endpoint */
+	peer = dev_get_peer(dev, &ep);
+	mnl_attr_for_each_nested(a, nest) {
+		if (peer_attr(a, peer, flags))
+			return -1;
+	}
+	return 0;
+}
+
+static int get_u32(const struct nlattr *a, uint32_t *v)
+{
+	if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return -1;
+	*v = mnl_attr_get_u32(a);
+	return 0;
+}
+
+static int get_u16(const struct nlattr *a, uint16_t *v)
+{
+	if (mnl_attr_validate(a, MNL_TYPE_U16) < 0)
+		return -1;
+	*v = mnl_attr_get_u16(a);
+	return 0;
+}
+
+static int get_u8(const struct nlattr *a, uint8_t *v)
+{
+	if (mnl_attr_validate(a, MNL_TYPE_U8) < 0)
+		return -1;
+	*v = mnl_attr_get_u8(a);
+	return 0;
+}
+
+static int get_local(const struct nlattr *a, struct tw_addr *l)
+{
+	size_t len = mnl_attr_get_payload_len(a);
+
+	memset(l, 0, sizeof(*l));
+	if (len != 0 && len != 4 && len != 16)
+		return -1;
+	l->family = len == 4 ? AF_INET : len == 16 ? AF_INET6 : 0;
+	memcpy(l->addr, mnl_attr_get_payload(a), len);
+	return 0;
+}
+
+static int get_ifname(const struct nlattr *a, char *name)
+{
+	const char *s = mnl_attr_get_str(a);
+	size_t len = strnlen(s, mnl_attr_get_payload_len(a));
+
+	if (len >= IFNAMSIZ)
+		return -1;
+	memcpy(name, s, len);
+	name[len] = '\0';
+	return 0;
+}
+
+/* Returns the field the attribute set, TW_NFIELDS if none, -1 on error. */
+static int device_attr(const struct nlattr *a, struct tw_device *d)
+{
+	switch (mnl_attr_get_type(a)) {
+	case TWILL_A_IFINDEX:
+		return get_u32(a, &d->ifindex) ? -1 : TW_NFIELDS;
+	case TWILL_A_IFNAME:
+		return get_ifname(a, d->ifname) ? -1 : TW_NFIELDS;
+	case TWILL_A_LISTEN_PORT:
+		return get_u16(a, &d->listen_port) ? -1 : TW_LISTEN_PORT;
+	case TWILL_A_VNI:
+		return get_u32(a, &d->vni) ? -1 : TW_VNI;
+	case TWILL_A_FWMARK:
+		return get_u32(a, &d->fwmark) ? -1 : TW_FWMARK;
+	case TWILL_A_LOCAL:
+		return get_local(a, &d->local) ? -1 : TW_LOCAL;
+	case TWILL_A_LINK:
+		return get_u32(a, &d->link) ? -1 : TW_LINK;
+	case TWILL_A_MAC:
+		return copy_bin(a, d->mac, TW_MAC_LEN) ? -1 : TW_MAC;
+	case TWILL_A_PORT_MIN:
+		return get_u16(a, &d->port_min) ? -1 : TW_PORT_RANGE;
+	case TWILL_A_PORT_MAX:
+		return get_u16(a, &d->port_max) ? -1 : TW_PORT_RANGE;
+	case TWILL_A_TTL:
+		return get_u8(a, &d->ttl) ? -1 : TW_TTL;
+	case TWILL_A_TOS:
+		return get_u8(a, &d->tos) ? -1 : TW_TOS;
+	case TWILL_A_DF:
+		return get_u8(a, &d->df) ? -1 : TW_DF;
+	case TWILL_A_UDP_CSUM:
+		return get_u8(a, &d->udp_csum) ? -1 : TW_UDP_CSUM;
+	case TWILL_A_MAX_PEERS:
+		return get_u32(a, &d->max_peers) ? -1 : TW_MAX_PEERS;
+	case TWILL_A_MAX_PREFIXES:
+		return get_u32(a, &d->max_prefixes) ? -1 : TW_MAX_PREFIXES;
+	case TWILL_A_NUM_PEERS:
+		return get_u32(a, &d->num_peers) ? -1 : TW_NUM_PEERS;
+	case TWILL_A_NUM_PREFIXES:
+		return get_u32(a, &d->num_prefixes) ? -1 : TW_NUM_PREFIXES;
+	case TWILL_A_GENERATION:
+		return get_u32(a, &d->generation) ? -1 : TW_GENERATION;
+	case TWILL_A_DROPS:
+		return parse_drops(a, d->drops) ? -1 : TW_DROPS;
+	default:
+		return TW_NFIELDS;
+	}
+}
+
+int parse_device_msg(const struct nlmsghdr *nlh, struct tw_device *dev,
+		     uint32_t *peer_flags)
+{
+	const struct nlattr *a, *p;
+	uint32_t flags = 0;
+	int field;
+
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct genlmsghdr))
+		return tw_err("malformed reply from the kernel");
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(a) == TWILL_A_PEERS) {
+			mnl_attr_for_each_nested(p, a) {
+				if (parse_peer(p, dev, &flags))
+					return tw_err("malformed peer in reply from the kernel");
+			}
+			continue;
+		}
+		field = device_attr(a, dev);
+		if (field < 0)
+			return tw_err("malformed attribute %u in reply from the kernel",
+				      mnl_attr_get_type(a));
+		if (field < TW_NFIELDS)
+			dev->mask |= TW_BIT(field);
+	}
+	if (peer_flags)
+		*peer_flags = flags;
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Building twill generic netlink requests into memory and parsing replies
+ * from memory.  Nothing here touches a socket, so all of it is unit-tested.
+ */
+#ifndef TWILL_MSG_H
+#define TWILL_MSG_H
+
+#include <linux/netlink.h>
+
+#include "model.h"
+
+/* Keep every request well below the socket's send buffer. */
+#define TW_MSG_MAX ((size_t)32 * 1024)
+
+struct tw_msg {
+	char *buf;
+	size_t len;
+};
+
+struct tw_batch {
+	struct tw_msg *msgs;
+	size_t n, cap;
+};
+
+struct tw_build {
+	uint16_t family;	/* generic netlink family id */
+	uint32_t seq;		/* of the first message; incremented */
+	size_t max_len;		/* 0 = TW_MSG_MAX */
+};
+
+/*
+ * Turns dev (settings present in dev->mask, dev->flags, peers) into one
+ * transaction of SET_DEVICE messages: all but the last carry TWILL_F_STAGE,
+ * TWILL_F_REPLACE_PEERS only the first; peers whose prefixes do not fit
+ * continue in the next message without TWILL_PEER_F_REPLACE_PREFIXES.
+ */
+void build_set(const struct tw_device *dev, struct tw_build *b,
+	       struct tw_batch *out);
+void batch_free(struct tw_batch *batch);
+
+size_t build_get(void *buf, uint16_t family, uint32_t seq,
+		 const struct tw_device *dev);
+size_t build_lookup(void *buf, uint16_t family, uint32_t seq,
+		    const struct tw_device *dev, const struct tw_addr *addr);
+
+/*
+ * Merges one GET_DEVICE reply (or an event, or a LOOKUP reply) into dev:
+ * device attributes overwrite, peers are merged by endpoint.  Returns 0,
+ * or -1 on a malformed message.  If `peer_flags` is not NULL it receives
+ * the TWILL_PEER_A_FLAGS of the last peer (events).
+ */
+int parse_device_msg(const struct nlmsghdr *nlh, struct tw_device *dev,
+		     uint32_t *peer_flags);
+
+#endif

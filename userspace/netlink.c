@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "netlink.h"
+#include "util.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RECV_SIZE ((size_t)256 * 1024)
+#define DUMP_RETRIES 16
+#define ACK_WINDOW 8
+
+static char *recv_buf(void)
+{
+	static char *buf;
+
+	if (!buf)
+		buf = tw_malloc(RECV_SIZE);
+	return buf;
+}
+
+/* Kernel error: the extack message if any, else strerror. */
+static int ack_error(struct tw_nl *n, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	size_t off = sizeof(*e);
+
+	if (n)
+		n->error = -e->error;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		mnl_attr_for_each(a, nlh, off) {
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+			    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
+				return tw_err("%s", mnl_attr_get_str(a));
+		}
+	}
+	return tw_err("%s", strerror(-e->error));
+}
+
+static struct mnl_socket *open_sock(int bus)
+{
+	struct mnl_socket *s = mnl_socket_open(bus);
+	int one = 1;
+
+	if (!s) {
+		tw_err("cannot open netlink socket: %s", strerror(errno));
+		return NULL;
+	}
+	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0) {
+		tw_err("cannot bind netlink socket: %s", strerror(errno));
+		mnl_socket_close(s);
+		return NULL;
+	}
+	/* best effort: older kernels lack them */
+	(void)mnl_socket_setsockopt(s, NETLINK_CAP_ACK, &one, sizeof(one));
+	(void)mnl_socket_setsockopt(s, NETLINK_EXT_ACK, &one, sizeof(one));
+	return s;
+}
+
+static int sendreq(struct mnl_socket *s, const void *buf, size_t len)
+{
+	if (mnl_socket_sendto(s, buf, len) < 0)
+		return tw_err("netlink send: %s", strerror(errno));
+	return 0;
+}
+
+static ssize_t recvreply(struct mnl_socket *s)
+{
+	ssize_t r = mnl_socket_recvfrom(s, recv_buf(), RECV_SIZE);
+
+	if (r < 0)
+		tw_err("netlink receive: %s", strerror(errno));
+	return r;
+}
+
+/* ---- family resolution ---- */
+
+static void parse_groups(const struct nlattr *nest, struct tw_nl *n)
+{
+	const struct nlattr *g, *a;
+
+	mnl_attr_for_each_nested(g, nest) {
+		const char *name = NULL;
+		uint32_t id = 0;
+
+		mnl_attr_for_each_nested(a, g) {
+			if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_NAME)
+				name = mnl_attr_get_str(a);
+			else if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_ID)
+				id = mnl_attr_get_u32(a);
+		}
+		if (name && !strcmp(name, TWILL_MCGRP_EVENTS))
+			n->mcgrp = id;
+	}
+}
+
+static int family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct tw_nl *n = data;
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID)
+			n->family = mnl_attr_get_u16(a);
+		else if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GROUPS)
+			parse_groups(a, n);
+	}
+	return MNL_CB_OK;
+}
+
+static int resolve_family(struct tw_nl *n)
+{
+	char buf[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	ssize_t r;
+
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++n->seq;
+	g->cmd = CTRL_CMD_GETFAMILY;
+	g->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, TWILL_GENL_NAME);
+	if (sendreq(n->sock, buf, nlh->nlmsg_len))
+		return -1;
+	do {
+		r = recvreply(n->sock);
+		if (r > 0)
+			r = mnl_cb_run(recv_buf(), (size_t)r, n->seq, n->portid,
+				       family_cb, n);
+	} while (r > 0);
+	if (r < 0 && errno == ENOENT)
+		return tw_err("generic netlink family '%s' not found (is the twill module loaded?)",
+			      TWILL_GENL_NAME);
+	if (r < 0)
+		return tw_err("resolving netlink family: %s", strerror(errno));
+	return n->family ? 0 : tw_err("cannot resolve the twill netlink family");
+}
+
+int nl_open(struct tw_nl *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->seq = (uint32_t)time(NULL);
+	n->sock = open_sock(NETLINK_GENERIC);
+	if (!n->sock)
+		return -1;
+	n->portid = mnl_socket_get_portid(n->sock);
+	if (resolve_family(n)) {
+		nl_close(n);
+		return -1;
+	}
+	return 0;
+}
+
+void nl_close(struct tw_nl *n)
+{
+	if (n->sock)
+		mnl_socket_close(n->sock);
+	n->sock = NULL;
+}
+
+/* ---- dump ---- */
+
+enum { DUMP_MORE, DUMP_DONE, DUMP_FAIL };
+
+static int dump_chunk(struct tw_nl *n, size_t len, struct tw_device *dev,
+		      bool *intr)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)recv_buf();
+	int rlen = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, rlen); nlh = mnl_nlmsg_next(nlh, &rlen)) {
+		if (nlh->nlmsg_seq != n->seq || nlh->nlmsg_pid != n->portid)
+			continue;
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			*intr = true;
+		if (nlh->nlmsg_type == NLMSG_DONE)
+			return DUMP_DONE;
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			ack_error(n, nlh);
+			return DUMP_FAIL;
+		}
+		if (!*intr && parse_device_msg(nlh, dev, NULL))
+			return DUMP_FAIL;
+	}
+	return DUMP_MORE;
+}
+
+static int dump_once(struct tw_nl *n, struct tw_device *dev, bool *intr)
+{
+	char req[512];
+	size_t len = build_get(req, n->family, ++n->seq, dev);
+	ssize_t r;
+	int st = DUMP_MORE;
+
+	*intr = false;
+	if (sendreq(n->sock, req, len))
+		return -1;
+	while (st == DUMP_MORE) {
+		r = recvreply(n->sock);
+		if (r < 0)
+			return -1;
+		st = dump_chunk(n, (size_t)r, dev, intr);
+	}
+	return st == DUMP_DONE ? 0 : -1;
+}
+
+static void reset_device(struct tw_device *dev)
+{
+	char name[IFNAMSIZ];
+	uint32_t ifindex = dev->ifindex;
+
+	memcpy(name, dev->ifname, sizeof(name));
+	dev_free(dev);
+	dev->ifindex = ifindex;
+	memcpy(dev->ifname, name, sizeof(name));
+}
+
+int nl_get_device(struct tw_nl *n, struct tw_device *dev)
+{
+	bool intr;
+	int i;
+
+	for (i = 0; i < DUMP_RETRIES; i++) {
+		reset_device(dev);
+		if (dump_once(n, dev, &intr))
+			return -1;
+		if (!intr) {
+			dev_sort_prefixes(dev);
+			return 0;
+		}
+	}
+	return tw_err("the peer table kept changing during %d dumps",
+		      DUMP_RETRIES);
+}
+
+/* ---- transactions ---- */
+
+/* Reads acks until `*pending` reaches zero; fails on the first error. */
+static int read_acks(struct tw_nl *n, size_t *pending)
+{
+	const struct nlmsghdr *nlh;
+	const struct nlmsgerr *e;
+	ssize_t r;
+	int len;
+
+	while (*pending) {
+		r = recvreply(n->sock);
+		if (r < 0)
+			return -1;
+		len = (int)r;
+		nlh = (const struct nlmsghdr *)recv_buf();
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			e = mnl_nlmsg_get_payload(nlh);
+			if (e->error)
+				return ack_error(n, nlh);
+			(*pending)--;
+		}
+	}
+	return 0;
+}
+
+int nl_send_batch(struct tw_nl *n, const struct tw_batch *batch)
+{
+	size_t i, pending = 0;
+
+	/*
+	 * Staged messages may be pipelined, but the commit goes out only
+	 * once every earlier message was accepted: after a refusal the
+	 * kernel drops the transaction and closing the socket drops
+	 * whatever we sent after it.
+	 */
+	for (i = 0; i < batch->n; i++) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)batch->msgs[i].buf;
+
+		if (i + 1 == batch->n || pending == ACK_WINDOW) {
+			if (read_acks(n, &pending))
+				return -1;
+		}
+		nlh->nlmsg_seq = ++n->seq;
+		if (sendreq(n->sock, nlh, batch->msgs[i].len))
+			return -1;
+		pending++;
+	}
+	return read_acks(n, &pending);
+}
+
+/* ---- lookup ---- */
+
+int nl_lookup(struct tw_nl *n, struct tw_device *dev,
+	      const struct tw_addr *addr)
+{
+	char req[512];
+	const struct nlmsghdr *nlh;
+	size_t len = build_lookup(req, n->family, ++n->seq, dev, addr);
+	ssize_t r;
+	int rlen;
+
+	if (sendreq(n->sock, req, len))
+		return -1;
+	for (;;) {
+		r = recvreply(n->sock);
+		if (r < 0)
+			return -1;
+		rlen = (int)r;
+		nlh = (const struct nlmsghdr *)recv_buf();
+		for (; mnl_nlmsg_ok(nlh, rlen); nlh = mnl_nlmsg_next(nlh, &rlen)) {
+			if (nlh->nlmsg_seq != n->seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+				if (!e->error)
+					return 0;
+				ack_error(n, nlh);
+				return e->error == -ENOENT ? 1 : -1;
+			}
+			if (parse_device_msg(nlh, dev, NULL))
+				return -1;
+		}
+	}
+}
+
+/* ---- events ---- */
+
+int nl_monitor(struct tw_nl *n,
+	       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	unsigned int grp = n->mcgrp;
+	ssize_t r;
+
+	if (!grp)
+		return tw_err("the twill family has no '%s' group",
+			      TWILL_MCGRP_EVENTS);
+	if (mnl_socket_setsockopt(n->sock, NETLINK_ADD_MEMBERSHIP, &grp,
+				  sizeof(grp)) < 0)
+		return tw_err("cannot join the events group: %s",
+			      strerror(errno));
+	for (;;) {
+		r = recvreply(n->sock);
+		if (r < 0)
+			return -1;
+		r = mnl_cb_run(recv_buf(), (size_t)r, 0, 0, cb, data);
+		if (r < 0)
+			return -1;
+	}
+}
+
+/* ---- rtnetlink ---- */
+
+static void link_info_kind(const struct nlattr *linkinfo, char *kind,
+			   size_t len)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, linkinfo) {
+		if (mnl_attr_get_type(a) == IFLA_INFO_KIND)
+			snprintf(kind, len, "%s", mnl_attr_get_str(a));
+	}
+}
+
+struct link_entry {
+	uint32_t ifindex;
+	char name[IFNAMSIZ];
+	char kind[32];
+};
+
+static void parse_link(const struct nlmsghdr *nlh, struct link_entry *l)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+
+	memset(l, 0, sizeof(*l));
+	l->ifindex = (uint32_t)ifi->ifi_index;
+	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+		if (mnl_attr_get_type(a) == IFLA_IFNAME)
+			snprintf(l->name, sizeof(l->name), "%s",
+				 mnl_attr_get_str(a));
+		else if (mnl_attr_get_type(a) == IFLA_LINKINFO)
+			link_info_kind(a, l->kind, sizeof(l->kind));
+	}
+}
+
+struct link_list {
+	struct link_entry *v;
+	size_t n, cap;
+};
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_list *ll = data;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	tw_grow((void **)&ll->v, &ll->cap, ll->n + 1, sizeof(*ll->v));
+	parse_link(nlh, &ll->v[ll->n++]);
+	return MNL_CB_OK;
+}
+
+static int rtnl_links(const char *ifname, struct link_list *ll)
+{
+	char buf[512];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct mnl_socket *s = open_sock(NETLINK_ROUTE);
+	uint32_t seq = (uint32_t)time(NULL);
+	ssize_t r;
+
+	if (!s)
+		return -1;
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | (ifname ? NLM_F_ACK : NLM_F_DUMP);
+	nlh->nlmsg_seq = seq;
+	ifi->ifi_family = AF_UNSPEC;
+	if (ifname)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	r = sendreq(s, buf, nlh->nlmsg_len);
+	while (r >= 0) {
+		r = recvreply(s);
+		if (r <= 0)
+			break;
+		r = mnl_cb_run(recv_buf(), (size_t)r, seq,
+			       mnl_socket_get_portid(s), link_cb, ll);
+		if (r <= 0)
+			break;
+	}
+	if (r < 0)
+		tw_err("%s", strerror(errno));
+	mnl_socket_close(s);
+	return r < 0 ? -1 : 0;
+}
+
+int link_kind(const char *ifname, uint32_t *ifindex, char *kind, size_t len)
+{
+	struct link_list ll = { 0 };
+	int ret = rtnl_links(ifname, &ll);
+
+	if (ret || !ll.n) {
+		free(ll.v);
+		return tw_err("%s: no such device", ifname);
+	}
+	*ifindex = ll.v[0].ifindex;
+	snprintf(kind, len, "%s", ll.v[0].kind);
+	free(ll.v);
+	return 0;
+}
+
+int list_twill_links(char (**names)[IFNAMSIZ], size_t *count)
+{
+	struct link_list ll = { 0 };
+	size_t i;
+
+	*names = NULL;
+	*count = 0;
+	if (rtnl_links(NULL, &ll))
+		return -1;
+	*names = tw_calloc(ll.n, IFNAMSIZ);
+	for (i = 0; i < ll.n; i++)
+		if (!strcmp(ll.v[i].kind, "twill"))
+			memcpy((*names)[(*count)++], ll.v[i].name, IFNAMSIZ);
+	free(ll.v);
+	return 0;
+}

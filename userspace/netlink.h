@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The thin I/O layer: sockets, requests, acks, dumps. */
+#ifndef TWILL_NETLINK_H
+#define TWILL_NETLINK_H
+
+#include <linux/netlink.h>
+
+#include "model.h"
+#include "msg.h"
+
+struct mnl_socket;
+
+struct tw_nl {
+	struct mnl_socket *sock;
+	uint16_t family;
+	uint32_t mcgrp;
+	uint32_t seq;
+	unsigned int portid;
+	int error;		/* errno of the last kernel error */
+};
+
+/* Opens a generic netlink socket and resolves the twill family. */
+int nl_open(struct tw_nl *n);
+void nl_close(struct tw_nl *n);
+/* Dumps dev (ifindex or ifname set) into dev, restarting if interrupted. */
+int nl_get_device(struct tw_nl *n, struct tw_device *dev);
+/* Sends a transaction and checks every ack. */
+int nl_send_batch(struct tw_nl *n, const struct tw_batch *batch);
+/* 0: found (dev gets the peer), 1: no peer, -1: error. */
+int nl_lookup(struct tw_nl *n, struct tw_device *dev,
+	      const struct tw_addr *addr);
+/* Joins the events group and calls cb for every message until it fails. */
+int nl_monitor(struct tw_nl *n,
+	       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+
+/*
+ * rtnetlink: the ifindex and link kind ("twill", "veth", "" if none) of an
+ * interface; -1 with a message if it does not exist.
+ */
+int link_kind(const char *ifname, uint32_t *ifindex, char *kind, size_t len);
+/* The names of all twill interfaces, sorted by ifindex. */
+int list_twill_links(char (**names)[IFNAMSIZ], size_t *count);
+
+#endif

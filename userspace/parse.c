@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "parse.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Decimal or 0x-hex, no sign, no spaces, no trailing junk. */
+static int strict_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	int base = 10;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (!isxdigit((unsigned char)s[2]))
+			return -1;
+		base = 16;
+	}
+	errno = 0;
+	*out = strtoull(s, &end, base);
+	return (errno || *end) ? -1 : 0;
+}
+
+int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (strict_u64(s, &v) || v < min || v > max)
+		return tw_err("invalid number '%s' (expected %u-%u)", s, min,
+			      max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_port(const char *what, const char *s, uint16_t *out)
+{
+	uint32_t v = 0;
+
+	if (parse_u32(s, 1, 65535, &v))
+		return tw_err("invalid %s '%s' (expected 1-65535)", what, s);
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int parse_listen_port(const char *s, uint16_t *out)
+{
+	return parse_port("port", s, out);
+}
+
+int parse_vni(const char *s, uint32_t *out)
+{
+	if (parse_u32(s, 0, TWILL_VNI_MAX, out))
+		return tw_err("invalid VNI '%s' (expected 0-%u)", s,
+			      TWILL_VNI_MAX);
+	return 0;
+}
+
+int parse_fwmark(const char *s, uint32_t *out)
+{
+	if (!strcasecmp(s, "off")) {
+		*out = 0;
+		return 0;
+	}
+	if (parse_u32(s, 0, UINT32_MAX, out))
+		return tw_err("invalid fwmark '%s' (expected 0-0xffffffff or off)",
+			      s);
+	return 0;
+}
+
+int parse_limit(const char *what, const char *s, uint32_t *out)
+{
+	if (parse_u32(s, 1, UINT32_MAX, out))
+		return tw_err("invalid %s '%s' (expected 1-4294967295)", what,
+			      s);
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+int parse_mac(const char *s, uint8_t mac[TW_MAC_LEN])
+{
+	int i, hi, lo;
+
+	if (strlen(s) != 17)
+		return tw_err("invalid MAC address '%s' (expected xx:xx:xx:xx:xx:xx)",
+			      s);
+	for (i = 0; i < TW_MAC_LEN; i++) {
+		hi = hexval(s[(size_t)i * 3]);
+		lo = hexval(s[(size_t)i * 3 + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[(size_t)i * 3 + 2] != ':'))
+			return tw_err("invalid MAC address '%s' (expected xx:xx:xx:xx:xx:xx)",
+				      s);
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (mac[0] & 1)
+		return tw_err("invalid MAC address '%s' (multicast)", s);
+	return 0;
+}
+
+bool mac_is_zero(const uint8_t mac[TW_MAC_LEN])
+{
+	static const uint8_t zero[TW_MAC_LEN];
+
+	return !memcmp(mac, zero, TW_MAC_LEN);
+}
+
+/* inet_pton into tw_addr; no error message. */
+static int pton(const char *s, struct tw_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, s, out->addr) == 1) {
+		out->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, out->addr) == 1) {
+		out->family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+int parse_addr(const char *s, struct tw_addr *out)
+{
+	if (pton(s, out))
+		return tw_err("invalid address '%s'", s);
+	return 0;
+}
+
+static void mask_host_bits(uint8_t *addr, unsigned int cidr)
+{
+	unsigned int i;
+
+	for (i = cidr / 8; i < 16; i++) {
+		if (i == cidr / 8 && cidr % 8)
+			addr[i] &= (uint8_t)(0xff << (8 - cidr % 8));
+		else
+			addr[i] = 0;
+	}
+}
+
+static int prefix_len(const char *token, const char *s, unsigned int max,
+		      unsigned int *out)
+{
+	uint64_t v = 0;
+
+	if (strict_u64(s, &v) || (s[0] == '0' && s[1] == 'x') || v > max)
+		return tw_err("invalid prefix '%s' (prefix length must be 0-%u)",
+			      token, max);
+	*out = (unsigned int)v;
+	return 0;
+}
+
+int parse_prefix(const char *s, struct tw_prefix *out)
+{
+	char buf[TW_PREFIX_STRLEN], sug[TW_PREFIX_STRLEN];
+	const char *slash = strchr(s, '/');
+	struct tw_addr a;
+	unsigned int cidr, max;
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+
+	if (alen >= sizeof(buf))
+		return tw_err("invalid prefix '%.64s...'", s);
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (pton(buf, &a))
+		return tw_err("invalid prefix '%s' (bad address)", s);
+	max = a.family == AF_INET ? 32 : 128;
+	cidr = max;
+	if (slash && prefix_len(s, slash + 1, max, &cidr))
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->family = a.family;
+	out->cidr = (uint8_t)cidr;
+	memcpy(out->addr, a.addr, sizeof(a.addr));
+	mask_host_bits(out->addr, cidr);
+	if (memcmp(out->addr, a.addr, sizeof(a.addr)) != 0)
+		return tw_err("invalid prefix '%s' (host bits set; did you mean %s?)",
+			      s, fmt_prefix(out, sug));
+	return 0;
+}
+
+static int endpoint_port(const char *s, const char *port, uint16_t *out)
+{
+	uint32_t v = 0;
+
+	if (parse_u32(port, 1, 65535, &v))
+		return tw_err("invalid endpoint '%s' (port must be 1-65535)",
+			      s);
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int split_endpoint(const char *s, char host[TW_ADDR_STRLEN],
+			  const char **port)
+{
+	const char *colon, *end;
+	size_t len;
+
+	*port = NULL;
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			return tw_err("invalid endpoint '%s'", s);
+		if (end[1] == ':')
+			*port = end + 2;
+		s++;
+		len = (size_t)(end - s);
+	} else {
+		colon = strchr(s, ':');
+		/* one colon: ADDR:PORT; more: a bare IPv6 address */
+		if (colon && !strchr(colon + 1, ':')) {
+			*port = colon + 1;
+			len = (size_t)(colon - s);
+		} else {
+			len = strlen(s);
+		}
+	}
+	if (len >= TW_ADDR_STRLEN)
+		return tw_err("invalid endpoint '%.64s...'", s);
+	memcpy(host, s, len);
+	host[len] = '\0';
+	return 0;
+}
+
+int parse_endpoint(const char *s, union tw_sockaddr *out)
+{
+	char host[TW_ADDR_STRLEN];
+	const char *port;
+	struct tw_addr a;
+	uint16_t p = 0;
+
+	if (split_endpoint(s, host, &port))
+		return -1;
+	if (pton(host, &a) || (s[0] == '[' && a.family != AF_INET6))
+		return tw_err("invalid endpoint '%s' (bad address)", s);
+	if (port && endpoint_port(s, port, &p))
+		return -1;
+	memset(out, 0, sizeof(*out));
+	if (a.family == AF_INET) {
+		out->in.sin_family = AF_INET;
+		out->in.sin_port = htons(p);
+		memcpy(&out->in.sin_addr, a.addr, 4);
+	} else {
+		out->in6.sin6_family = AF_INET6;
+		out->in6.sin6_port = htons(p);
+		memcpy(&out->in6.sin6_addr, a.addr, 16);
+	}
+	return 0;
+}
+
+int parse_port_range(const char *s, uint16_t *min, uint16_t *max)
+{
+	char buf[16];
+	const char *dash = strchr(s, '-');
+	uint32_t lo = 0, hi = 0;
+	size_t len = dash ? (size_t)(dash - s) : 0;
+
+	if (!dash || len >= sizeof(buf))
+		return tw_err("invalid port range '%s' (expected MIN-MAX)", s);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (parse_u32(buf, 1, 65535, &lo) || parse_u32(dash + 1, 1, 65535, &hi))
+		return tw_err("invalid port range '%s' (ports must be 1-65535)",
+			      s);
+	if (lo > hi)
+		return tw_err("invalid port range '%s' (MIN > MAX)", s);
+	*min = (uint16_t)lo;
+	*max = (uint16_t)hi;
+	return 0;
+}
+
+int parse_ttl(const char *s, uint8_t *out)
+{
+	uint32_t v = 0;
+
+	if (!strcasecmp(s, "inherit")) {
+		*out = 0;
+		return 0;
+	}
+	if (parse_u32(s, 1, 255, &v))
+		return tw_err("invalid TTL '%s' (expected 1-255 or inherit)", s);
+	*out = (uint8_t)v;
+	return 0;
+}
+
+int parse_tos(const char *s, uint8_t *out)
+{
+	uint32_t v = 0;
+
+	if (!strcasecmp(s, "inherit")) {
+		*out = 1;
+		return 0;
+	}
+	if (parse_u32(s, 0, 255, &v))
+		return tw_err("invalid TOS '%s' (expected 0-255 or inherit)", s);
+	*out = (uint8_t)v;
+	return 0;
+}
+
+int parse_df(const char *s, uint8_t *out)
+{
+	if (!strcasecmp(s, "set"))
+		*out = TWILL_DF_SET;
+	else if (!strcasecmp(s, "unset"))
+		*out = TWILL_DF_UNSET;
+	else if (!strcasecmp(s, "inherit"))
+		*out = TWILL_DF_INHERIT;
+	else
+		return tw_err("invalid DF '%s' (expected set, unset or inherit)",
+			      s);
+	return 0;
+}
+
+int parse_onoff(const char *s, uint8_t *out)
+{
+	if (!strcasecmp(s, "on"))
+		*out = 1;
+	else if (!strcasecmp(s, "off"))
+		*out = 0;
+	else
+		return tw_err("invalid value '%s' (expected on or off)", s);
+	return 0;
+}
+
+int parse_ifname(const char *s, char out[IFNAMSIZ])
+{
+	size_t len = strlen(s);
+
+	if (!len || len >= IFNAMSIZ || strchr(s, '/') || strchr(s, ' '))
+		return tw_err("invalid interface name '%s'", s);
+	memcpy(out, s, len + 1);
+	return 0;
+}
+
+const char *fmt_addr(const struct tw_addr *a, char buf[TW_ADDR_STRLEN])
+{
+	if (!a->family || !inet_ntop(a->family, a->addr, buf, TW_ADDR_STRLEN))
+		snprintf(buf, TW_ADDR_STRLEN, "none");
+	return buf;
+}
+
+const char *fmt_prefix(const struct tw_prefix *p, char buf[TW_PREFIX_STRLEN])
+{
+	char a[TW_ADDR_STRLEN];
+
+	if (!inet_ntop(p->family, p->addr, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, TW_PREFIX_STRLEN, "%s/%u", a, p->cidr);
+	return buf;
+}
+
+const char *fmt_endpoint(const union tw_sockaddr *ep, char buf[TW_EP_STRLEN])
+{
+	char a[TW_ADDR_STRLEN];
+	uint16_t port = ep_port(ep);
+	bool v6 = ep->sa.sa_family == AF_INET6;
+	const void *src = v6 ? (const void *)&ep->in6.sin6_addr :
+			  (const void *)&ep->in.sin_addr;
+
+	if (!inet_ntop(ep->sa.sa_family, src, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	if (!port)
+		snprintf(buf, TW_EP_STRLEN, "%s", a);
+	else
+		snprintf(buf, TW_EP_STRLEN, v6 ? "[%s]:%u" : "%s:%u", a, port);
+	return buf;
+}
+
+const char *fmt_mac(const uint8_t mac[TW_MAC_LEN], char buf[TW_MAC_STRLEN])
+{
+	snprintf(buf, TW_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+		 mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}
+
+const char *fmt_ttl(uint8_t ttl, char buf[8])
+{
+	if (!ttl)
+		return "inherit";
+	snprintf(buf, 8, "%u", ttl);
+	return buf;
+}
+
+const char *fmt_tos(uint8_t tos, char buf[8])
+{
+	if (tos == 1)
+		return "inherit";
+	snprintf(buf, 8, "%u", tos);
+	return buf;
+}
+
+const char *fmt_df(uint8_t df)
+{
+	switch (df) {
+	case TWILL_DF_UNSET:
+		return "unset";
+	case TWILL_DF_SET:
+		return "set";
+	case TWILL_DF_INHERIT:
+		return "inherit";
+	default:
+		return "unknown";
+	}
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Error reporting and allocation helpers shared by every part of twill. */
+#ifndef TWILL_UTIL_H
+#define TWILL_UTIL_H
+
+#include <stddef.h>
+
+#define TW_ERRLEN 1024
+
+/* The last error, one line without the "twill: " prefix. */
+extern char tw_errmsg[TW_ERRLEN];
+
+/* Sets tw_errmsg and returns -1. */
+int tw_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prepends "<context>: " to tw_errmsg and returns -1. */
+int tw_err_ctx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void *tw_malloc(size_t size);
+void *tw_calloc(size_t n, size_t size);
+void *tw_realloc(void *p, size_t n, size_t size);
+/* Grows *p (element size `size`) so that it holds at least `need` elements. */
+void tw_grow(void **p, size_t *cap, size_t need, size_t size);
+
+#define TW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
