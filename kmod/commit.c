@@ -153,36 +153,23 @@ void twill_plan_settings(struct twill_plan *plan, struct twill_device *tdev,
 			 const struct twill_settings *s)
 {
 	struct twill_settings *d = &plan->set;
+	int attr;
 
-#define MERGE(attr, field)						\
-	do {								\
-		if (s->present & BIT_ULL(attr))				\
-			d->field = s->field;				\
-	} while (0)
-	MERGE(TWILL_A_LISTEN_PORT, listen_port);
-	MERGE(TWILL_A_VNI, vni);
-	MERGE(TWILL_A_FWMARK, fwmark);
-	MERGE(TWILL_A_LINK, link);
-	MERGE(TWILL_A_PORT_MIN, port_min);
-	MERGE(TWILL_A_PORT_MAX, port_max);
-	MERGE(TWILL_A_TTL, ttl);
-	MERGE(TWILL_A_TOS, tos);
-	MERGE(TWILL_A_DF, df);
-	MERGE(TWILL_A_UDP_CSUM, udp_csum);
-	MERGE(TWILL_A_MAX_PEERS, max_peers);
-	MERGE(TWILL_A_MAX_PREFIXES, max_prefixes);
-	MERGE(TWILL_A_LOCAL, local);
-	if (s->present & BIT_ULL(TWILL_A_MAC))
+	for (attr = 0; attr <= TWILL_A_MAX; attr++)
+		if (twill_settings_has(s, attr))
+			d->val[attr] = s->val[attr];
+	if (twill_settings_has(s, TWILL_A_LOCAL))
+		d->local = s->local;
+	if (twill_settings_has(s, TWILL_A_MAC))
 		memcpy(d->mac, s->mac, ETH_ALEN);
-#undef MERGE
 	d->present |= s->present;
 	plan_update_limits(plan, tdev);
 }
 
 u16 twill_plan_listen_port(struct twill_plan *plan, struct twill_device *tdev)
 {
-	if (plan->set.present & BIT_ULL(TWILL_A_LISTEN_PORT))
-		return plan->set.listen_port;
+	if (twill_settings_has(&plan->set, TWILL_A_LISTEN_PORT))
+		return plan->set.val[TWILL_A_LISTEN_PORT];
 	return twill_device_config(tdev)->listen_port;
 }
 
@@ -196,10 +183,10 @@ static void plan_update_limits(struct twill_plan *plan,
 {
 	u32 peers = tdev->max_peers, prefixes = tdev->max_prefixes;
 
-	if (plan->set.present & BIT_ULL(TWILL_A_MAX_PEERS))
-		peers = max(peers, plan->set.max_peers);
-	if (plan->set.present & BIT_ULL(TWILL_A_MAX_PREFIXES))
-		prefixes = max(prefixes, plan->set.max_prefixes);
+	if (twill_settings_has(&plan->set, TWILL_A_MAX_PEERS))
+		peers = max(peers, plan->set.val[TWILL_A_MAX_PEERS]);
+	if (twill_settings_has(&plan->set, TWILL_A_MAX_PREFIXES))
+		prefixes = max(prefixes, plan->set.val[TWILL_A_MAX_PREFIXES]);
 	plan->limit_peers = 2 * peers;
 	plan->limit_prefixes = 2 * (size_t)prefixes;
 }
@@ -208,8 +195,9 @@ static u32 endpoint_bucket(const union twill_endpoint *ep)
 {
 	u32 h = ep->addr.sa_family == AF_INET6 ?
 		jhash(&ep->addr6.sin6_addr, sizeof(struct in6_addr),
-		      ep->addr6.sin6_port) :
-		jhash_2words(ep->addr4.sin_addr.s_addr, ep->addr4.sin_port, 0);
+		      (__force u32)ep->addr6.sin6_port) :
+		jhash_2words((__force u32)ep->addr4.sin_addr.s_addr,
+			     (__force u32)ep->addr4.sin_port, 0);
 
 	return h & (PLAN_PEER_BUCKETS - 1);
 }
@@ -301,10 +289,27 @@ size_t twill_plan_prefixes(const struct twill_plan *plan)
 	return plan->nprefixes;
 }
 
-#define for_each_plan_prefix(plan, chunk, i, p)				\
-	for ((chunk) = (plan)->chunks; (chunk); (chunk) = (chunk)->next)	\
-		for ((i) = 0; (i) < (chunk)->used && ((p) = &(chunk)->p[i]); \
-		     (i)++)
+struct prefix_iter {
+	struct prefix_chunk *chunk;
+	u32 i;
+};
+
+static struct plan_prefix *prefix_next(struct prefix_iter *it)
+{
+	while (it->chunk && it->i == it->chunk->used) {
+		it->chunk = it->chunk->next;
+		it->i = 0;
+	}
+	return it->chunk ? &it->chunk->p[it->i++] : NULL;
+}
+
+static struct plan_prefix *prefix_first(struct twill_plan *plan,
+					struct prefix_iter *it)
+{
+	it->chunk = plan->chunks;
+	it->i = 0;
+	return prefix_next(it);
+}
 
 /* --- Phase 1: check -------------------------------------------------- */
 
@@ -327,40 +332,72 @@ static void mark_changed(struct commit *c, struct twill_peer *peer)
 	peer->stage_changed = true;
 }
 
+static void set_config_value(struct twill_config *cfg, int attr, u32 val)
+{
+	switch (attr) {
+	case TWILL_A_LISTEN_PORT:
+		cfg->listen_port = val;
+		break;
+	case TWILL_A_VNI:
+		cfg->vni = val;
+		break;
+	case TWILL_A_FWMARK:
+		cfg->fwmark = val;
+		break;
+	case TWILL_A_LINK:
+		cfg->link = val;
+		break;
+	case TWILL_A_PORT_MIN:
+		cfg->port_min = val;
+		break;
+	case TWILL_A_PORT_MAX:
+		cfg->port_max = val;
+		break;
+	case TWILL_A_TTL:
+		cfg->ttl = val;
+		break;
+	case TWILL_A_TOS:
+		cfg->tos = val;
+		break;
+	case TWILL_A_DF:
+		cfg->df = val;
+		break;
+	case TWILL_A_UDP_CSUM:
+		cfg->udp_csum = val;
+		break;
+	}
+}
+
+static u32 setting_or(struct commit *c, int attr, u32 now)
+{
+	const struct twill_settings *s = &c->plan->set;
+
+	return twill_settings_has(s, attr) ? s->val[attr] : now;
+}
+
 static int check_config(struct commit *c)
 {
+	const u64 limits = BIT_ULL(TWILL_A_MAX_PEERS) |
+			   BIT_ULL(TWILL_A_MAX_PREFIXES);
 	struct twill_settings *s = &c->plan->set;
 	struct twill_config *old = twill_device_config(c->tdev), *cfg;
+	int attr;
 
-	c->max_peers = s->present & BIT_ULL(TWILL_A_MAX_PEERS) ?
-		       s->max_peers : c->tdev->max_peers;
-	c->max_prefixes = s->present & BIT_ULL(TWILL_A_MAX_PREFIXES) ?
-			  s->max_prefixes : c->tdev->max_prefixes;
-	if (!(s->present & ~(BIT_ULL(TWILL_A_MAX_PEERS) |
-			     BIT_ULL(TWILL_A_MAX_PREFIXES))))
+	c->max_peers = setting_or(c, TWILL_A_MAX_PEERS, c->tdev->max_peers);
+	c->max_prefixes = setting_or(c, TWILL_A_MAX_PREFIXES,
+				     c->tdev->max_prefixes);
+	if (!(s->present & ~limits))
 		return 0;
 	cfg = kmemdup(old, sizeof(*old), GFP_KERNEL);
 	if (!cfg)
 		return -ENOMEM;
 	c->cfg = cfg;
-#define APPLY(attr, field)						\
-	do {								\
-		if (s->present & BIT_ULL(attr))				\
-			cfg->field = s->field;				\
-	} while (0)
-	APPLY(TWILL_A_LISTEN_PORT, listen_port);
-	APPLY(TWILL_A_VNI, vni);
-	APPLY(TWILL_A_FWMARK, fwmark);
-	APPLY(TWILL_A_LINK, link);
-	APPLY(TWILL_A_PORT_MIN, port_min);
-	APPLY(TWILL_A_PORT_MAX, port_max);
-	APPLY(TWILL_A_TTL, ttl);
-	APPLY(TWILL_A_TOS, tos);
-	APPLY(TWILL_A_DF, df);
-	APPLY(TWILL_A_UDP_CSUM, udp_csum);
-	APPLY(TWILL_A_LOCAL, local);
-#undef APPLY
-	if (s->present & BIT_ULL(TWILL_A_MAC))
+	for (attr = 0; attr <= TWILL_A_MAX; attr++)
+		if (twill_settings_has(s, attr))
+			set_config_value(cfg, attr, s->val[attr]);
+	if (twill_settings_has(s, TWILL_A_LOCAL))
+		cfg->local = s->local;
+	if (twill_settings_has(s, TWILL_A_MAC))
 		memcpy(cfg->mac, s->mac, ETH_ALEN);
 	if (cfg->port_min > cfg->port_max) {
 		NL_SET_ERR_MSG(c->extack,
@@ -547,10 +584,9 @@ static int add_to_set(struct commit *c, struct plan_prefix *p)
 
 static int build_set(struct commit *c)
 {
-	struct prefix_chunk *chunk;
+	struct prefix_iter it;
 	struct plan_prefix *p;
 	size_t buckets;
-	u32 i;
 	int ret;
 
 	buckets = roundup_pow_of_two(max_t(size_t, c->plan->nprefixes, 16));
@@ -558,7 +594,7 @@ static int build_set(struct commit *c)
 	if (!c->set)
 		return -ENOMEM;
 	c->set_mask = buckets - 1;
-	for_each_plan_prefix(c->plan, chunk, i, p) {
+	for (p = prefix_first(c->plan, &it); p; p = prefix_next(&it)) {
 		if (!ppeer_live(p->ppeer))
 			continue;
 		ret = add_to_set(c, p);
@@ -571,12 +607,11 @@ static int build_set(struct commit *c)
 static void count_inserts(struct commit *c)
 {
 	struct twill_table *table = &c->tdev->table;
-	struct prefix_chunk *chunk;
+	struct prefix_iter it;
 	struct twill_peer *owner;
 	struct plan_prefix *p;
-	u32 i;
 
-	for_each_plan_prefix(c->plan, chunk, i, p) {
+	for (p = prefix_first(c->plan, &it); p; p = prefix_next(&it)) {
 		if (p->dup || p->remove || !ppeer_live(p->ppeer))
 			continue;
 		owner = twill_table_find(table, p->family, p->addr, p->cidr);
@@ -659,15 +694,14 @@ static bool explicit_removal(struct plan_prefix *p)
 static size_t gone_capacity(struct commit *c)
 {
 	struct twill_plan_peer *ppeer;
-	struct prefix_chunk *chunk;
+	struct prefix_iter it;
 	struct plan_prefix *p;
 	size_t cap = 0;
-	u32 i;
 
 	list_for_each_entry(ppeer, &c->plan->peers, list)
 		if (replacing(c, ppeer))
 			cap += ppeer->peer->prefixes.count;
-	for_each_plan_prefix(c->plan, chunk, i, p)
+	for (p = prefix_first(c->plan, &it); p; p = prefix_next(&it))
 		cap += explicit_removal(p);
 	return cap;
 }
@@ -676,12 +710,11 @@ static size_t gone_capacity(struct commit *c)
 static void count_explicit(struct commit *c)
 {
 	struct twill_table *table = &c->tdev->table;
-	struct prefix_chunk *chunk;
+	struct prefix_iter it;
 	struct twill_peer *owner;
 	struct plan_prefix *p;
-	u32 i;
 
-	for_each_plan_prefix(c->plan, chunk, i, p) {
+	for (p = prefix_first(c->plan, &it); p; p = prefix_next(&it)) {
 		if (!explicit_removal(p))
 			continue;
 		owner = twill_table_find(table, p->family, p->addr, p->cidr);
@@ -785,12 +818,11 @@ static void apply_peers(struct commit *c)
 static void apply_prefixes(struct commit *c)
 {
 	struct twill_table *table = &c->tdev->table;
-	struct prefix_chunk *chunk;
+	struct prefix_iter it;
 	struct plan_prefix *p;
 	size_t n;
-	u32 i;
 
-	for_each_plan_prefix(c->plan, chunk, i, p) {
+	for (p = prefix_first(c->plan, &it); p; p = prefix_next(&it)) {
 		if (p->dup || p->noop || p->remove || !ppeer_live(p->ppeer))
 			continue;
 		twill_table_insert(table, p->family, p->addr, p->cidr,

@@ -14,16 +14,21 @@ struct twill_device;
 struct twill_plan;
 struct twill_plan_peer;
 
-/* Settings a plan overrides; bit n of @present is attribute n. */
+/*
+ * Settings a plan overrides: integer attributes by attribute number (bit n
+ * of @present is attribute n), plus the two that are not integers.
+ */
 struct twill_settings {
 	u64 present;
-	u16 listen_port, port_min, port_max;
-	u32 vni, fwmark, max_peers, max_prefixes;
-	int link;
+	u32 val[TWILL_A_MAX + 1];
 	union twill_endpoint local;
 	u8 mac[ETH_ALEN];
-	u8 ttl, tos, df, udp_csum;
 };
+
+static inline bool twill_settings_has(const struct twill_settings *s, int attr)
+{
+	return s->present & BIT_ULL(attr);
+}
 
 struct twill_plan *twill_plan_new(struct twill_device *tdev, struct net *net,
 				  u32 portid);

@@ -21,7 +21,7 @@ struct twill_plan;
 
 /* Defaults sized for a 5,000-node cluster with room to spare. */
 #define TWILL_DEFAULT_MAX_PEERS		16384
-#define TWILL_DEFAULT_MAX_PREFIXES	(1U << 21)
+#define TWILL_DEFAULT_MAX_PREFIXES	BIT(21)
 #define TWILL_PEER_HASH_BITS		12
 
 /* Settings read by the datapath; replaced whole under update_lock. */

@@ -22,9 +22,11 @@ static struct genl_family genl_family;
 static struct netlink_range_validation vni_range = {
 	.max = TWILL_VNI_MAX,
 };
+
 static struct netlink_range_validation max_peers_range = {
 	.min = 1, .max = 1U << 20,
 };
+
 static struct netlink_range_validation max_prefixes_range = {
 	.min = 1, .max = 1U << 26,
 };
@@ -572,31 +574,36 @@ static int parse_local(const struct nlattr *attr, union twill_endpoint *local,
 	return -EINVAL;
 }
 
+/* Integer settings; the policy has checked each one's type and range. */
+static const u8 scalar_attrs[] = {
+	TWILL_A_LISTEN_PORT, TWILL_A_VNI, TWILL_A_FWMARK, TWILL_A_LINK,
+	TWILL_A_PORT_MIN, TWILL_A_PORT_MAX, TWILL_A_TTL, TWILL_A_TOS,
+	TWILL_A_DF, TWILL_A_UDP_CSUM, TWILL_A_MAX_PEERS, TWILL_A_MAX_PREFIXES,
+};
+
+static u32 get_scalar(const struct nlattr *attr)
+{
+	switch (nla_len(attr)) {
+	case sizeof(u8):
+		return nla_get_u8(attr);
+	case sizeof(u16):
+		return nla_get_u16(attr);
+	default:
+		return nla_get_u32(attr);
+	}
+}
+
 static void parse_scalars(struct nlattr **attrs, struct twill_settings *s)
 {
-	struct nlattr *a;
+	int i, attr;
 
-#define TAKE(attr, field, get)						\
-	do {								\
-		a = attrs[attr];					\
-		if (a) {						\
-			s->field = get(a);				\
-			s->present |= BIT_ULL(attr);			\
-		}							\
-	} while (0)
-	TAKE(TWILL_A_LISTEN_PORT, listen_port, nla_get_u16);
-	TAKE(TWILL_A_VNI, vni, nla_get_u32);
-	TAKE(TWILL_A_FWMARK, fwmark, nla_get_u32);
-	TAKE(TWILL_A_LINK, link, nla_get_u32);
-	TAKE(TWILL_A_PORT_MIN, port_min, nla_get_u16);
-	TAKE(TWILL_A_PORT_MAX, port_max, nla_get_u16);
-	TAKE(TWILL_A_TTL, ttl, nla_get_u8);
-	TAKE(TWILL_A_TOS, tos, nla_get_u8);
-	TAKE(TWILL_A_DF, df, nla_get_u8);
-	TAKE(TWILL_A_UDP_CSUM, udp_csum, nla_get_u8);
-	TAKE(TWILL_A_MAX_PEERS, max_peers, nla_get_u32);
-	TAKE(TWILL_A_MAX_PREFIXES, max_prefixes, nla_get_u32);
-#undef TAKE
+	for (i = 0; i < ARRAY_SIZE(scalar_attrs); i++) {
+		attr = scalar_attrs[i];
+		if (!attrs[attr])
+			continue;
+		s->val[attr] = get_scalar(attrs[attr]);
+		s->present |= BIT_ULL(attr);
+	}
 }
 
 static int parse_settings(struct twill_device *tdev, struct twill_plan *plan,

@@ -96,7 +96,6 @@ static void count_rx(struct twill_device *tdev, struct twill_peer *peer,
 int twill_rx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct twill_device *tdev = rcu_dereference_sk_user_data(sk);
-	enum skb_drop_reason skb_reason;
 	const struct twill_config *cfg;
 	struct twill_peer *peer = NULL;
 	union twill_endpoint src;
@@ -214,8 +213,7 @@ int twill_rx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 bad_inner:
 	reason = TWILL_DROP_BAD_INNER;
 drop:
-	skb_reason = twill_drop_skb_reason(reason);
-	rx_drop(tdev, peer, skb, reason, skb_reason);
+	rx_drop(tdev, peer, skb, reason, twill_drop_skb_reason(reason));
 	return 0;
 }
 

@@ -164,8 +164,8 @@ run_sparse() {
 }
 
 # ------------------------------------------------------------------ userspace
-# Include paths as the CLI sees them: the UAPI header as <linux/twill.h>.
-USER_CFLAGS=(-std=gnu11 -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iuserspace)
+# As userspace/Makefile compiles: C11 + _GNU_SOURCE, UAPI header as <linux/twill.h>.
+USER_CFLAGS=(-std=c11 -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iuserspace)
 
 # cppcheck: warning, style, performance and portability, except
 #   missingIncludeSystem  it is not given the system headers, on purpose
@@ -221,12 +221,12 @@ run_clang_tidy() {
 		return
 	fi
 	local -a cflags=("${USER_CFLAGS[@]}")
-	local pc
-	# The CLI's libraries' flags, if their -dev packages are installed.
-	for pc in libmnl; do
-		pkg-config --exists "$pc" 2>/dev/null &&
-			read -r -a more <<<"$(pkg-config --cflags "$pc")" && cflags+=("${more[@]}")
-	done
+	local -a more=()
+	# The CLI's library's flags (libmnl), if its -dev package is installed.
+	if pkg-config --exists libmnl 2>/dev/null; then
+		read -r -a more <<<"$(pkg-config --cflags libmnl)"
+		cflags+=("${more[@]}")
+	fi
 	local out='' rc=0 f
 	# One file per run: clang-tidy 14's static analyzer keeps state from
 	# one translation unit to the next (valist.Uninitialized then fires on
