@@ -100,7 +100,10 @@ static void twill_destruct(struct net_device *dev)
 {
 	struct twill_device *tdev = netdev_priv(dev);
 
+	/* Uncontended: for the table's lockdep assertions. */
+	mutex_lock(&tdev->update_lock);
 	twill_table_free(&tdev->table);
+	mutex_unlock(&tdev->update_lock);
 	kfree(rcu_dereference_protected(tdev->config, true));
 	RCU_INIT_POINTER(tdev->config, NULL);
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Device churn: 200 twill devices created, configured (peers, prefixes,
 # settings, addresses, up) and deleted in 20 namespaces, 20 loops running
-# at once, while one long-lived twill pair (hostA <-> hostB) carries pings
+# at once (waves of 5 devices per namespace), while one long-lived twill pair (hostA <-> hostB) carries pings
 # both ways (IPv4 and IPv6 inside) and iperf3 TCP.  At the end no twill
 # device is left in the churn namespaces, the long-lived pair's peer
 # counters moved during the churn, and its pods still ping each other.
@@ -40,30 +40,51 @@ P2=$BG_PID
 IPERF_PORT=$((IPERF_PORT + 1))
 bg_in podB1 "$IPERF" -s -p "$IPERF_PORT" >/dev/null 2>&1
 topo_wait 20 iperf_listening podB1 "$IPERF_PORT" || t_fail "iperf3 server did not start"
-bg_in podA1 "$IPERF" -c "$(pod4 hostB 1)" -p "$IPERF_PORT" -t 600 -b 20M >/dev/null 2>&1
+bg_in podA1 "$IPERF" -c "$(pod4 hostB 1)" -p "$IPERF_PORT" -t 600 -b 5M >/dev/null 2>&1
 P3=$BG_PID
 
-# churn NS: PER devices one after the other, each configured then deleted;
-# the odd ones are deleted while up with peers, the even ones after down.
+# churn NS N: PER devices in waves of 5: made with one `ip -batch`,
+# configured with twill set (own port, VNI, two peers with IPv4 and IPv6
+# prefixes; in odd waves one peer removed again), addressed and brought up
+# with one `ip -batch`, then deleted with one (the odd waves' while down).
 churn() {
-	local ns=$1 n=$2 k=1 dev port
+	local ns=$1 n=$2 k=1 w=0 i last
 	while [ "$k" -le "$PER" ]; do
-		dev=tw$k
-		port=$((9000 + n * 50 + k))
-		"$IP" -n "$ns" link add "$dev" type twill || { echo "$ns: link add $dev"; return 1; }
-		nsx "$ns" "$TWILL" set "$dev" listen-port "$port" vni "$k" \
-			peer "192.0.2.$k" prefixes "10.$n.$k.0/24,fd00:$n:$k::/64" \
-			peer "[2001:db8::$k]:4789" prefixes "10.$((n + 100)).$k.0/24" >/dev/null ||
-			{ echo "$ns: twill set $dev"; return 1; }
-		"$IP" -n "$ns" addr add "10.$n.0.$k/32" dev "$dev"
-		"$IP" -n "$ns" link set "$dev" up
-		if [ $((k % 2)) = 0 ]; then
-			nsx "$ns" "$TWILL" set "$dev" peer "192.0.2.$k" remove >/dev/null ||
+		w=$((w + 1))
+		last=$((k + 4))
+		[ "$last" -le "$PER" ] || last=$PER
+		# Made down: an up twill device holds its port (8472 by default)
+		# and a new one, which would take the same, is refused.
+		i=$k
+		while [ "$i" -le "$last" ]; do
+			echo "link add tw$i type twill"
+			i=$((i + 1))
+		done >"$TOPO_TMP/$ns.add"
+		"$IP" -n "$ns" -batch "$TOPO_TMP/$ns.add" || { echo "$ns: wave $w: add"; return 1; }
+		i=$k
+		while [ "$i" -le "$last" ]; do
+			nsx "$ns" "$TWILL" set "tw$i" listen-port $((9000 + n * 50 + i)) vni "$i" \
+				peer "192.0.2.$i" prefixes "10.$n.$i.0/24,fd00:$n:$i::/64" \
+				peer "[2001:db8::$i]:4789" prefixes "10.$((n + 100)).$i.0/24" >/dev/null ||
+				{ echo "$ns: twill set tw$i"; return 1; }
+			echo "addr add 10.$n.0.$i/32 dev tw$i" >>"$TOPO_TMP/$ns.up"
+			echo "link set tw$i up" >>"$TOPO_TMP/$ns.up"
+			i=$((i + 1))
+		done
+		"$IP" -n "$ns" -batch "$TOPO_TMP/$ns.up" || { echo "$ns: wave $w: up"; return 1; }
+		rm -f "$TOPO_TMP/$ns.up"
+		if [ $((w % 2)) = 1 ]; then
+			nsx "$ns" "$TWILL" set "tw$k" peer "192.0.2.$k" remove >/dev/null ||
 				{ echo "$ns: twill set remove"; return 1; }
-			"$IP" -n "$ns" link set "$dev" down
 		fi
-		"$IP" -n "$ns" link del "$dev" || { echo "$ns: link del $dev"; return 1; }
-		k=$((k + 1))
+		i=$k
+		while [ "$i" -le "$last" ]; do
+			[ $((w % 2)) = 1 ] && echo "link set tw$i down"
+			echo "link del tw$i"
+			i=$((i + 1))
+		done >"$TOPO_TMP/$ns.del"
+		"$IP" -n "$ns" -batch "$TOPO_TMP/$ns.del" || { echo "$ns: wave $w: del"; return 1; }
+		k=$((last + 1))
 	done
 	echo "$ns: ok"
 }
