@@ -113,7 +113,7 @@ $n|$np|skipped (memory)|||||"
 	m0=$(mem_avail)
 	tw_set=$(elapsed_ms cpT "$TWILL" setconf twill0 "$W/twill.conf") || tw_set=fail
 	m1=$(mem_avail)
-	tw_count=$(nsx cpT "$TWILL" show twill0 -j 2>/dev/null | json_get num_prefixes)
+	tw_count=$(num_prefixes cpT)
 	tw_dump=$(elapsed_ms cpT "$TWILL" show twill0 dump) || tw_dump=fail
 	tw_dump_lines=$(wc -l <"$W/out")
 	tw_conf=$(elapsed_ms cpT "$TWILL" showconf twill0) || tw_conf=fail

@@ -182,7 +182,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 			fi
 		done
 		if [ "$c" = twill100k ]; then
-			line="$line (prefixes on A: $(twill_flat hostA | json_get num_prefixes))"
+			line="$line (prefixes on A: $(num_prefixes hostA))"
 		fi
 		echo "$line"
 		"${c}_down" >/dev/null 2>&1

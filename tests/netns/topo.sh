@@ -477,6 +477,12 @@ json_get() {
 	json_flat | grep "^\(0|\)\?$1=" | head -n 1 | sed 's/^[^=]*=//'
 }
 
+# num_prefixes HOST [DEV]: the device's prefix count, without json_flat
+# (busybox awk is quadratic on multi-megabyte dumps).
+num_prefixes() {
+	nsx "$1" "$TWILL" show "${2:-twill0}" -j | grep -o '"num_prefixes": *[0-9]*' | head -n 1 | sed 's/.*: *//'
+}
+
 # peer_get HOST PEERADDR KEY [DEV]: a peer's value (0 if absent).
 peer_get() {
 	local flat i v
