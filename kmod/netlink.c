@@ -823,8 +823,35 @@ static bool have_listeners(struct twill_device *tdev)
 	return genl_has_listeners(&genl_family, dev_net(tdev->dev), 0);
 }
 
-static void notify(struct twill_device *tdev, struct sk_buff *msg)
+/* An event message with its header, or NULL if nobody listens. */
+static struct sk_buff *event_new(struct twill_device *tdev,
+				 enum twill_cmd cmd, void **hdr)
 {
+	struct sk_buff *msg;
+
+	lockdep_assert_held(&tdev->update_lock);
+	if (!have_listeners(tdev))
+		return NULL;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put(msg, 0, 0, &genl_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Sends a complete event, or drops it if filling it failed (@err). */
+static void event_send(struct twill_device *tdev, struct sk_buff *msg,
+		       void *hdr, int err)
+{
+	if (err) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&genl_family, dev_net(tdev->dev), msg, 0, 0,
 				GFP_KERNEL);
 }
@@ -834,19 +861,9 @@ void twill_netlink_notify_device(struct twill_device *tdev)
 	struct sk_buff *msg;
 	void *hdr;
 
-	lockdep_assert_held(&tdev->update_lock);
-	if (!have_listeners(tdev))
-		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &genl_family, 0, TWILL_CMD_DEVICE_CHANGED);
-	if (!hdr || put_dev_attrs(msg, tdev)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	notify(tdev, msg);
+	msg = event_new(tdev, TWILL_CMD_DEVICE_CHANGED, &hdr);
+	if (msg)
+		event_send(tdev, msg, hdr, put_dev_attrs(msg, tdev));
 }
 
 static int put_event_peer(struct sk_buff *msg, struct twill_peer *peer,
@@ -881,23 +898,16 @@ void twill_netlink_notify_peer(struct twill_device *tdev,
 {
 	struct sk_buff *msg;
 	void *hdr;
+	int err;
 
-	lockdep_assert_held(&tdev->update_lock);
-	if (!have_listeners(tdev))
-		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = event_new(tdev, cmd, &hdr);
 	if (!msg)
 		return;
-	hdr = genlmsg_put(msg, 0, 0, &genl_family, 0, cmd);
-	if (!hdr || nla_put_u32(msg, TWILL_A_IFINDEX, tdev->dev->ifindex) ||
-	    nla_put_string(msg, TWILL_A_IFNAME, tdev->dev->name) ||
-	    nla_put_u32(msg, TWILL_A_GENERATION, tdev->generation) ||
-	    put_event_peer(msg, peer, cmd)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	notify(tdev, msg);
+	err = nla_put_u32(msg, TWILL_A_IFINDEX, tdev->dev->ifindex) ||
+	      nla_put_string(msg, TWILL_A_IFNAME, tdev->dev->name) ||
+	      nla_put_u32(msg, TWILL_A_GENERATION, tdev->generation) ||
+	      put_event_peer(msg, peer, cmd);
+	event_send(tdev, msg, hdr, err);
 }
 
 /* --- Family ---------------------------------------------------------- */

@@ -1,0 +1,32 @@
+#!/bin/sh
+# shellcheck shell=dash
+# make bench, control plane: the table's in-kernel lookup cost and memory.
+# Reloads the debug module with bench_table=1, which times 1M lookups of
+# random addresses inside random prefixes (40% /24, 30% /32, 20% /25-/31,
+# 10% /16-/23) at 1, 1k, 100k and 1M prefixes and reads the nodes' slab
+# size.  Targets: ns/lookup grows by less than 2x from 1k to 1M prefixes;
+# at most 80 bytes per prefix.  Baseline: the same table at 1k prefixes,
+# in the same boot.
+for dev in $(ip -o link show type twill | awk -F': ' '{ print $2 }'); do
+	ip link del "${dev%@*}"
+done
+if ! rmmod twill || ! modprobe twill selftest=0 bench_table=1; then
+	echo "table: could not reload twill with bench_table=1 (needs the debug build)"
+	exit 0
+fi
+dmesg | grep 'table-bench prefixes=' | tail -n 4 >/tmp/table-bench
+echo
+echo "== peer table (in-kernel, 1M random lookups per size)"
+printf '%-10s %14s %16s\n' prefixes ns/lookup bytes/prefix
+awk '{
+	for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	printf "%-10s %14s %16s\n", v["prefixes"], v["ns_per_lookup"], v["slab_bytes_per_prefix"]
+	if (v["prefixes"] >= 900 && v["prefixes"] <= 1100) k1 = v["ns_per_lookup"]
+	if (v["prefixes"] >= 900000) { m1 = v["ns_per_lookup"]; b = v["slab_bytes_per_prefix"] }
+}
+END {
+	if (k1 > 0 && m1 > 0)
+		printf "lookup growth 1k -> 1M: %.1fx (target < 2.0x) %s\n", m1 / k1, m1 / k1 < 2 ? "met" : "MISSED"
+	if (b > 0)
+		printf "bytes per prefix at 1M: %d (target <= 80) %s\n", b, b <= 80 ? "met" : "MISSED"
+}' /tmp/table-bench
