@@ -8,13 +8,17 @@ pkgs=(
 	# VM and image
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod
 	# building the module and the CLI
-	build-essential bc flex bison libelf-dev pkg-config libmnl-dev dkms
+	build-essential bc flex bison libelf-dev libssl-dev pkg-config libmnl-dev dkms
+	# the 7.3 debug kernel from source (tests/vm/debug-kernel.sh)
+	perl rsync
 	# pahole: 6.12 headers ship vmlinux, so modules get BTF (needs pahole)
 	dwarves
 	# tools copied into the guest
 	iproute2 iperf3 tcpdump nftables iputils-ping
 	# the kernel fetch (apt-get download, dpkg-deb)
 	apt dpkg ca-certificates
+	# make check (tests/check.sh) and the spec/header unit test
+	sparse cppcheck clang-tidy python3 python3-yaml
 )
 
 missing=()
