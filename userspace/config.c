@@ -225,7 +225,8 @@ static void write_device(FILE *f, const struct tw_device *d)
 	if (TW_HAS(d, TW_FWMARK))
 		fprintf(f, "FwMark = 0x%x\n", d->fwmark);
 	if (TW_HAS(d, TW_LOCAL))
-		fprintf(f, "Local = %s\n", fmt_addr(&d->local, a));
+		fprintf(f, "Local = %s\n", d->local.family ?
+			fmt_addr(&d->local, a) : "none");
 	if (TW_HAS(d, TW_LINK))
 		fprintf(f, "Link = %s\n", d->link_name[0] ? d->link_name :
 			"none");

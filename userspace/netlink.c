@@ -236,6 +236,9 @@ int nl_get_device(struct tw_nl *n, struct tw_device *dev)
 			return -1;
 		if (!intr) {
 			dev_sort_prefixes(dev);
+			/* The kernel leaves an unset local address out; it is
+			 * still a setting (none), so showconf round-trips. */
+			dev->mask |= TW_BIT(TW_LOCAL);
 			return 0;
 		}
 	}

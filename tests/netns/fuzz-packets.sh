@@ -24,7 +24,7 @@
 
 PKTFUZZ=${PKTFUZZ:-pktfuzz}
 N=${TWILL_FUZZ_PKTS:-200000}
-SEED=${TWILL_FUZZ_SEED:-$(date +%s)}
+SEED=${TWILL_FUZZ_SEED:-1795646644}
 LIMIT=${TWILL_FUZZ_TIME:-150}
 command -v "$PKTFUZZ" >/dev/null 2>&1 || fail "pktfuzz (tests/tools) is not in the guest"
 
