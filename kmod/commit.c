@@ -284,11 +284,6 @@ int twill_plan_prefix(struct twill_plan *plan, struct twill_plan_peer *ppeer,
 	return 0;
 }
 
-size_t twill_plan_prefixes(const struct twill_plan *plan)
-{
-	return plan->nprefixes;
-}
-
 struct prefix_iter {
 	struct prefix_chunk *chunk;
 	u32 i;

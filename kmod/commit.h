@@ -35,7 +35,6 @@ struct twill_plan *twill_plan_new(struct twill_device *tdev, struct net *net,
 void twill_plan_free(struct twill_plan *plan);
 bool twill_plan_owned_by(const struct twill_plan *plan, struct net *net,
 			 u32 portid);
-size_t twill_plan_prefixes(const struct twill_plan *plan);
 
 void twill_plan_set_flags(struct twill_plan *plan, u32 flags);
 void twill_plan_settings(struct twill_plan *plan, struct twill_device *tdev,
