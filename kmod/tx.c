@@ -182,6 +182,66 @@ static __be16 outer_df(const struct sk_buff *skb, const struct twill_config *cfg
 	}
 }
 
+/* The first four bytes of a TCP, UDP, UDP-Lite or SCTP header. */
+static u32 l4_ports(const struct sk_buff *skb, unsigned int off, u8 proto)
+{
+	__be32 buf;
+	const __be32 *ports;
+
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP &&
+	    proto != IPPROTO_UDPLITE && proto != IPPROTO_SCTP)
+		return 0;
+	ports = skb_header_pointer(skb, off, sizeof(buf), &buf);
+	return ports ? (__force u32)*ports : 0;
+}
+
+/*
+ * The flow hash behind the outer source port.  A packet forwarded from a
+ * pod usually arrives without one, and the flow dissector that
+ * udp_flow_src_port() would run costs about as much as the rest of the
+ * encapsulation, so it is computed here from the inner header already at
+ * hand: addresses, protocol, ports (first fragments and unfragmented
+ * packets only, so that all fragments of a datagram take one path).
+ */
+static u32 flow_hash(const struct sk_buff *skb)
+{
+	static u32 seed __read_mostly;
+	u32 ports = 0;
+
+	if (skb->hash)
+		return skb->hash;
+	net_get_random_once(&seed, sizeof(seed));
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (!(iph->frag_off & htons(IP_MF | IP_OFFSET)))
+			ports = l4_ports(skb, iph->ihl * 4, iph->protocol);
+		return jhash_3words((__force u32)iph->saddr,
+				    (__force u32)iph->daddr ^ iph->protocol,
+				    ports, seed);
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		ports = l4_ports(skb, sizeof(*ip6h), ip6h->nexthdr);
+		return jhash_3words(ipv6_addr_hash(&ip6h->saddr),
+				    ipv6_addr_hash(&ip6h->daddr) ^ ip6h->nexthdr,
+				    ports ^ (__force u32)ip6_flowlabel(ip6h),
+				    seed);
+	}
+}
+
+/* As udp_flow_src_port(), but a one-port range means that port. */
+static __be16 flow_src_port(const struct sk_buff *skb,
+			    const struct twill_config *cfg)
+{
+	u32 hash = flow_hash(skb);
+
+	/* Only the top bits pick the port: fold the low ones in. */
+	hash ^= hash << 16;
+	return htons((((u64)hash * (cfg->port_max - cfg->port_min + 1)) >> 32) +
+		     cfg->port_min);
+}
+
 static void count_tx(struct twill_peer *peer, unsigned int len)
 {
 	struct twill_peer_stats *stats = this_cpu_ptr(peer->stats);
@@ -259,8 +319,7 @@ static enum twill_drop xmit_peer(struct twill_device *tdev,
 	if (!ttl)
 		ttl = v6 ? ip6_dst_hoplimit(dst) : ip4_dst_hoplimit(dst);
 	df = frag_ok ? 0 : outer_df(skb, cfg);
-	sport = udp_flow_src_port(sock_net(sk), skb, cfg->port_min,
-				  cfg->port_max, false);
+	sport = flow_src_port(skb, cfg);
 
 	/*
 	 * Nothing of the inner packet's local state may leak into the outer

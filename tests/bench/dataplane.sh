@@ -105,19 +105,19 @@ twill100k_down() {
 # Each prints one number or fails.
 fig_tcp1() {
 	local f
-	f=$(nsx podA1 "$IPERF" -c "$DST" -p 5201 -t "$T" -J 2>/dev/null | json_flat) || return 1
+	f=$(nsx podA1 "$IPERF" -c "$DST" -p 5201 -A 0,1 -t "$T" -J 2>/dev/null | json_flat) || return 1
 	f=$(printf '%s\n' "$f" | grep '^end|sum_received|bits_per_second=' | sed 's/.*=//')
 	[ -n "$f" ] && awk -v b="$f" 'BEGIN { printf "%.3f\n", b / 1e9 }'
 }
 fig_tcp4() {
 	local f
-	f=$(nsx podA1 "$IPERF" -c "$DST" -p 5201 -t "$T" -P 4 -J 2>/dev/null | json_flat) || return 1
+	f=$(nsx podA1 "$IPERF" -c "$DST" -p 5201 -A 0,1 -t "$T" -P 4 -J 2>/dev/null | json_flat) || return 1
 	f=$(printf '%s\n' "$f" | grep '^end|sum_received|bits_per_second=' | sed 's/.*=//')
 	[ -n "$f" ] && awk -v b="$f" 'BEGIN { printf "%.3f\n", b / 1e9 }'
 }
 fig_udp64() {
 	local f p l s
-	f=$(nsx podA1 "$IPERF" -c "$DST" -p 5201 -t "$T" -u -l 64 -b 0 -J 2>/dev/null | json_flat) || return 1
+	f=$(nsx podA1 "$IPERF" -c "$DST" -p 5201 -A 0,1 -t "$T" -u -l 64 -b 0 -J 2>/dev/null | json_flat) || return 1
 	p=$(printf '%s\n' "$f" | grep '^end|sum_received|packets=' | sed 's/.*=//')
 	l=$(printf '%s\n' "$f" | grep '^end|sum_received|lost_packets=' | sed 's/.*=//')
 	s=$(printf '%s\n' "$f" | grep '^end|sum_received|seconds=' | sed 's/.*=//')

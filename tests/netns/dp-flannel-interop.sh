@@ -5,7 +5,7 @@
 # flannel.1; per remote node a route via 10.244.N.0 onlink, a permanent
 # neighbour entry and an FDB entry).  Ping and TCP both ways between pods;
 # a capture on the underlay shows standard VXLAN (port 8472, VNI 1, the
-# VTEP MACs inside).
+# VTEP MACs inside); outer source ports stay in the configured range.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 
@@ -74,5 +74,27 @@ for d in unknown_peer bad_header bad_vni spoofed bad_inner; do
 done
 check_gt "$(link_stat hostB flannel.1 rx packets)" 100 "B: flannel.1 rx packets"
 check_eq "$(link_stat hostB flannel.1 rx errors)" 0 "B: flannel.1 rx errors"
+# src_ports: the outer source ports of A's packets in the capture, sorted
+src_ports() {
+	capture_read "src host $A and udp dst port 8472" |
+		sed -n "s/.* IP $A\.\([0-9]*\) > .*/\1/p" | sort -un
+}
+
+step "outer source ports: flows spread inside the configured range"
+check_ok "A: port-range 40000-40003" nsx hostA "$TWILL" set twill0 port-range 40000-40003
+capture_start hostA ul0 udp port 8472
+iperf_tcp podA1 podB1 "$(pod4 hostB 1)" -P 16 -t 1
+capture_stop
+ports=$(src_ports | tr '\n' ' ')
+info "source ports seen: $ports"
+check_gt "$(src_ports | wc -l)" 1 "16 flows use more than one source port"
+check_eq "$(src_ports | awk '$1 < 40000 || $1 > 40003' | wc -l)" 0 "every source port within 40000-40003"
+
+step "a one-port range means that port"
+check_ok "A: port-range 45000-45000" nsx hostA "$TWILL" set twill0 port-range 45000-45000
+capture_start hostA ul0 udp port 8472
+iperf_tcp podA1 podB1 "$(pod4 hostB 1)" -P 4 -t 1
+capture_stop
+check_eq "$(src_ports | tr '\n' ' ')" "45000 " "every outer packet from source port 45000"
 show_twill hostA
 echo "PASS: dp-flannel-interop"

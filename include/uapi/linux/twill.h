@@ -116,7 +116,7 @@ enum twill_attr {
 				 */
 	TWILL_A_LINK,		/* u32, underlay ifindex to bind; 0 = none */
 	TWILL_A_MAC,		/* binary 6: the device's VTEP MAC */
-	TWILL_A_PORT_MIN,	/* u16, outer UDP source port range */
+	TWILL_A_PORT_MIN,	/* u16, outer UDP source ports, both ends in */
 	TWILL_A_PORT_MAX,	/* u16 */
 	TWILL_A_TTL,		/* u8, outer TTL; 0 = inherit/route default */
 	TWILL_A_TOS,		/* u8, outer TOS; 1 = inherit from inner */
