@@ -10,6 +10,7 @@
 #   vxlan      kernel vxlan device set up the flannel way (flannel.1)
 #   twill      twill0 with one prefix per peer
 #   twill100k  twill0 with 100,000 more prefixes installed (setconf)
+#   twillnc    twill0 with udp-csum off, like flannel.1 (BENCH_CONFIGS only)
 # Figures, podA1 -> podB1: TCP single stream and 4 streams (iperf3 -t T,
 # -P 4), UDP 64-byte packets per second received (iperf3 -u -l 64 -b 0),
 # ping RTT (20 pings, average).  Medians over the rounds.
@@ -57,6 +58,16 @@ twill_down() {
 	nsx hostA "$IP" link del twill0 2>/dev/null
 	nsx hostB "$IP" link del twill0 2>/dev/null
 	return 0
+}
+
+# twill0 without the outer UDP checksum: the same wire as flannel.1, whose
+# IPv4 default is a zero checksum (not in the default CONFIGS).
+twillnc_up() {
+	twill_up && nsx hostA "$TWILL" set twill0 udp-csum off &&
+		nsx hostB "$TWILL" set twill0 udp-csum off
+}
+twillnc_down() {
+	twill_down
 }
 
 # The 100k file for host A: B with its /24 and 100 more peers (endpoints in
