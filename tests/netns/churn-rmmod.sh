@@ -15,11 +15,16 @@
 # Reloads pass selftest=0: the debug build's self-tests at load take tens
 # of seconds under TCG.
 #
-# Environment: TWILL_CHURN_RMMOD (rounds, default 20).
+# Environment: TWILL_CHURN_RMMOD (rounds, default 20; 5 on a debug kernel).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 
-ROUNDS=${TWILL_CHURN_RMMOD:-20}
+# The debug kernel (KASAN, lockdep, ...) is about ten times slower: 5 rounds.
+[ -r /twill/config ] && . /twill/config
+case ${TWILL_KERNEL:-} in
+*-debug) ROUNDS=${TWILL_CHURN_RMMOD:-5} ;;
+*) ROUNDS=${TWILL_CHURN_RMMOD:-20} ;;
+esac
 NLFUZZ=${NLFUZZ:-nlfuzz}
 PKTFUZZ=${PKTFUZZ:-pktfuzz}
 A=$(ul4 hostA)
