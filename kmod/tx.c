@@ -206,10 +206,10 @@ static u32 l4_ports(const struct sk_buff *skb, unsigned int off, u8 proto)
 static u32 flow_hash(const struct sk_buff *skb)
 {
 	static u32 seed __read_mostly;
-	u32 ports = 0;
+	u32 hash = skb_get_hash_raw(skb), ports = 0;
 
-	if (skb->hash)
-		return skb->hash;
+	if (hash)
+		return hash;
 	net_get_random_once(&seed, sizeof(seed));
 	if (skb->protocol == htons(ETH_P_IP)) {
 		const struct iphdr *iph = ip_hdr(skb);

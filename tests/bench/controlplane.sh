@@ -180,6 +180,7 @@ done
 # prefix via the module's debug parameter) live in tests/bench/hook-*.sh;
 # each runs here, in the same VM, with the sizes as arguments, and prints
 # its own table.
+export TW_IP
 for h in "$(dirname "$0")"/hook-*.sh; do
 	[ -f "$h" ] || continue
 	echo

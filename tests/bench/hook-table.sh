@@ -9,12 +9,10 @@
 # in the same boot.
 # The module unloads only without twill devices (the control-plane part
 # deleted its namespaces; this catches any left in the initial one).
-# iproute2's ip by full path: busybox sh would run its own ip applet.
-for p in /usr/sbin /sbin /usr/bin /bin; do
-	[ -x "$p/ip" ] && [ ! -L "$p/ip" ] && { IPROUTE=$p/ip; break; }
-done
-for dev in $("${IPROUTE:?iproute2 ip not found}" -d -o link show | awk -F': ' '/ twill / { print $2 }'); do
-	"$IPROUTE" link del "${dev%@*}"
+# TW_IP: iproute2's ip as lib.sh found it (exported by controlplane.sh);
+# busybox sh would run its own ip applet.
+for dev in $("${TW_IP:?iproute2 ip not found}" -d -o link show | awk -F': ' '/ twill / { print $2 }'); do
+	"$TW_IP" link del "${dev%@*}"
 done
 if ! rmmod twill || ! modprobe twill selftest=0 bench_table=1; then
 	echo "table: could not reload twill with bench_table=1 (needs the debug build)"

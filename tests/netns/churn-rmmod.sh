@@ -20,7 +20,6 @@
 . "$(dirname "$0")/topo.sh"
 
 # The debug kernel (KASAN, lockdep, ...) is about ten times slower: 5 rounds.
-[ -r /twill/config ] && . /twill/config
 case ${TWILL_KERNEL:-} in
 *-debug) ROUNDS=${TWILL_CHURN_RMMOD:-5} ;;
 *) ROUNDS=${TWILL_CHURN_RMMOD:-20} ;;

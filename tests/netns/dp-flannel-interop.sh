@@ -85,10 +85,10 @@ check_ok "A: port-range 40000-40003" nsx hostA "$TWILL" set twill0 port-range 40
 capture_start hostA ul0 udp port 8472
 iperf_tcp podA1 podB1 "$(pod4 hostB 1)" -P 16 -t 1
 capture_stop
-ports=$(src_ports | tr '\n' ' ')
-info "source ports seen: $ports"
-check_gt "$(src_ports | wc -l)" 1 "16 flows use more than one source port"
-check_eq "$(src_ports | awk '$1 < 40000 || $1 > 40003' | wc -l)" 0 "every source port within 40000-40003"
+ports=$(src_ports)
+info "source ports seen: $(printf '%s\n' "$ports" | tr '\n' ' ')"
+check_gt "$(printf '%s\n' "$ports" | grep -c .)" 1 "16 flows use more than one source port"
+check_eq "$(printf '%s\n' "$ports" | awk '$1 < 40000 || $1 > 40003' | wc -l)" 0 "every source port within 40000-40003"
 
 step "a one-port range means that port"
 check_ok "A: port-range 45000-45000" nsx hostA "$TWILL" set twill0 port-range 45000-45000
