@@ -35,8 +35,8 @@
  * scenarios that delete the device or its namespace under an open
  * transaction.
  *
- * Exit: 0 clean, 1 anomalies, 2 usage or setup error.  Static build: see
- * Makefile.
+ * Exit: 0 clean, 1 anomalies or fewer than MESSAGES sent (the -t limit or
+ * an error stopped it), 2 usage or setup error.  Static build: see Makefile.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -2697,5 +2697,11 @@ int main(int argc, char **argv)
 	summary(t0, stopped);
 	if (opt_dry)
 		return dry_bad ? 1 : 0;
+	/* A run that stopped short of its count did not test what it says. */
+	if (st_msgs < opt_count) {
+		fprintf(stderr, "nlfuzz: FAILED: sent %ld of %ld messages (%s)\n", st_msgs,
+			opt_count, stopped ? "stopped by the time limit" : "stopped by an error");
+		return 1;
+	}
 	return anomalies ? 1 : 0;
 }
