@@ -12,11 +12,14 @@
  *   udpsend -s 192.0.2.2 -x 'de ad be ef' 192.0.2.1      raw bytes
  *   udpsend -s 192.0.2.2 -i ... -F 10000 -S 1 192.0.2.1  fuzz
  *
- * Prints "sent N" on success.  Static build: see Makefile.
+ * Prints "sent N" on success, also when SIGTERM or SIGINT stops it
+ * before COUNT (a flood of -c 1000000000 stopped by the scenario says how
+ * much it sent).  Static build: see Makefile.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,8 +218,17 @@ static int parse_addr(const char *s, struct sockaddr_storage *ss, int port)
 	return -1;
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
 int main(int argc, char **argv)
 {
+	struct sigaction sa = { .sa_handler = on_stop };
 	static uint8_t pkt[MAXPKT + 256], buf[MAXPKT + 256];
 	struct sockaddr_storage src, dst;
 	const char *srcstr = NULL, *inner = NULL, *hex = NULL;
@@ -320,7 +332,10 @@ int main(int argc, char **argv)
 		}
 	}
 
-	for (i = 0; i < (fuzz ? fuzz : count); i++) {
+	/* Without SA_RESTART: a sendto() blocked on a full queue returns. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	for (i = 0; i < (fuzz ? fuzz : count) && !stop; i++) {
 		const uint8_t *p = pkt;
 		size_t n = len;
 
@@ -330,7 +345,7 @@ int main(int argc, char **argv)
 		}
 		if (sendto(fd, p, n, 0, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
 			/* ICMP errors from earlier packets surface here */
-			if (errno == ECONNREFUSED || errno == EHOSTUNREACH)
+			if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == EINTR)
 				continue;
 			perror("udpsend: sendto");
 			return 1;
