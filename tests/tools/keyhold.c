@@ -14,9 +14,15 @@
  * patching: later users only move a reference count.
  *
  *   netstamp_needed_key     a socket with SO_TIMESTAMPNS
- *   udp_encap_needed_key    an IPv4 UDP socket with UDP_ENCAP (ESP in UDP)
+ *   udp_encap_needed_key    an IPv4 UDP socket with UDP_ENCAP
  *   udpv6_encap_needed_key  the same on IPv6 (twill and vxlan sockets
  *                           switch both whenever the last one closes)
+ *
+ * The encapsulation asked for is L2TP in UDP: the kernel accepts it whatever
+ * its configuration and turns both keys on for it.  ESP in UDP, used before,
+ * exists only with CONFIG_XFRM; the 7.3-debug kernel has none, so there the
+ * option failed with ENOPROTOOPT ("UDP_ENCAP (IPv4): Protocol not
+ * available") and the keys were left to switch.
  *
  * The sockets are never bound, so they receive nothing.
  */
@@ -29,8 +35,8 @@
 #ifndef UDP_ENCAP
 #define UDP_ENCAP 100
 #endif
-#ifndef UDP_ENCAP_ESPINUDP
-#define UDP_ENCAP_ESPINUDP 2
+#ifndef UDP_ENCAP_L2TPINUDP
+#define UDP_ENCAP_L2TPINUDP 3
 #endif
 
 /* A failure is printed (the run's output shows it) and the rest held. */
@@ -45,9 +51,9 @@ static void hold(int family, int level, int opt, int val, const char *what)
 int main(void)
 {
 	hold(AF_INET, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
-	hold(AF_INET, IPPROTO_UDP, UDP_ENCAP, UDP_ENCAP_ESPINUDP,
+	hold(AF_INET, IPPROTO_UDP, UDP_ENCAP, UDP_ENCAP_L2TPINUDP,
 	     "UDP_ENCAP (IPv4)");
-	hold(AF_INET6, IPPROTO_UDP, UDP_ENCAP, UDP_ENCAP_ESPINUDP,
+	hold(AF_INET6, IPPROTO_UDP, UDP_ENCAP, UDP_ENCAP_L2TPINUDP,
 	     "UDP_ENCAP (IPv6)");
 	for (;;)
 		pause();
