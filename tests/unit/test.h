@@ -57,6 +57,10 @@ extern const size_t diff_tests_count;
 extern const struct test output_tests[];
 extern const size_t output_tests_count;
 
+/* work counters (test_count.c): calls into the hash sets and allocator */
+extern unsigned long t_ops;
+bool check_growth(const char *what, unsigned long ops1, unsigned long ops10);
+
 /* helpers (test_main.c) */
 double now_sec(void);
 /* Captures what fn writes to a FILE into a malloc'd string. */

@@ -133,38 +133,63 @@ static void test_empty_want(void)
 	dev_free(&out);
 }
 
-static void test_big_diff_linear(void)
+/* NP peers of PER /32 prefixes against the same plus one prefix on the last
+ * peer: the diff is that one prefix.  Returns the work sync_diff did. */
+static unsigned long big_diff(size_t np, size_t per)
 {
-	/* 200,000 prefixes on 200 peers, 1 changed prefix */
-	size_t np = 200, per = 1000, cap = 12u * 1024 * 1024, len = 0;
+	size_t cap = 64 + np * (40 + per * 32), len = 0;
 	char *a = malloc(cap), *b;
 	size_t i, k, n = 0;
 	struct tw_device cur, want, out;
+	unsigned long ops;
 	double t;
 
 	len += (size_t)sprintf(a, "[Device]\nVNI = 1\n");
 	for (i = 0; i < np; i++) {
-		len += (size_t)sprintf(a + len, "[Peer]\nEndpoint = 192.0.2.%zu\n", i);
+		len += (size_t)sprintf(a + len, "[Peer]\nEndpoint = 192.0.%zu.%zu\n",
+				       i >> 8, i & 255);
 		for (k = 0; k < per; k++, n++)
 			len += (size_t)sprintf(a + len, "Prefixes = 10.%zu.%zu.%zu/32\n",
 					       n >> 16 & 255, n >> 8 & 255, n & 255);
 	}
 	b = malloc(len + 64);
 	/* one more prefix on the last peer */
-	sprintf(b, "%sPrefixes = 10.200.0.0/32\n", a);
+	sprintf(b, "%sPrefixes = 11.0.0.0/32\n", a);
 	load(&cur, a);
 	load(&want, b);
+	CHECK(cur.npeers == np && want.npeers == np);
 	dev_init(&out);
+	t_ops = 0;
 	t = now_sec();
 	CHECK(sync_diff(&cur, &want, &out) == 1);
 	t = now_sec() - t;
-	printf("     diffed 200,000 prefixes in %.3f s\n", t);
+	ops = t_ops;
+	printf("     diffed %zu prefixes on %zu peers in %.3f s\n", n, np, t);
+	/* the result: the last peer, gaining exactly 11.0.0.0/32 */
 	CHECK(out.npeers == 1 && out.peers[0].npfx == 1);
+	if (out.npeers == 1 && out.peers[0].npfx == 1) {
+		char x[TW_PREFIX_STRLEN], e[TW_EP_STRLEN], want_ep[32];
+
+		snprintf(want_ep, sizeof(want_ep), "192.0.%zu.%zu", (np - 1) >> 8,
+			 (np - 1) & 255);
+		CHECK_STR(fmt_prefix(&out.peers[0].pfx[0], x), "11.0.0.0/32");
+		CHECK(!out.peers[0].pfx[0].remove);
+		CHECK_STR(fmt_endpoint(&out.peers[0].ep, e), want_ep);
+	}
 	dev_free(&cur);
 	dev_free(&want);
 	dev_free(&out);
 	free(a);
 	free(b);
+	return ops;
+}
+
+static void test_big_diff_linear(void)
+{
+	/* 20,000 and 200,000 prefixes, peers and prefixes per peer both x3.16 */
+	unsigned long ops1 = big_diff(63, 317), ops10 = big_diff(200, 1000);
+
+	CHECK(check_growth("sync_diff", ops1, ops10));
 }
 
 const struct test diff_tests[] = {

@@ -416,29 +416,51 @@ static void test_dump_merge(void)
 	dev_free(&d);
 }
 
-static void test_dump_merge_linear(void)
+/* NPEERS peers, each split over two dump messages; the work it took. */
+static unsigned long dump_merge(size_t npeers)
 {
-	/* 20,000 peers, each split over two messages */
 	struct kpeer kp = { "192.0.2.1", { "10.0.0.0/32", NULL }, 0 };
-	char buf[1024], eps[32];
+	char buf[1024], eps[32], x[TW_PREFIX_STRLEN], e[TW_EP_STRLEN];
 	struct tw_device d;
+	unsigned long ops = 0;
 	size_t i;
 	double t;
 
 	dev_init(&d);
 	t = now_sec();
-	for (i = 0; i < 40000; i++) {
+	for (i = 0; i < 2 * npeers; i++) {
 		snprintf(eps, sizeof(eps), "10.%zu.%zu.1", i / 2 >> 8,
 			 i / 2 & 255);
 		kp.ep = eps;
+		/* the two halves of a peer carry different prefixes */
+		kp.pfx[0] = i % 2 ? "10.0.0.1/32" : "10.0.0.0/32";
 		put_reply(buf, TWILL_CMD_GET_DEVICE, 1, &kp, 1, NLM_F_MULTI);
+		t_ops = 0;
 		CHECK(parse_device_msg((const void *)buf, &d, NULL) == 0);
+		ops += t_ops;
 	}
 	t = now_sec() - t;
-	printf("     merged 40,000 entries into %zu peers in %.3f s\n",
+	printf("     merged %zu entries into %zu peers in %.3f s\n", 2 * npeers,
 	       d.npeers, t);
-	CHECK(d.npeers == 20000 && d.peers[19999].npfx == 2);
+	CHECK(d.npeers == npeers);
+	if (d.npeers == npeers) {
+		/* the last peer, whole: both halves' prefixes, in order */
+		snprintf(eps, sizeof(eps), "10.%zu.%zu.1", (npeers - 1) >> 8,
+			 (npeers - 1) & 255);
+		CHECK_STR(fmt_endpoint(&d.peers[npeers - 1].ep, e), eps);
+		CHECK(d.peers[npeers - 1].npfx == 2);
+		CHECK_STR(fmt_prefix(&d.peers[npeers - 1].pfx[0], x), "10.0.0.0/32");
+		CHECK_STR(fmt_prefix(&d.peers[npeers - 1].pfx[1], x), "10.0.0.1/32");
+	}
 	dev_free(&d);
+	return ops;
+}
+
+static void test_dump_merge_linear(void)
+{
+	unsigned long ops1 = dump_merge(2000), ops10 = dump_merge(20000);
+
+	CHECK(check_growth("dump merge", ops1, ops10));
 }
 
 static void test_parse_malformed(void)
