@@ -4,9 +4,11 @@
 # Reloads the debug module with bench_table=1, which times 1M lookups of
 # random addresses inside random prefixes (40% /24, 30% /32, 20% /25-/31,
 # 10% /16-/23) at 1, 1k, 100k and 1M prefixes and reads the nodes' slab
-# size.  Targets: ns/lookup grows by less than 2x from 1k to 1M prefixes;
-# at most 80 bytes per prefix.  Baseline: the same table at 1k prefixes,
-# in the same boot.
+# size.  Target: ns/lookup grows by less than 2x from 1k to 1M prefixes.
+# Baseline: the same table at 1k prefixes, in the same boot.  The module's
+# bytes/prefix column is its own count of nodes x object size (no slab
+# overhead), shown for reference only: the measured memory per prefix, and
+# its target, come from the slab allocator in controlplane.sh.
 # The module unloads only without twill devices (the control-plane part
 # deleted its namespaces; this catches any left in the initial one).
 # TW_IP: iproute2's ip as lib.sh found it (exported by controlplane.sh);
@@ -21,16 +23,14 @@ fi
 dmesg | grep 'table-bench prefixes=' | tail -n 4 >/tmp/table-bench
 echo
 echo "== peer table (in-kernel, 1M random lookups per size)"
-printf '%-10s %14s %16s\n' prefixes ns/lookup bytes/prefix
+printf '%-10s %14s %16s\n' prefixes ns/lookup "objects B/prefix"
 awk '{
 	for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 	printf "%-10s %14s %16s\n", v["prefixes"], v["ns_per_lookup"], v["slab_bytes_per_prefix"]
 	if (v["prefixes"] >= 900 && v["prefixes"] <= 1100) k1 = v["ns_per_lookup"]
-	if (v["prefixes"] >= 900000) { m1 = v["ns_per_lookup"]; b = v["slab_bytes_per_prefix"] }
+	if (v["prefixes"] >= 900000) m1 = v["ns_per_lookup"]
 }
 END {
 	if (k1 > 0 && m1 > 0)
 		printf "lookup growth 1k -> 1M: %.1fx (target < 2.0x) %s\n", m1 / k1, m1 / k1 < 2 ? "met" : "MISSED"
-	if (b > 0)
-		printf "bytes per prefix at 1M: %d (target <= 80) %s\n", b, b <= 80 ? "met" : "MISSED"
 }' /tmp/table-bench
