@@ -15,7 +15,10 @@ struct out_opts {
 	bool json, pretty;
 };
 
-/* Removes -j/--json/-p/--pretty from argv. */
+/* -j/-p given before the command (main.c). */
+extern struct out_opts main_opts;
+
+/* Removes -j/--json/-p/--pretty from argv; adds main_opts. */
 void take_out_opts(int *argc, char **argv, struct out_opts *o);
 /* Whether argv[0] asks for help. */
 bool is_help(int argc, char **argv);
@@ -25,10 +28,8 @@ void usage(const char *cmd, bool to_stderr);
 
 /* Checks that `name` is a twill device and opens netlink for it. */
 int device_open(const char *name, struct tw_nl *nl, struct tw_device *dev);
-/* Dumps the device and fills in the link's name. */
+/* Dumps the device. */
 int device_fetch(struct tw_nl *nl, struct tw_device *dev);
-/* Turns dev->link_name into dev->link. */
-int resolve_link(struct tw_device *dev);
 
 int cmd_show(int argc, char **argv);
 int cmd_showconf(int argc, char **argv);

@@ -90,7 +90,13 @@ int cmd_route(int argc, char **argv)
 
 static int monitor_cb(const struct nlmsghdr *nlh, void *data)
 {
-	return event_print(stdout, nlh, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+	if (event_print(stdout, nlh, data) < 0)
+		return MNL_CB_ERROR;
+	if (ferror(stdout)) {
+		tw_err("error writing standard output");
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
 }
 
 int cmd_monitor(int argc, char **argv)

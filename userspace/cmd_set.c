@@ -9,8 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-enum conf_mode { CONF_SET, CONF_ADD, CONF_SYNC };
-
 static const char *const conf_names[] = { "setconf", "addconf", "syncconf" };
 
 /* Sends dev as one transaction; errors get "CMD DEV: " in front. */
@@ -49,24 +47,12 @@ int cmd_set(int argc, char **argv)
 	if (ret)
 		tw_err_ctx("set %s", argv[0]);
 	if (!ret)
-		ret = resolve_link(&dev);
-	if (!ret)
 		ret = device_open(argv[0], &nl, &dev);
 	if (!ret)
 		ret = send_device(&nl, &dev, "set");
 	nl_close(&nl);
 	dev_free(&dev);
 	return ret ? fail() : 0;
-}
-
-static void addconf_modes(struct tw_device *dev)
-{
-	size_t i;
-
-	/* addconf adds prefixes to what a peer has */
-	for (i = 0; i < dev->npeers; i++)
-		dev->peers[i].mode = dev->peers[i].npfx ? TW_PFX_DELTA :
-				     TW_PFX_NONE;
 }
 
 static int sync_device(struct tw_nl *nl, struct tw_device *want)
@@ -89,7 +75,7 @@ static int sync_device(struct tw_nl *nl, struct tw_device *want)
 	return ret;
 }
 
-static int do_conf(int argc, char **argv, enum conf_mode mode)
+static int do_conf(int argc, char **argv, enum tw_conf_mode mode)
 {
 	const char *cmd = conf_names[mode];
 	struct tw_device dev;
@@ -106,19 +92,14 @@ static int do_conf(int argc, char **argv, enum conf_mode mode)
 	}
 	dev_init(&dev);
 	ret = config_read(argv[1], &dev);
-	if (!ret)
-		ret = resolve_link(&dev);
-	if (!ret)
+	if (!ret) {
+		config_prepare(&dev, mode);
 		ret = device_open(argv[0], &nl, &dev);
-	if (!ret && mode == CONF_SYNC) {
-		ret = sync_device(&nl, &dev);
-	} else if (!ret) {
-		if (mode == CONF_SET)
-			dev.flags |= TWILL_F_REPLACE_PEERS;
-		else
-			addconf_modes(&dev);
-		ret = send_device(&nl, &dev, cmd);
 	}
+	if (!ret && mode == TW_CONF_SYNC)
+		ret = sync_device(&nl, &dev);
+	else if (!ret)
+		ret = send_device(&nl, &dev, cmd);
 	nl_close(&nl);
 	dev_free(&dev);
 	return ret ? fail() : 0;
@@ -126,15 +107,15 @@ static int do_conf(int argc, char **argv, enum conf_mode mode)
 
 int cmd_setconf(int argc, char **argv)
 {
-	return do_conf(argc, argv, CONF_SET);
+	return do_conf(argc, argv, TW_CONF_SET);
 }
 
 int cmd_addconf(int argc, char **argv)
 {
-	return do_conf(argc, argv, CONF_ADD);
+	return do_conf(argc, argv, TW_CONF_ADD);
 }
 
 int cmd_syncconf(int argc, char **argv)
 {
-	return do_conf(argc, argv, CONF_SYNC);
+	return do_conf(argc, argv, TW_CONF_SYNC);
 }

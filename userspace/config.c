@@ -84,7 +84,7 @@ static int device_key(struct cfg *c, const char *key, const char *value)
 	if (c->device_keys & TW_BIT(s->field))
 		return tw_err("duplicate key '%s'", key);
 	c->device_keys |= TW_BIT(s->field);
-	return setting_apply(s, c->dev, value);
+	return setting_parse(s, c->dev, value, s->key);
 }
 
 static int peer_endpoint(struct cfg *c, struct tw_peer *peer,
@@ -95,7 +95,8 @@ static int peer_endpoint(struct cfg *c, struct tw_peer *peer,
 	if (c->peer_ep)
 		return tw_err("duplicate key 'Endpoint'");
 	if (parse_endpoint(value, &ep) ||
-	    dev_set_endpoint(c->dev, peer, &ep))
+	    dev_set_endpoint(c->dev, peer, &ep) ||
+	    dev_claim_address(c->dev, peer, value))
 		return -1;
 	c->peer_ep = true;
 	return 0;
@@ -215,37 +216,13 @@ int config_read(const char *path, struct tw_device *dev)
 
 static void write_device(FILE *f, const struct tw_device *d)
 {
-	char a[TW_ADDR_STRLEN], m[TW_MAC_STRLEN], n[8];
+	const struct tw_setting *s;
+	char v[TW_VALUE_STRLEN];
 
 	fputs("[Device]\n", f);
-	if (TW_HAS(d, TW_LISTEN_PORT))
-		fprintf(f, "ListenPort = %u\n", d->listen_port);
-	if (TW_HAS(d, TW_VNI))
-		fprintf(f, "VNI = %u\n", d->vni);
-	if (TW_HAS(d, TW_FWMARK))
-		fprintf(f, "FwMark = 0x%x\n", d->fwmark);
-	if (TW_HAS(d, TW_LOCAL))
-		fprintf(f, "Local = %s\n", d->local.family ?
-			fmt_addr(&d->local, a) : "none");
-	if (TW_HAS(d, TW_LINK))
-		fprintf(f, "Link = %s\n", d->link_name[0] ? d->link_name :
-			"none");
-	if (TW_HAS(d, TW_MAC))
-		fprintf(f, "MAC = %s\n", fmt_mac(d->mac, m));
-	if (TW_HAS(d, TW_PORT_RANGE))
-		fprintf(f, "PortRange = %u-%u\n", d->port_min, d->port_max);
-	if (TW_HAS(d, TW_TTL))
-		fprintf(f, "TTL = %s\n", fmt_ttl(d->ttl, n));
-	if (TW_HAS(d, TW_TOS))
-		fprintf(f, "TOS = %s\n", fmt_tos(d->tos, n));
-	if (TW_HAS(d, TW_DF))
-		fprintf(f, "DF = %s\n", fmt_df(d->df));
-	if (TW_HAS(d, TW_UDP_CSUM))
-		fprintf(f, "UDPChecksum = %s\n", d->udp_csum ? "on" : "off");
-	if (TW_HAS(d, TW_MAX_PEERS))
-		fprintf(f, "MaxPeers = %u\n", d->max_peers);
-	if (TW_HAS(d, TW_MAX_PREFIXES))
-		fprintf(f, "MaxPrefixes = %u\n", d->max_prefixes);
+	tw_for_each_setting(s)
+		if (TW_HAS(d, s->field))
+			fprintf(f, "%s = %s\n", s->key, setting_format(s, d, v));
 }
 
 static void write_peer(FILE *f, const struct tw_peer *p)
@@ -267,4 +244,24 @@ void config_write(FILE *f, const struct tw_device *dev)
 	write_device(f, dev);
 	for (i = 0; i < dev->npeers; i++)
 		write_peer(f, &dev->peers[i]);
+}
+
+void config_prepare(struct tw_device *dev, enum tw_conf_mode mode)
+{
+	struct tw_peer *p;
+	size_t i;
+
+	for (i = 0; i < dev->npeers; i++) {
+		p = &dev->peers[i];
+		if (mode == TW_CONF_ADD) {
+			/* adds to what a peer has; a MAC only if given */
+			p->mode = p->npfx ? TW_PFX_DELTA : TW_PFX_NONE;
+		} else if (!p->has_mac) {
+			/* the file is the whole truth: no MAC, none */
+			p->has_mac = true;
+			memset(p->mac, 0, TW_MAC_LEN);
+		}
+	}
+	if (mode == TW_CONF_SET)
+		dev->flags |= TWILL_F_REPLACE_PEERS;
 }

@@ -22,4 +22,15 @@ int config_read(const char *path, struct tw_device *dev);
 /* Writes dev in the format config_parse() takes back. */
 void config_write(FILE *f, const struct tw_device *dev);
 
+enum tw_conf_mode { TW_CONF_SET, TW_CONF_ADD, TW_CONF_SYNC };
+
+/*
+ * What a parsed file asks of the kernel.  setconf and syncconf: the file
+ * is the whole configuration, so a [Peer] without MAC has none (setconf
+ * sends the all-zero MAC that clears it; syncconf's diff does the same
+ * for a peer whose MAC is set), and setconf removes the peers not in it.
+ * addconf adds peers and prefixes and leaves MACs the file does not give.
+ */
+void config_prepare(struct tw_device *dev, enum tw_conf_mode mode);
+
 #endif

@@ -10,6 +10,8 @@ void take_out_opts(int *argc, char **argv, struct out_opts *o)
 {
 	int i, n = 0;
 
+	o->json |= main_opts.json;
+	o->pretty |= main_opts.pretty;
 	for (i = 0; i < *argc; i++) {
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
 			o->json = true;
@@ -57,27 +59,7 @@ int device_open(const char *name, struct tw_nl *nl, struct tw_device *dev)
 
 int device_fetch(struct tw_nl *nl, struct tw_device *dev)
 {
-	if (nl_get_device(nl, dev))
-		return -1;
-	if (dev->link && !if_indextoname(dev->link, dev->link_name))
-		snprintf(dev->link_name, sizeof(dev->link_name), "%u",
-			 dev->link);
-	return 0;
-}
-
-int resolve_link(struct tw_device *dev)
-{
-	uint32_t v = 0;
-
-	if (!TW_HAS(dev, TW_LINK) || !dev->link_name[0])
-		return 0;
-	dev->link = if_nametoindex(dev->link_name);
-	if (dev->link)
-		return 0;
-	/* showconf prints an index it cannot name (other namespace) */
-	if (!parse_u32(dev->link_name, 1, UINT32_MAX, &v)) {
-		dev->link = v;
-		return 0;
-	}
-	return tw_err("link '%s': no such device", dev->link_name);
+	/* the link's name comes from the kernel, which knows the namespace
+	 * it lives in; without one, showconf prints the ifindex */
+	return nl_get_device(nl, dev);
 }

@@ -1,82 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "diff.h"
+#include "settings.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static bool field_differs(const struct tw_device *c, const struct tw_device *w,
-			  enum tw_field f)
-{
-	switch (f) {
-	case TW_LISTEN_PORT:
-		return c->listen_port != w->listen_port;
-	case TW_VNI:
-		return c->vni != w->vni;
-	case TW_FWMARK:
-		return c->fwmark != w->fwmark;
-	case TW_LOCAL:
-		return memcmp(&c->local, &w->local, sizeof(c->local)) != 0;
-	case TW_LINK:
-		return c->link != w->link;
-	case TW_MAC:
-		return memcmp(c->mac, w->mac, TW_MAC_LEN) != 0;
-	case TW_PORT_RANGE:
-		return c->port_min != w->port_min || c->port_max != w->port_max;
-	case TW_TTL:
-		return c->ttl != w->ttl;
-	case TW_TOS:
-		return c->tos != w->tos;
-	case TW_DF:
-		return c->df != w->df;
-	case TW_UDP_CSUM:
-		return c->udp_csum != w->udp_csum;
-	case TW_MAX_PEERS:
-		return c->max_peers != w->max_peers;
-	case TW_MAX_PREFIXES:
-		return c->max_prefixes != w->max_prefixes;
-	default:
-		return false;
-	}
-}
-
-static void copy_settings(struct tw_device *out, const struct tw_device *w,
-			  uint32_t mask)
-{
-	out->mask = mask;
-	out->listen_port = w->listen_port;
-	out->vni = w->vni;
-	out->fwmark = w->fwmark;
-	out->local = w->local;
-	out->link = w->link;
-	memcpy(out->link_name, w->link_name, sizeof(out->link_name));
-	memcpy(out->mac, w->mac, TW_MAC_LEN);
-	out->port_min = w->port_min;
-	out->port_max = w->port_max;
-	out->ttl = w->ttl;
-	out->tos = w->tos;
-	out->df = w->df;
-	out->udp_csum = w->udp_csum;
-	out->max_peers = w->max_peers;
-	out->max_prefixes = w->max_prefixes;
-}
-
 static size_t diff_settings(const struct tw_device *cur,
-			   const struct tw_device *want, struct tw_device *out)
+			    const struct tw_device *want, struct tw_device *out)
 {
-	uint32_t mask = 0;
+	const struct tw_setting *s;
 	size_t n = 0;
-	int f;
 
-	for (f = 0; f < TW_NUM_PEERS; f++) {
-		if (!TW_HAS(want, f))
+	out->mask = 0;
+	tw_for_each_setting(s) {
+		if (!TW_HAS(want, s->field))
 			continue;
-		if (TW_HAS(cur, f) && !field_differs(cur, want, f))
+		if (TW_HAS(cur, s->field) && setting_same(s, cur, want))
 			continue;
-		mask |= TW_BIT(f);
+		setting_copy(s, out, want);
+		out->mask |= TW_BIT(s->field);
 		n++;
 	}
-	copy_settings(out, want, mask);
 	return n;
 }
 

@@ -4,6 +4,7 @@
 #include "model.h"
 #include "msg.h"
 #include "parse.h"
+#include "settings.h"
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -30,9 +31,15 @@ static void print_text(FILE *f, const char *ev, const struct tw_device *d,
 {
 	char e[TW_EP_STRLEN], m[TW_MAC_STRLEN], x[TW_PREFIX_STRLEN];
 	const struct tw_peer *p = d->npeers ? &d->peers[0] : NULL;
+	const struct tw_setting *s;
+	char v[TW_VALUE_STRLEN];
 	size_t i;
 
 	fprintf(f, "%s: %s generation %u", d->ifname, ev, d->generation);
+	/* settings as `twill set` takes them */
+	tw_for_each_setting(s)
+		if (TW_HAS(d, s->field))
+			fprintf(f, " %s %s", s->arg, setting_format(s, d, v));
 	if (p) {
 		fprintf(f, " peer %s", fmt_endpoint(&p->ep, e));
 		if (p->has_mac && !mac_is_zero(p->mac))
@@ -54,6 +61,7 @@ static void print_json(FILE *f, const char *ev, const struct tw_device *d,
 {
 	char e[TW_EP_STRLEN], m[TW_MAC_STRLEN], x[TW_PREFIX_STRLEN];
 	const struct tw_peer *p = d->npeers ? &d->peers[0] : NULL;
+	const struct tw_setting *s;
 	struct json j;
 	size_t i;
 
@@ -63,6 +71,9 @@ static void print_json(FILE *f, const char *ev, const struct tw_device *d,
 	json_str(&j, "ifname", d->ifname);
 	json_u64(&j, "ifindex", d->ifindex);
 	json_u64(&j, "generation", d->generation);
+	tw_for_each_setting(s)
+		if (TW_HAS(d, s->field))
+			setting_json(s, &j, d);
 	if (p) {
 		json_str(&j, "endpoint", fmt_endpoint(&p->ep, e));
 		if (p->has_mac && !mac_is_zero(p->mac))
@@ -96,6 +107,9 @@ int event_print(FILE *f, const struct nlmsghdr *nlh,
 	if (!ev)
 		return 0;
 	dev_init(&d);
+	/* the kernel leaves an unset local address out of device events */
+	if (g->cmd == TWILL_CMD_DEVICE_CHANGED)
+		d.mask |= TW_BIT(TW_LOCAL);
 	if (parse_device_msg(nlh, &d, &pflags)) {
 		ret = -1;
 	} else if (!o->ifname || !strcmp(o->ifname, d.ifname)) {

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /* twill: configure twill overlay devices. */
 #include "cmd.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/* From ../VERSION (userspace/Makefile); "unknown" only for static checks. */
 #ifndef TWILL_VERSION
-#define TWILL_VERSION "0.1.0"
+#define TWILL_VERSION "unknown"
 #endif
+
+struct out_opts main_opts;
 
 struct subcommand {
 	const char *name;
@@ -57,7 +61,7 @@ static void usage_all(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "Usage: twill COMMAND [ARGS...]\n"
+	fprintf(f, "Usage: twill [-j] [-p] COMMAND [ARGS...]\n"
 		"       twill COMMAND --help\n"
 		"       twill --version\n\nCommands:\n");
 	for (i = 0; i < NSUB; i++)
@@ -81,34 +85,79 @@ void usage(const char *cmd, bool to_stderr)
 	usage_all(f);
 }
 
-int main(int argc, char **argv)
+/*
+ * Options before the command, as in iproute2 (`twill -j show`).  Returns
+ * the index of the command, or -1 with *ret set when an option ends the
+ * run (--version, --help, a bad option).
+ */
+static int global_opts(int argc, char **argv, int *ret)
 {
-	size_t i;
+	int i;
 
-	if (argc < 2) {
-		/* like wg: no arguments means show everything */
-		return cmd_show(0, argv + 1);
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *o = argv[i];
+
+		if (!strcmp(o, "-j") || !strcmp(o, "--json")) {
+			main_opts.json = true;
+		} else if (!strcmp(o, "-p") || !strcmp(o, "--pretty")) {
+			main_opts.pretty = true;
+		} else if (!strcmp(o, "-jp") || !strcmp(o, "-pj")) {
+			main_opts.json = main_opts.pretty = true;
+		} else if (!strcmp(o, "--version") || !strcmp(o, "-V")) {
+			printf("twill %s\n", TWILL_VERSION);
+			*ret = 0;
+			return -1;
+		} else if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+			usage_all(stdout);
+			*ret = 0;
+			return -1;
+		} else {
+			fprintf(stderr, "twill: unknown option '%s' (see twill --help)\n",
+				o);
+			*ret = EXIT_USER;
+			return -1;
+		}
 	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") ||
-	    !strcmp(argv[1], "version")) {
+	return i;
+}
+
+static int run(int argc, char **argv)
+{
+	int i, ret = 0;
+	size_t k;
+
+	i = global_opts(argc, argv, &ret);
+	if (i < 0)
+		return ret;
+	if (i == argc) {
+		/* like wg: no command means show everything */
+		return cmd_show(0, argv + i);
+	}
+	if (!strcmp(argv[i], "version")) {
 		printf("twill %s\n", TWILL_VERSION);
 		return 0;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage_all(stdout);
-		return 0;
-	}
-	if (!strcmp(argv[1], "help")) {
-		if (argc > 2)
-			usage(argv[2], false);
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 < argc)
+			usage(argv[i + 1], false);
 		else
 			usage_all(stdout);
 		return 0;
 	}
-	for (i = 0; i < NSUB; i++)
-		if (!strcmp(argv[1], subcommands[i].name))
-			return subcommands[i].run(argc - 2, argv + 2);
-	fprintf(stderr, "twill: unknown command '%s'\n", argv[1]);
-	usage_all(stderr);
+	for (k = 0; k < NSUB; k++)
+		if (!strcmp(argv[i], subcommands[k].name))
+			return subcommands[k].run(argc - i - 1, argv + i + 1);
+	fprintf(stderr, "twill: unknown command '%s' (see twill --help)\n",
+		argv[i]);
 	return EXIT_USER;
+}
+
+int main(int argc, char **argv)
+{
+	int ret = run(argc, argv);
+
+	/* a full disk must not pass for a complete `showconf > file` */
+	if (tw_close_output(stdout, "standard output") && !ret)
+		ret = fail();
+	return ret;
 }

@@ -80,6 +80,36 @@ static bool ep_eq(const void *ctx, const void *key, uint32_t ref)
 
 static const struct tw_set_ops ep_ops = { ep_eq };
 
+/* address set: ref = peer index; the port does not count */
+static size_t addr_key(const union tw_sockaddr *ep, uint8_t key[17])
+{
+	key[0] = (uint8_t)ep->sa.sa_family;
+	if (ep->sa.sa_family == AF_INET) {
+		memcpy(key + 1, &ep->in.sin_addr, 4);
+		return 5;
+	}
+	memcpy(key + 1, &ep->in6.sin6_addr, 16);
+	return 17;
+}
+
+static bool addr_eq(const void *ctx, const void *key, uint32_t ref)
+{
+	const struct tw_device *dev = ctx;
+	uint8_t ka[17], kb[17];
+	size_t la = addr_key(key, ka);
+
+	return la == addr_key(&dev->peers[ref].ep, kb) && !memcmp(ka, kb, la);
+}
+
+static const struct tw_set_ops addr_ops = { addr_eq };
+
+static uint32_t addr_hash(const union tw_sockaddr *ep)
+{
+	uint8_t key[17];
+
+	return tw_hash_bytes(key, addr_key(ep, key), 2);
+}
+
 /* prefix sets: ref = flat prefix id */
 static const struct tw_prefix *flat_prefix(const struct tw_device *dev,
 					   uint32_t id)
@@ -134,6 +164,7 @@ void dev_init(struct tw_device *dev)
 {
 	memset(dev, 0, sizeof(*dev));
 	tw_set_init(&dev->ep_set, &ep_ops, dev);
+	tw_set_init(&dev->addr_set, &addr_ops, dev);
 	tw_set_init(&dev->add_set, &add_ops, dev);
 	tw_set_init(&dev->rm_set, &rm_ops, dev);
 }
@@ -146,6 +177,7 @@ void dev_free(struct tw_device *dev)
 		free(dev->peers[i].pfx);
 	free(dev->peers);
 	tw_set_free(&dev->ep_set);
+	tw_set_free(&dev->addr_set);
 	tw_set_free(&dev->add_set);
 	tw_set_free(&dev->rm_set);
 	free(dev->pref);
@@ -197,6 +229,26 @@ int dev_set_endpoint(struct tw_device *dev, struct tw_peer *peer,
 		return dup_peer(old, ep);
 	index_peer(dev, peer, ep);
 	return 0;
+}
+
+int dev_claim_address(struct tw_device *dev, const struct tw_peer *peer,
+		      const char *token)
+{
+	uint32_t h = addr_hash(&peer->ep);
+	uint32_t ref = tw_set_find(&dev->addr_set, &peer->ep, h);
+	const struct tw_peer *old;
+	char buf[TW_EP_STRLEN];
+
+	if (ref == TW_SET_NONE) {
+		tw_set_add(&dev->addr_set, (uint32_t)(peer - dev->peers), h);
+		return 0;
+	}
+	old = &dev->peers[ref];
+	if (old->line)
+		return tw_err("peer %s: address already used by the peer on line %u",
+			      token, old->line);
+	return tw_err("peer %s: address already used by peer %s", token,
+		      fmt_endpoint(&old->ep, buf));
 }
 
 static struct tw_peer *append_peer(struct tw_device *dev,

@@ -93,7 +93,7 @@ struct tw_device {
 	uint32_t flags;		/* TWILL_F_REPLACE_PEERS */
 	uint16_t listen_port, port_min, port_max;
 	uint32_t vni, fwmark, link;
-	char link_name[IFNAMSIZ];	/* as given; resolved to link */
+	char link_name[IFNAMSIZ];	/* by name (the kernel resolves it) */
 	struct tw_addr local;
 	uint8_t mac[TW_MAC_LEN];
 	uint8_t ttl, tos, df, udp_csum;
@@ -103,6 +103,7 @@ struct tw_device {
 	size_t npeers, cap;
 	/* indexes, see model.c */
 	struct tw_set ep_set;		/* endpoint -> peer index */
+	struct tw_set addr_set;		/* address -> peer index (claimed) */
 	struct tw_set add_set;		/* prefix -> flat prefix id */
 	struct tw_set rm_set;		/* (peer, prefix) of removals */
 	uint64_t *pref;			/* flat id -> peer << 32 | index */
@@ -120,6 +121,13 @@ struct tw_peer *dev_new_peer(struct tw_device *dev);
 /* Gives a peer from dev_new_peer() its endpoint; fails on a duplicate. */
 int dev_set_endpoint(struct tw_device *dev, struct tw_peer *peer,
 		     const union tw_sockaddr *ep);
+/*
+ * Claims the peer's endpoint address for it: a device has at most one peer
+ * per address, whatever the ports.  Fails naming `token` and the line (or
+ * endpoint) of the peer that has it.
+ */
+int dev_claim_address(struct tw_device *dev, const struct tw_peer *peer,
+		      const char *token);
 /* Appends a peer; fails if its endpoint is already there. */
 struct tw_peer *dev_add_peer(struct tw_device *dev,
 			     const union tw_sockaddr *ep);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "msg.h"
+#include "settings.h"
 #include "util.h"
 
 #include <libmnl/libmnl.h>
@@ -71,43 +72,14 @@ static void put_ifid(struct nlmsghdr *nlh, const struct tw_device *dev)
 		mnl_attr_put_strz(nlh, TWILL_A_IFNAME, dev->ifname);
 }
 
-static void put_local(struct nlmsghdr *nlh, const struct tw_addr *a)
-{
-	size_t len = a->family == AF_INET ? 4 : a->family == AF_INET6 ? 16 : 0;
-
-	mnl_attr_put(nlh, TWILL_A_LOCAL, len, a->addr);
-}
-
+/* The writable settings present in dev; never a read-only attribute. */
 static void put_settings(struct nlmsghdr *nlh, const struct tw_device *d)
 {
-	if (TW_HAS(d, TW_LISTEN_PORT))
-		mnl_attr_put_u16(nlh, TWILL_A_LISTEN_PORT, d->listen_port);
-	if (TW_HAS(d, TW_VNI))
-		mnl_attr_put_u32(nlh, TWILL_A_VNI, d->vni);
-	if (TW_HAS(d, TW_FWMARK))
-		mnl_attr_put_u32(nlh, TWILL_A_FWMARK, d->fwmark);
-	if (TW_HAS(d, TW_LOCAL))
-		put_local(nlh, &d->local);
-	if (TW_HAS(d, TW_LINK))
-		mnl_attr_put_u32(nlh, TWILL_A_LINK, d->link);
-	if (TW_HAS(d, TW_MAC))
-		mnl_attr_put(nlh, TWILL_A_MAC, TW_MAC_LEN, d->mac);
-	if (TW_HAS(d, TW_PORT_RANGE)) {
-		mnl_attr_put_u16(nlh, TWILL_A_PORT_MIN, d->port_min);
-		mnl_attr_put_u16(nlh, TWILL_A_PORT_MAX, d->port_max);
-	}
-	if (TW_HAS(d, TW_TTL))
-		mnl_attr_put_u8(nlh, TWILL_A_TTL, d->ttl);
-	if (TW_HAS(d, TW_TOS))
-		mnl_attr_put_u8(nlh, TWILL_A_TOS, d->tos);
-	if (TW_HAS(d, TW_DF))
-		mnl_attr_put_u8(nlh, TWILL_A_DF, d->df);
-	if (TW_HAS(d, TW_UDP_CSUM))
-		mnl_attr_put_u8(nlh, TWILL_A_UDP_CSUM, d->udp_csum);
-	if (TW_HAS(d, TW_MAX_PEERS))
-		mnl_attr_put_u32(nlh, TWILL_A_MAX_PEERS, d->max_peers);
-	if (TW_HAS(d, TW_MAX_PREFIXES))
-		mnl_attr_put_u32(nlh, TWILL_A_MAX_PREFIXES, d->max_prefixes);
+	const struct tw_setting *s;
+
+	tw_for_each_setting(s)
+		if (TW_HAS(d, s->field))
+			setting_put(s, nlh, d);
 }
 
 static void start_msg(struct builder *w)
@@ -420,34 +392,6 @@ static int get_u32(const struct nlattr *a, uint32_t *v)
 	return 0;
 }
 
-static int get_u16(const struct nlattr *a, uint16_t *v)
-{
-	if (mnl_attr_validate(a, MNL_TYPE_U16) < 0)
-		return -1;
-	*v = mnl_attr_get_u16(a);
-	return 0;
-}
-
-static int get_u8(const struct nlattr *a, uint8_t *v)
-{
-	if (mnl_attr_validate(a, MNL_TYPE_U8) < 0)
-		return -1;
-	*v = mnl_attr_get_u8(a);
-	return 0;
-}
-
-static int get_local(const struct nlattr *a, struct tw_addr *l)
-{
-	size_t len = mnl_attr_get_payload_len(a);
-
-	memset(l, 0, sizeof(*l));
-	if (len != 0 && len != 4 && len != 16)
-		return -1;
-	l->family = len == 4 ? AF_INET : len == 16 ? AF_INET6 : 0;
-	memcpy(l->addr, mnl_attr_get_payload(a), len);
-	return 0;
-}
-
 static int get_ifname(const struct nlattr *a, char *name)
 {
 	const char *s = mnl_attr_get_str(a);
@@ -463,39 +407,13 @@ static int get_ifname(const struct nlattr *a, char *name)
 /* Returns the field the attribute set, TW_NFIELDS if none, -1 on error. */
 static int device_attr(const struct nlattr *a, struct tw_device *d)
 {
+	const struct tw_setting *s;
+
 	switch (mnl_attr_get_type(a)) {
 	case TWILL_A_IFINDEX:
 		return get_u32(a, &d->ifindex) ? -1 : TW_NFIELDS;
 	case TWILL_A_IFNAME:
 		return get_ifname(a, d->ifname) ? -1 : TW_NFIELDS;
-	case TWILL_A_LISTEN_PORT:
-		return get_u16(a, &d->listen_port) ? -1 : TW_LISTEN_PORT;
-	case TWILL_A_VNI:
-		return get_u32(a, &d->vni) ? -1 : TW_VNI;
-	case TWILL_A_FWMARK:
-		return get_u32(a, &d->fwmark) ? -1 : TW_FWMARK;
-	case TWILL_A_LOCAL:
-		return get_local(a, &d->local) ? -1 : TW_LOCAL;
-	case TWILL_A_LINK:
-		return get_u32(a, &d->link) ? -1 : TW_LINK;
-	case TWILL_A_MAC:
-		return copy_bin(a, d->mac, TW_MAC_LEN) ? -1 : TW_MAC;
-	case TWILL_A_PORT_MIN:
-		return get_u16(a, &d->port_min) ? -1 : TW_PORT_RANGE;
-	case TWILL_A_PORT_MAX:
-		return get_u16(a, &d->port_max) ? -1 : TW_PORT_RANGE;
-	case TWILL_A_TTL:
-		return get_u8(a, &d->ttl) ? -1 : TW_TTL;
-	case TWILL_A_TOS:
-		return get_u8(a, &d->tos) ? -1 : TW_TOS;
-	case TWILL_A_DF:
-		return get_u8(a, &d->df) ? -1 : TW_DF;
-	case TWILL_A_UDP_CSUM:
-		return get_u8(a, &d->udp_csum) ? -1 : TW_UDP_CSUM;
-	case TWILL_A_MAX_PEERS:
-		return get_u32(a, &d->max_peers) ? -1 : TW_MAX_PEERS;
-	case TWILL_A_MAX_PREFIXES:
-		return get_u32(a, &d->max_prefixes) ? -1 : TW_MAX_PREFIXES;
 	case TWILL_A_NUM_PEERS:
 		return get_u32(a, &d->num_peers) ? -1 : TW_NUM_PEERS;
 	case TWILL_A_NUM_PREFIXES:
@@ -505,7 +423,10 @@ static int device_attr(const struct nlattr *a, struct tw_device *d)
 	case TWILL_A_DROPS:
 		return parse_drops(a, d->drops) ? -1 : TW_DROPS;
 	default:
-		return TW_NFIELDS;
+		s = setting_by_attr(mnl_attr_get_type(a));
+		if (!s)
+			return TW_NFIELDS;
+		return setting_get(s, a, d) ? -1 : (int)s->field;
 	}
 }
 

@@ -7,14 +7,17 @@
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define RECV_SIZE ((size_t)256 * 1024)
 #define DUMP_RETRIES 16
 #define ACK_WINDOW 8
+#define MONITOR_RCVBUF (4 * 1024 * 1024)
 
 static char *recv_buf(void)
 {
@@ -341,6 +344,7 @@ int nl_monitor(struct tw_nl *n,
 	       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
 {
 	unsigned int grp = n->mcgrp;
+	int fd, rcvbuf = MONITOR_RCVBUF;
 	ssize_t r;
 
 	if (!grp)
@@ -350,8 +354,20 @@ int nl_monitor(struct tw_nl *n,
 				  sizeof(grp)) < 0)
 		return tw_err("cannot join the events group: %s",
 			      strerror(errno));
+	/* one commit can send an event per peer: room for a burst */
+	fd = mnl_socket_get_fd(n->sock);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+		       sizeof(rcvbuf)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				 sizeof(rcvbuf));
 	for (;;) {
 		r = recvreply(n->sock);
+		if (r < 0 && errno == ENOBUFS) {
+			/* as ip monitor: say so and go on */
+			fputs("twill: events lost (receive buffer overrun); continuing\n",
+			      stderr);
+			continue;
+		}
 		if (r < 0)
 			return -1;
 		r = mnl_cb_run(recv_buf(), (size_t)r, 0, 0, cb, data);

@@ -39,49 +39,6 @@ int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	return 0;
 }
 
-static int parse_port(const char *what, const char *s, uint16_t *out)
-{
-	uint32_t v = 0;
-
-	if (parse_u32(s, 1, 65535, &v))
-		return tw_err("invalid %s '%s' (expected 1-65535)", what, s);
-	*out = (uint16_t)v;
-	return 0;
-}
-
-int parse_listen_port(const char *s, uint16_t *out)
-{
-	return parse_port("port", s, out);
-}
-
-int parse_vni(const char *s, uint32_t *out)
-{
-	if (parse_u32(s, 0, TWILL_VNI_MAX, out))
-		return tw_err("invalid VNI '%s' (expected 0-%u)", s,
-			      TWILL_VNI_MAX);
-	return 0;
-}
-
-int parse_fwmark(const char *s, uint32_t *out)
-{
-	if (!strcasecmp(s, "off")) {
-		*out = 0;
-		return 0;
-	}
-	if (parse_u32(s, 0, UINT32_MAX, out))
-		return tw_err("invalid fwmark '%s' (expected 0-0xffffffff or off)",
-			      s);
-	return 0;
-}
-
-int parse_limit(const char *what, const char *s, uint32_t *out)
-{
-	if (parse_u32(s, 1, UINT32_MAX, out))
-		return tw_err("invalid %s '%s' (expected 1-4294967295)", what,
-			      s);
-	return 0;
-}
-
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -235,6 +192,28 @@ static int split_endpoint(const char *s, char host[TW_ADDR_STRLEN],
 	return 0;
 }
 
+/* What the kernel refuses as an endpoint, refused here with the token. */
+static int check_unicast(const char *s, const struct tw_addr *a)
+{
+	static const uint8_t zero[16];
+
+	if (a->family == AF_INET) {
+		if (a->addr[0] == 0)
+			return tw_err("invalid endpoint '%s' (zero address)", s);
+		if ((a->addr[0] & 0xf0) == 0xe0)
+			return tw_err("invalid endpoint '%s' (multicast)", s);
+		return 0;
+	}
+	if (!memcmp(a->addr, zero, sizeof(zero)))
+		return tw_err("invalid endpoint '%s' (zero address)", s);
+	if (a->addr[0] == 0xff)
+		return tw_err("invalid endpoint '%s' (multicast)", s);
+	if (a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80)
+		return tw_err("invalid endpoint '%s' (link-local endpoints are not supported)",
+			      s);
+	return 0;
+}
+
 int parse_endpoint(const char *s, union tw_sockaddr *out)
 {
 	char host[TW_ADDR_STRLEN];
@@ -244,9 +223,14 @@ int parse_endpoint(const char *s, union tw_sockaddr *out)
 
 	if (split_endpoint(s, host, &port))
 		return -1;
+	if (strchr(host, '%'))
+		return tw_err("invalid endpoint '%s' (link-local endpoints are not supported)",
+			      s);
 	if (pton(host, &a) || (s[0] == '[' && a.family != AF_INET6))
 		return tw_err("invalid endpoint '%s' (bad address)", s);
 	if (port && endpoint_port(s, port, &p))
+		return -1;
+	if (check_unicast(s, &a))
 		return -1;
 	memset(out, 0, sizeof(*out));
 	if (a.family == AF_INET) {
@@ -258,80 +242,6 @@ int parse_endpoint(const char *s, union tw_sockaddr *out)
 		out->in6.sin6_port = htons(p);
 		memcpy(&out->in6.sin6_addr, a.addr, 16);
 	}
-	return 0;
-}
-
-int parse_port_range(const char *s, uint16_t *min, uint16_t *max)
-{
-	char buf[16];
-	const char *dash = strchr(s, '-');
-	uint32_t lo = 0, hi = 0;
-	size_t len = dash ? (size_t)(dash - s) : 0;
-
-	if (!dash || len >= sizeof(buf))
-		return tw_err("invalid port range '%s' (expected MIN-MAX)", s);
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (parse_u32(buf, 1, 65535, &lo) || parse_u32(dash + 1, 1, 65535, &hi))
-		return tw_err("invalid port range '%s' (ports must be 1-65535)",
-			      s);
-	if (lo > hi)
-		return tw_err("invalid port range '%s' (MIN > MAX)", s);
-	*min = (uint16_t)lo;
-	*max = (uint16_t)hi;
-	return 0;
-}
-
-int parse_ttl(const char *s, uint8_t *out)
-{
-	uint32_t v = 0;
-
-	if (!strcasecmp(s, "inherit")) {
-		*out = 0;
-		return 0;
-	}
-	if (parse_u32(s, 1, 255, &v))
-		return tw_err("invalid TTL '%s' (expected 1-255 or inherit)", s);
-	*out = (uint8_t)v;
-	return 0;
-}
-
-int parse_tos(const char *s, uint8_t *out)
-{
-	uint32_t v = 0;
-
-	if (!strcasecmp(s, "inherit")) {
-		*out = 1;
-		return 0;
-	}
-	if (parse_u32(s, 0, 255, &v))
-		return tw_err("invalid TOS '%s' (expected 0-255 or inherit)", s);
-	*out = (uint8_t)v;
-	return 0;
-}
-
-int parse_df(const char *s, uint8_t *out)
-{
-	if (!strcasecmp(s, "set"))
-		*out = TWILL_DF_SET;
-	else if (!strcasecmp(s, "unset"))
-		*out = TWILL_DF_UNSET;
-	else if (!strcasecmp(s, "inherit"))
-		*out = TWILL_DF_INHERIT;
-	else
-		return tw_err("invalid DF '%s' (expected set, unset or inherit)",
-			      s);
-	return 0;
-}
-
-int parse_onoff(const char *s, uint8_t *out)
-{
-	if (!strcasecmp(s, "on"))
-		*out = 1;
-	else if (!strcasecmp(s, "off"))
-		*out = 0;
-	else
-		return tw_err("invalid value '%s' (expected on or off)", s);
 	return 0;
 }
 
@@ -384,34 +294,4 @@ const char *fmt_mac(const uint8_t mac[TW_MAC_LEN], char buf[TW_MAC_STRLEN])
 	snprintf(buf, TW_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
 		 mac[1], mac[2], mac[3], mac[4], mac[5]);
 	return buf;
-}
-
-const char *fmt_ttl(uint8_t ttl, char buf[8])
-{
-	if (!ttl)
-		return "inherit";
-	snprintf(buf, 8, "%u", ttl);
-	return buf;
-}
-
-const char *fmt_tos(uint8_t tos, char buf[8])
-{
-	if (tos == 1)
-		return "inherit";
-	snprintf(buf, 8, "%u", tos);
-	return buf;
-}
-
-const char *fmt_df(uint8_t df)
-{
-	switch (df) {
-	case TWILL_DF_UNSET:
-		return "unset";
-	case TWILL_DF_SET:
-		return "set";
-	case TWILL_DF_INHERIT:
-		return "inherit";
-	default:
-		return "unknown";
-	}
 }

@@ -15,28 +15,16 @@
 #define TW_MAC_STRLEN 18
 
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
-int parse_listen_port(const char *s, uint16_t *out);
-int parse_vni(const char *s, uint32_t *out);
-int parse_fwmark(const char *s, uint32_t *out);
-int parse_limit(const char *what, const char *s, uint32_t *out);
 int parse_mac(const char *s, uint8_t mac[TW_MAC_LEN]);
 int parse_addr(const char *s, struct tw_addr *out);
 int parse_prefix(const char *s, struct tw_prefix *out);
 int parse_endpoint(const char *s, union tw_sockaddr *out);
-int parse_port_range(const char *s, uint16_t *min, uint16_t *max);
-int parse_ttl(const char *s, uint8_t *out);
-int parse_tos(const char *s, uint8_t *out);
-int parse_df(const char *s, uint8_t *out);
-int parse_onoff(const char *s, uint8_t *out);
 int parse_ifname(const char *s, char out[IFNAMSIZ]);
 
 const char *fmt_addr(const struct tw_addr *a, char buf[TW_ADDR_STRLEN]);
 const char *fmt_prefix(const struct tw_prefix *p, char buf[TW_PREFIX_STRLEN]);
 const char *fmt_endpoint(const union tw_sockaddr *ep, char buf[TW_EP_STRLEN]);
 const char *fmt_mac(const uint8_t mac[TW_MAC_LEN], char buf[TW_MAC_STRLEN]);
-const char *fmt_ttl(uint8_t ttl, char buf[8]);
-const char *fmt_tos(uint8_t tos, char buf[8]);
-const char *fmt_df(uint8_t df);
 bool mac_is_zero(const uint8_t mac[TW_MAC_LEN]);
 
 #endif

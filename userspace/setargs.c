@@ -25,7 +25,7 @@ static int device_word(int *i, int argc, char *const argv[],
 	if (dev->mask & TW_BIT(s->field))
 		return tw_err("'%s' given twice", argv[*i]);
 	(*i)++;
-	return setting_apply(s, dev, argv[*i]);
+	return setting_parse(s, dev, argv[*i], s->arg);
 }
 
 static int peer_check(const struct tw_peer *p, const char *ep)
@@ -87,7 +87,13 @@ static int peer_args(int *i, int argc, char *const argv[],
 		if (peer_word(i, argc, argv, dev, &dev->peers[dev->npeers - 1]))
 			return tw_err_ctx("peer %s", eps);
 	}
-	return peer_check(&dev->peers[dev->npeers - 1], eps);
+	peer = &dev->peers[dev->npeers - 1];
+	if (peer_check(peer, eps))
+		return -1;
+	/* a peer may be removed and another added at its address */
+	if (!(peer->flags & TWILL_PEER_F_REMOVE))
+		return dev_claim_address(dev, peer, eps);
+	return 0;
 }
 
 int parse_set_args(int argc, char *const argv[], struct tw_device *dev)

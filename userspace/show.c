@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "show.h"
 #include "parse.h"
+#include "settings.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -94,33 +95,15 @@ static void print_drops(FILE *f, const uint64_t *drops)
 
 static void human_settings(FILE *f, const struct tw_device *d)
 {
-	char a[TW_ADDR_STRLEN], m[TW_MAC_STRLEN], n[8];
+	const struct tw_setting *s;
+	char v[TW_VALUE_STRLEN];
 
-	if (TW_HAS(d, TW_LISTEN_PORT))
-		fprintf(f, "  listen port: %u\n", d->listen_port);
-	if (TW_HAS(d, TW_VNI))
-		fprintf(f, "  vni: %u\n", d->vni);
-	if (TW_HAS(d, TW_FWMARK) && d->fwmark)
-		fprintf(f, "  fwmark: 0x%x\n", d->fwmark);
-	if (TW_HAS(d, TW_LOCAL) && d->local.family)
-		fprintf(f, "  local: %s\n", fmt_addr(&d->local, a));
-	if (TW_HAS(d, TW_LINK) && d->link)
-		fprintf(f, "  link: %s\n", d->link_name);
-	if (TW_HAS(d, TW_MAC))
-		fprintf(f, "  mac: %s\n", fmt_mac(d->mac, m));
-	if (TW_HAS(d, TW_PORT_RANGE))
-		fprintf(f, "  port range: %u-%u\n", d->port_min, d->port_max);
-	if (TW_HAS(d, TW_TTL))
-		fprintf(f, "  ttl: %s\n", fmt_ttl(d->ttl, n));
-	if (TW_HAS(d, TW_TOS))
-		fprintf(f, "  tos: %s\n", fmt_tos(d->tos, n));
-	if (TW_HAS(d, TW_DF))
-		fprintf(f, "  df: %s\n", fmt_df(d->df));
-	if (TW_HAS(d, TW_UDP_CSUM))
-		fprintf(f, "  udp checksum: %s\n", d->udp_csum ? "on" : "off");
-	if (TW_HAS(d, TW_MAX_PEERS) && TW_HAS(d, TW_MAX_PREFIXES))
-		fprintf(f, "  limits: %u peers, %u prefixes\n", d->max_peers,
-			d->max_prefixes);
+	tw_for_each_setting(s) {
+		if (!TW_HAS(d, s->field) ||
+		    ((s->flags & TW_S_HIDE_UNSET) && setting_is_unset(s, d)))
+			continue;
+		fprintf(f, "  %s: %s\n", s->label, setting_format(s, d, v));
+	}
 	if (TW_HAS(d, TW_NUM_PEERS) && TW_HAS(d, TW_NUM_PREFIXES))
 		fprintf(f, "  peers: %u, prefixes: %u\n", d->num_peers,
 			d->num_prefixes);
@@ -179,28 +162,10 @@ static void json_drops(struct json *j, const uint64_t *drops)
 
 static void json_settings(struct json *j, const struct tw_device *d)
 {
-	char a[TW_ADDR_STRLEN], m[TW_MAC_STRLEN];
+	const struct tw_setting *s;
 
-	json_u64(j, "listen_port", d->listen_port);
-	json_u64(j, "vni", d->vni);
-	json_u64(j, "fwmark", d->fwmark);
-	if (d->local.family)
-		json_str(j, "local", fmt_addr(&d->local, a));
-	else
-		json_null(j, "local");
-	if (d->link)
-		json_str(j, "link", d->link_name);
-	else
-		json_null(j, "link");
-	json_str(j, "mac", fmt_mac(d->mac, m));
-	json_u64(j, "port_min", d->port_min);
-	json_u64(j, "port_max", d->port_max);
-	json_u64(j, "ttl", d->ttl);
-	json_u64(j, "tos", d->tos);
-	json_str(j, "df", fmt_df(d->df));
-	json_bool(j, "udp_csum", d->udp_csum);
-	json_u64(j, "max_peers", d->max_peers);
-	json_u64(j, "max_prefixes", d->max_prefixes);
+	tw_for_each_setting(s)
+		setting_json(s, j, d);
 	json_u64(j, "num_peers", d->num_peers);
 	json_u64(j, "num_prefixes", d->num_prefixes);
 	json_u64(j, "generation", d->generation);
@@ -279,17 +244,15 @@ static void dump_peer(FILE *f, const struct tw_device *dev,
 
 void show_dump(FILE *f, const struct tw_device *d, bool with_ifname)
 {
-	char a[TW_ADDR_STRLEN], m[TW_MAC_STRLEN], t[8], s[8];
+	const struct tw_setting *s;
+	char v[TW_VALUE_STRLEN];
 	size_t i;
 
 	if (with_ifname)
 		fprintf(f, "%s\t", d->ifname);
-	fprintf(f, "%u\t%u\t0x%x\t%s\t%s\t%s\t%u-%u\t%s\t%s\t%s\t%s\t%u\t%u\t%u\t%u\t%u\t%" PRIu64 "\n",
-		d->listen_port, d->vni, d->fwmark, fmt_addr(&d->local, a),
-		d->link ? d->link_name : "none", fmt_mac(d->mac, m),
-		d->port_min, d->port_max, fmt_ttl(d->ttl, t),
-		fmt_tos(d->tos, s), fmt_df(d->df), d->udp_csum ? "on" : "off",
-		d->max_peers, d->max_prefixes, d->num_peers, d->num_prefixes,
+	tw_for_each_setting(s)
+		fprintf(f, "%s\t", setting_format(s, d, v));
+	fprintf(f, "%u\t%u\t%u\t%" PRIu64 "\n", d->num_peers, d->num_prefixes,
 		d->generation, drop_total(d->drops));
 	for (i = 0; i < d->npeers; i++)
 		dump_peer(f, d, &d->peers[i], with_ifname);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -80,4 +81,15 @@ void tw_grow(void **p, size_t *cap, size_t need, size_t size)
 		ncap *= 2;
 	*p = tw_realloc(*p, ncap, size);
 	*cap = ncap;
+}
+
+int tw_close_output(FILE *f, const char *what)
+{
+	bool failed = ferror(f) != 0;
+
+	errno = 0;
+	if (fclose(f) != 0 || failed)
+		return tw_err("error writing %s: %s", what,
+			      strerror(errno ? errno : EIO));
+	return 0;
 }

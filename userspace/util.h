@@ -3,7 +3,9 @@
 #ifndef TWILL_UTIL_H
 #define TWILL_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define TW_ERRLEN 1024
 
@@ -20,6 +22,12 @@ void *tw_calloc(size_t n, size_t size);
 void *tw_realloc(void *p, size_t n, size_t size);
 /* Grows *p (element size `size`) so that it holds at least `need` elements. */
 void tw_grow(void **p, size_t *cap, size_t need, size_t size);
+
+/*
+ * Closes an output stream; -1 with a message if anything written to it
+ * was lost (a full disk, a closed pipe), so a truncated file is an error.
+ */
+int tw_close_output(FILE *f, const char *what);
 
 #define TW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -22,6 +22,7 @@ suite() {
 py=python3
 "$py" -c 'import yaml' 2>/dev/null || py=/usr/bin/python3
 suite tests/unit/unit-tests
+suite sh tests/unit/cli.sh
 suite "$py" tests/unit/spec-check.py
 echo "$total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ]

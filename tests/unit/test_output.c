@@ -76,7 +76,10 @@ static void test_human(void)
 	CHECK_CONTAINS(s, "interface: tw\"0\n  listen port: 8472\n  vni: 1\n");
 	CHECK_CONTAINS(s, "  mac: 02:00:00:00:00:01\n");
 	CHECK_CONTAINS(s, "  ttl: inherit\n  tos: inherit\n  df: set\n");
-	CHECK_CONTAINS(s, "  limits: 10 peers, 100 prefixes\n");
+	CHECK_CONTAINS(s, "  df: set\n  udp checksum: on\n  max peers: 10\n"
+		       "  max prefixes: 100\n");
+	/* unset optional settings are left out */
+	CHECK(!strstr(s, "local:") && !strstr(s, "link:"));
 	CHECK_CONTAINS(s, "  peers: 1, prefixes: 2\n  drops: no_peer 4\n");
 	CHECK_CONTAINS(s, "\npeer: 192.0.2.2:9\n  mac: 02:00:00:00:00:02\n"
 		       "  prefixes: 10.0.0.0/24, 10.0.1.0/24\n");
@@ -154,8 +157,25 @@ static size_t put_event(char *buf, uint8_t cmd, const char *ifname,
 	mnl_attr_put_u32(nlh, TWILL_A_IFINDEX, 5);
 	mnl_attr_put_strz(nlh, TWILL_A_IFNAME, ifname);
 	mnl_attr_put_u32(nlh, TWILL_A_GENERATION, 12);
-	if (cmd == TWILL_CMD_DEVICE_CHANGED)
+	if (cmd == TWILL_CMD_DEVICE_CHANGED) {
+		/* every setting, as the kernel sends them (no local: unset) */
+		mnl_attr_put_u16(nlh, TWILL_A_LISTEN_PORT, 4789);
+		mnl_attr_put_u32(nlh, TWILL_A_VNI, 42);
+		mnl_attr_put_u32(nlh, TWILL_A_FWMARK, 0);
+		mnl_attr_put_u32(nlh, TWILL_A_LINK, 3);
+		mnl_attr_put(nlh, TWILL_A_MAC, 6, "\x02\0\0\0\0\xaa");
+		mnl_attr_put_u16(nlh, TWILL_A_PORT_MIN, 1000);
+		mnl_attr_put_u16(nlh, TWILL_A_PORT_MAX, 2000);
+		mnl_attr_put_u8(nlh, TWILL_A_TTL, 0);
+		mnl_attr_put_u8(nlh, TWILL_A_TOS, 1);
+		mnl_attr_put_u8(nlh, TWILL_A_DF, TWILL_DF_SET);
+		mnl_attr_put_u8(nlh, TWILL_A_UDP_CSUM, 1);
+		mnl_attr_put_u32(nlh, TWILL_A_MAX_PEERS, 16384);
+		mnl_attr_put_u32(nlh, TWILL_A_MAX_PREFIXES, 2097152);
+		mnl_attr_put_u32(nlh, TWILL_A_NUM_PEERS, 3);
+		mnl_attr_put_strz(nlh, TWILL_A_LINK_NAME, "eth0");
 		return nlh->nlmsg_len;
+	}
 	ps = mnl_attr_nest_start(nlh, TWILL_A_PEERS);
 	p = mnl_attr_nest_start(nlh, 0);
 	parse_endpoint("192.0.2.9:4", &ep);
@@ -218,10 +238,25 @@ static void test_events(void)
 	CHECK_CONTAINS(s, "peer_changed generation 12 peer 192.0.2.9:4 mac "
 		       "02:00:00:00:00:09 prefixes (truncated)\n");
 	free(s);
+	/* device_changed prints the settings, as `twill set` takes them */
 	put_event(buf, TWILL_CMD_DEVICE_CHANGED, "twill0", 0);
 	s = capture(event_cb, &e);
-	CHECK_STR(s, "twill0: device_changed generation 12\n");
+	CHECK_STR(s, "twill0: device_changed generation 12 listen-port 4789 "
+		  "vni 42 fwmark 0x0 local none link eth0 mac 02:00:00:00:00:aa "
+		  "port-range 1000-2000 ttl inherit tos inherit df set udp-csum on "
+		  "max-peers 16384 max-prefixes 2097152\n");
 	free(s);
+	e.o = &js;
+	s = capture(event_cb, &e);
+	CHECK_STR(s, "{\"event\":\"device_changed\",\"ifname\":\"twill0\","
+		  "\"ifindex\":5,\"generation\":12,\"listen_port\":4789,"
+		  "\"vni\":42,\"fwmark\":0,\"local\":null,\"link\":\"eth0\","
+		  "\"mac\":\"02:00:00:00:00:aa\",\"port_min\":1000,"
+		  "\"port_max\":2000,\"ttl\":0,\"tos\":1,\"df\":\"set\","
+		  "\"udp_csum\":true,\"max_peers\":16384,"
+		  "\"max_prefixes\":2097152}\n");
+	free(s);
+	e.o = &all;
 	put_event(buf, TWILL_CMD_GET_DEVICE, "twill0", 0);
 	s = capture(event_cb, &e);
 	CHECK(e.ret == 0);

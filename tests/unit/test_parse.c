@@ -3,15 +3,27 @@
 #include "test.h"
 #include "parse.h"
 #include "setargs.h"
+#include "settings.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 
+/* Parses `value` as the setting named `arg` into a fresh device. */
+static int setting(struct tw_device *d, const char *arg, const char *value)
+{
+	const struct tw_setting *s = setting_by_arg(arg);
+
+	dev_free(d);
+	CHECK(s != NULL);
+	return s ? setting_parse(s, d, value, arg) : -1;
+}
+
 static void test_numbers(void)
 {
+	struct tw_device d;
 	uint32_t v = 7;
-	uint16_t p = 0;
 
+	dev_init(&d);
 	CHECK(parse_u32("0", 0, 10, &v) == 0 && v == 0);
 	CHECK(parse_u32("0x10", 0, 100, &v) == 0 && v == 16);
 	CHECK(parse_u32("4294967295", 0, UINT32_MAX, &v) == 0 &&
@@ -22,45 +34,79 @@ static void test_numbers(void)
 	CHECK(parse_u32("1x", 0, 10, &v) < 0);
 	CHECK(parse_u32("", 0, 10, &v) < 0);
 	CHECK(parse_u32("0x", 0, 10, &v) < 0);
-	CHECK(parse_listen_port("8472", &p) == 0 && p == 8472);
-	CHECK(parse_listen_port("70000", &p) < 0);
-	CHECK_CONTAINS(tw_errmsg, "'70000'");
-	CHECK(parse_listen_port("0", &p) < 0);
-	CHECK(parse_vni("16777215", &v) == 0 && v == 16777215);
-	CHECK(parse_vni("16777216", &v) < 0);
+	CHECK(setting(&d, "listen-port", "8472") == 0 &&
+	      d.listen_port == 8472 && TW_HAS(&d, TW_LISTEN_PORT));
+	CHECK(setting(&d, "listen-port", "70000") < 0);
+	CHECK_STR(tw_errmsg, "invalid listen-port '70000' (expected 1-65535)");
+	CHECK(!TW_HAS(&d, TW_LISTEN_PORT));
+	CHECK(setting(&d, "listen-port", "0") < 0);
+	CHECK(setting(&d, "vni", "16777215") == 0 && d.vni == 16777215);
+	CHECK(setting(&d, "vni", "16777216") < 0);
 	CHECK_CONTAINS(tw_errmsg, "16777216");
-	CHECK(parse_fwmark("0xff", &v) == 0 && v == 255);
-	CHECK(parse_fwmark("off", &v) == 0 && v == 0);
-	CHECK(parse_fwmark("mark", &v) < 0);
-	CHECK(parse_limit("max-peers", "0", &v) < 0);
-	CHECK(parse_limit("max-peers", "100", &v) == 0 && v == 100);
+	CHECK(setting(&d, "fwmark", "0xff") == 0 && d.fwmark == 255);
+	CHECK(setting(&d, "fwmark", "off") == 0 && d.fwmark == 0);
+	CHECK(setting(&d, "fwmark", "mark") < 0);
+	CHECK_STR(tw_errmsg, "invalid fwmark 'mark' (expected 0x0-0xffffffff or off)");
+	/* the kernel's bounds (kmod/netlink.c policy) */
+	CHECK(setting(&d, "max-peers", "0") < 0);
+	CHECK(setting(&d, "max-peers", "100") == 0 && d.max_peers == 100);
+	CHECK(setting(&d, "max-peers", "1048576") == 0);
+	CHECK(setting(&d, "max-peers", "1048577") < 0);
+	CHECK_STR(tw_errmsg, "invalid max-peers '1048577' (expected 1-1048576)");
+	CHECK(setting(&d, "max-prefixes", "67108864") == 0 &&
+	      d.max_prefixes == 67108864);
+	CHECK(setting(&d, "max-prefixes", "67108865") < 0);
+	CHECK_CONTAINS(tw_errmsg, "expected 1-67108864");
+	dev_free(&d);
 }
 
 static void test_settings_words(void)
 {
-	uint8_t b = 9;
-	uint16_t lo = 0, hi = 0;
+	struct tw_device d;
 
-	CHECK(parse_ttl("inherit", &b) == 0 && b == 0);
-	CHECK(parse_ttl("64", &b) == 0 && b == 64);
-	CHECK(parse_ttl("0", &b) < 0);
-	CHECK(parse_ttl("256", &b) < 0);
-	CHECK(parse_tos("inherit", &b) == 0 && b == 1);
-	CHECK(parse_tos("0x10", &b) == 0 && b == 16);
-	CHECK(parse_tos("300", &b) < 0);
-	CHECK(parse_df("SET", &b) == 0 && b == TWILL_DF_SET);
-	CHECK(parse_df("unset", &b) == 0 && b == TWILL_DF_UNSET);
-	CHECK(parse_df("inherit", &b) == 0 && b == TWILL_DF_INHERIT);
-	CHECK(parse_df("maybe", &b) < 0);
-	CHECK(parse_onoff("on", &b) == 0 && b == 1);
-	CHECK(parse_onoff("off", &b) == 0 && b == 0);
-	CHECK(parse_onoff("yes", &b) < 0);
-	CHECK(parse_port_range("1000-2000", &lo, &hi) == 0 && lo == 1000 &&
-	      hi == 2000);
-	CHECK(parse_port_range("2000-1000", &lo, &hi) < 0);
-	CHECK(parse_port_range("1000", &lo, &hi) < 0);
-	CHECK(parse_port_range("1-70000", &lo, &hi) < 0);
-	CHECK(parse_port_range("-5", &lo, &hi) < 0);
+	dev_init(&d);
+	CHECK(setting(&d, "ttl", "inherit") == 0 && d.ttl == 0);
+	CHECK(setting(&d, "ttl", "64") == 0 && d.ttl == 64);
+	CHECK(setting(&d, "ttl", "0") < 0);
+	CHECK_STR(tw_errmsg, "invalid ttl '0' (expected 1-255 or inherit)");
+	CHECK(setting(&d, "ttl", "256") < 0);
+	CHECK(setting(&d, "tos", "inherit") == 0 && d.tos == 1);
+	CHECK(setting(&d, "tos", "0x10") == 0 && d.tos == 16);
+	CHECK(setting(&d, "tos", "300") < 0);
+	CHECK(setting(&d, "df", "SET") == 0 && d.df == TWILL_DF_SET);
+	CHECK(setting(&d, "df", "unset") == 0 && d.df == TWILL_DF_UNSET);
+	CHECK(setting(&d, "df", "inherit") == 0 && d.df == TWILL_DF_INHERIT);
+	CHECK(setting(&d, "df", "maybe") < 0);
+	CHECK_STR(tw_errmsg, "invalid df 'maybe' (expected unset, set or inherit)");
+	CHECK(setting(&d, "df", "1") < 0);
+	CHECK(setting(&d, "udp-csum", "on") == 0 && d.udp_csum == 1);
+	CHECK(setting(&d, "udp-csum", "off") == 0 && d.udp_csum == 0);
+	CHECK(setting(&d, "udp-csum", "yes") < 0);
+	CHECK(setting(&d, "port-range", "1000-2000") == 0 &&
+	      d.port_min == 1000 && d.port_max == 2000);
+	CHECK(setting(&d, "port-range", "2000-1000") < 0);
+	CHECK_CONTAINS(tw_errmsg, "MIN > MAX");
+	CHECK(setting(&d, "port-range", "1000") < 0);
+	CHECK(setting(&d, "port-range", "1-70000") < 0);
+	CHECK(setting(&d, "port-range", "-5") < 0);
+	/* a device MAC must be unicast and not zero */
+	CHECK(setting(&d, "mac", "02:00:00:00:00:01") == 0);
+	CHECK(setting(&d, "mac", "00:00:00:00:00:00") < 0);
+	CHECK_CONTAINS(tw_errmsg, "must not be zero");
+	CHECK(setting(&d, "mac", "01:00:5e:00:00:01") < 0);
+	CHECK_CONTAINS(tw_errmsg, "multicast");
+	/* link: a name for the kernel to resolve, an ifindex, or none */
+	CHECK(setting(&d, "link", "eth0") == 0 && !d.link &&
+	      !strcmp(d.link_name, "eth0"));
+	CHECK(setting(&d, "link", "7") == 0 && d.link == 7 && !d.link_name[0]);
+	CHECK(setting(&d, "link", "none") == 0 && !d.link && !d.link_name[0] &&
+	      TW_HAS(&d, TW_LINK));
+	CHECK(setting(&d, "link", "a/b") < 0);
+	CHECK(setting(&d, "local", "none") == 0 && !d.local.family);
+	CHECK(setting(&d, "local", "fd00::1") == 0 &&
+	      d.local.family == AF_INET6);
+	CHECK(setting(&d, "local", "fd00::x") < 0);
+	dev_free(&d);
 }
 
 static void test_mac(void)
@@ -153,6 +199,27 @@ static void test_endpoint(void)
 	CHECK(parse_endpoint("[2001:db8::1", &ep) < 0);
 	CHECK(parse_endpoint("host:80", &ep) < 0);
 	CHECK(parse_endpoint("", &ep) < 0);
+	/* what the kernel refuses: zero, multicast, link-local, scope ids */
+	CHECK(parse_endpoint("0.0.0.0", &ep) < 0);
+	CHECK_STR(tw_errmsg, "invalid endpoint '0.0.0.0' (zero address)");
+	CHECK(parse_endpoint("0.1.2.3:5", &ep) < 0);
+	CHECK(parse_endpoint("224.0.0.1:8472", &ep) < 0);
+	CHECK_STR(tw_errmsg, "invalid endpoint '224.0.0.1:8472' (multicast)");
+	CHECK(parse_endpoint("239.255.255.255", &ep) < 0);
+	CHECK(parse_endpoint("223.255.255.255", &ep) == 0);
+	CHECK(parse_endpoint("::", &ep) < 0);
+	CHECK_CONTAINS(tw_errmsg, "zero address");
+	CHECK(parse_endpoint("[ff02::1]:8472", &ep) < 0);
+	CHECK_CONTAINS(tw_errmsg, "multicast");
+	CHECK(parse_endpoint("[fe80::1]:8472", &ep) < 0);
+	CHECK_STR(tw_errmsg, "invalid endpoint '[fe80::1]:8472' "
+		  "(link-local endpoints are not supported)");
+	CHECK(parse_endpoint("febf::1", &ep) < 0);
+	CHECK(parse_endpoint("fec0::1", &ep) == 0);
+	CHECK(parse_endpoint("[fe80::1%eth0]:8472", &ep) < 0);
+	CHECK_CONTAINS(tw_errmsg, "link-local endpoints are not supported");
+	CHECK(parse_endpoint("[2001:db8::1%2]:8472", &ep) < 0);
+	CHECK_CONTAINS(tw_errmsg, "'[2001:db8::1%2]:8472'");
 }
 
 static int set_args(struct tw_device *dev, const char *line)
@@ -237,6 +304,33 @@ static void test_set_args_bad(void)
 	expect_set_error("peer 1.2.3.4 vni 5", "unknown peer argument 'vni'");
 	expect_set_error("peer 1.2.3.4:99999", "1.2.3.4:99999");
 	expect_set_error("peer 1.2.3.4 mac 01:00:00:00:00:00", "multicast");
+	/* one peer per address, whatever the ports */
+	expect_set_error("peer 192.0.2.2:8472 peer 192.0.2.2:9000",
+			 "peer 192.0.2.2:9000: address already used by peer 192.0.2.2:8472");
+	expect_set_error("peer 192.0.2.2 peer 192.0.2.2:8472",
+			 "peer 192.0.2.2:8472: address already used by peer 192.0.2.2");
+	expect_set_error("peer [2001:db8::1]:1 peer [2001:db8::1]:2",
+			 "address already used");
+	expect_set_error("peer 224.0.0.1", "multicast");
+	expect_set_error("peer [fe80::1]:8472", "link-local");
+	expect_set_error("max-peers 1048577", "'1048577'");
+	expect_set_error("mac 00:00:00:00:00:00", "must not be zero");
+}
+
+static void test_set_args_same_address(void)
+{
+	struct tw_device d;
+
+	/* a port change: the old peer goes, the new one takes its address */
+	dev_init(&d);
+	CHECK(set_args(&d, "peer 192.0.2.2:8472 remove peer 192.0.2.2:9000 "
+		       "prefixes 10.0.0.0/24") == 0);
+	CHECK(set_args(&d, "peer 192.0.2.2:9000 peer 192.0.2.2:8472 remove") == 0);
+	CHECK(set_args(&d, "peer 192.0.2.2:9000 peer 192.0.2.3:9000") == 0);
+	/* a peer MAC of zero clears it (the kernel's meaning) */
+	CHECK(set_args(&d, "peer 192.0.2.2 mac 00:00:00:00:00:00") == 0 &&
+	      d.peers[0].has_mac && mac_is_zero(d.peers[0].mac));
+	dev_free(&d);
 }
 
 static void test_set_args_move_prefix(void)
@@ -247,15 +341,6 @@ static void test_set_args_move_prefix(void)
 	dev_init(&d);
 	CHECK(set_args(&d, "peer 1.2.3.4 prefixes -10.0.0.0/24 peer 1.2.3.5 "
 		       "prefixes +10.0.0.0/24") == 0);
-	CHECK(d.npeers == 2);
-	if (d.npeers == 2) {
-		char x[TW_PREFIX_STRLEN];
-
-		CHECK(d.peers[0].npfx == 1 && d.peers[0].pfx[0].remove);
-		CHECK_STR(fmt_prefix(&d.peers[0].pfx[0], x), "10.0.0.0/24");
-		CHECK(d.peers[1].npfx == 1 && !d.peers[1].pfx[0].remove);
-		CHECK_STR(fmt_prefix(&d.peers[1].pfx[0], x), "10.0.0.0/24");
-	}
 	dev_free(&d);
 }
 
@@ -268,6 +353,7 @@ const struct test parse_tests[] = {
 	{ "parse/endpoint", test_endpoint },
 	{ "setargs/ok", test_set_args_ok },
 	{ "setargs/bad", test_set_args_bad },
+	{ "setargs/same_address", test_set_args_same_address },
 	{ "setargs/move_prefix", test_set_args_move_prefix },
 };
 const size_t parse_tests_count = sizeof(parse_tests) / sizeof(parse_tests[0]);
