@@ -14,9 +14,24 @@ _twill()
 	local cmds="show showconf set setconf addconf syncconf route monitor help"
 	local settings="listen-port vni fwmark local link mac port-range ttl tos df udp-csum max-peers max-prefixes peer"
 	local peeropts="mac prefixes remove update-only peer"
+	local opts="-j -p --json --pretty --help --version"
+
+	# options before the command (twill -j show): drop them, as iproute2
+	local i=1
+	while [[ $i -lt $cword && ${words[i]} == -* ]]; do
+		((i++))
+	done
+	if ((i > 1)); then
+		words=(twill "${words[@]:i}")
+		cword=$((cword - i + 1))
+	fi
 
 	if [[ $cword -eq 1 ]]; then
-		COMPREPLY=($(compgen -W "$cmds --help --version" -- "$cur"))
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$cmds" -- "$cur"))
+		fi
 		return
 	fi
 
@@ -30,8 +45,11 @@ _twill()
 			COMPREPLY=($(compgen -W "-j -p" -- "$cur"))
 		fi
 		;;
-	showconf|monitor)
+	showconf)
 		[[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "$(_twill_devices)" -- "$cur"))
+		;;
+	monitor)
+		[[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "$(_twill_devices) -j" -- "$cur"))
 		;;
 	setconf|addconf|syncconf)
 		if [[ $cword -eq 2 ]]; then
@@ -60,6 +78,8 @@ _twill()
 		udp-csum) COMPREPLY=($(compgen -W "on off" -- "$cur")); return ;;
 		ttl|tos) COMPREPLY=($(compgen -W "inherit" -- "$cur")); return ;;
 		local) COMPREPLY=($(compgen -W "none" -- "$cur")); return ;;
+		# names are resolved by the kernel in the namespace that created
+		# the device; those here are a guess that fits the usual case
 		link) COMPREPLY=($(compgen -W "none $(ls /sys/class/net 2>/dev/null)" -- "$cur")); return ;;
 		listen-port|vni|fwmark|mac|port-range|max-peers|max-prefixes|peer|prefixes) return ;;
 		esac
