@@ -60,6 +60,20 @@ bad "'5-1'" set twill0 port-range 5-1
 bad "'10.0.0.0/33'" set twill0 vni 6 peer 192.0.2.3 prefixes 10.3.0.0/24 \
 	peer 192.0.2.4 prefixes 10.0.0.0/33
 
+step "set: what the kernel refuses is refused first"
+bad "peer 192.0.2.3:9000: address already used by peer 192.0.2.3:8472" set twill0 \
+	peer 192.0.2.3:8472 peer 192.0.2.3:9000
+bad "link-local endpoints are not supported" set twill0 peer '[fe80::1%lo]:8472'
+bad "link-local endpoints are not supported" set twill0 peer '[fe80::1]:8472'
+bad "'224.0.0.5' (multicast)" set twill0 peer 224.0.0.5
+bad "'0.0.0.0:8472' (zero address)" set twill0 peer 0.0.0.0:8472
+bad "must not be zero" set twill0 mac 00:00:00:00:00:00
+bad "'01:00:5e:00:00:01' (multicast)" set twill0 peer 192.0.2.3 mac 01:00:5e:00:00:01
+bad "'1048577' (expected 1-1048576)" set twill0 max-peers 1048577
+bad "'67108865' (expected 1-67108864)" set twill0 max-prefixes 67108865
+# the kernel: one peer per address, against the existing ones too
+bad "192.0.2.1" set twill0 peer 192.0.2.1:9000
+
 step "not a twill device"
 bad "dummy0 is not a twill device" set dummy0 vni 3
 bad "dummy0 is not a twill device" show dummy0
@@ -72,13 +86,17 @@ badfile "1: unknown section '[Interface]'" '[Interface]\n'
 badfile "7: duplicate prefix 10.7.0.0/24" \
 	'[Peer]\nEndpoint = 192.0.2.7\nPrefixes = 10.7.0.0/24\n[Peer]\nEndpoint = 192.0.2.8\n\nPrefixes = 10.7.0.0/24\n'
 badfile "4: duplicate peer 192.0.2.7" '[Peer]\nEndpoint = 192.0.2.7\n[Peer]\nEndpoint = 192.0.2.7\n'
-badfile "2: invalid port '70000'" '[Device]\nListenPort = 70000\n'
+badfile "2: invalid ListenPort '70000'" '[Device]\nListenPort = 70000\n'
 badfile "3: invalid VNI '16777216'" '[Device]\n# x\nVNI = 16777216\n'
 badfile "3: invalid MAC address" '[Peer]\nEndpoint = 192.0.2.7\nMAC = 02:00\n'
 badfile "3: invalid prefix '10.7.0.1/24'" '[Peer]\nEndpoint = 192.0.2.7\nPrefixes = 10.7.0.1/24\n'
 badfile "3: invalid prefix '10.7.0.0/33'" '[Peer]\nEndpoint = 192.0.2.7\nPrefixes = 10.7.0.0/33\n'
 badfile "1: expected 'Key = Value'" 'garbage\n'
 badfile "1: [Peer] has no Endpoint" '[Peer]\nPrefixes = 10.7.0.0/24\n'
+badfile "5: peer 192.0.2.7:8472: address already used by the peer on line 1" \
+	'[Peer]\nEndpoint = 192.0.2.7\n\n[Peer]\nEndpoint = 192.0.2.7:8472\n'
+badfile "2: invalid MaxPeers '1048577'" '[Device]\nMaxPeers = 1048577\n'
+badfile "3: invalid endpoint '[fe80::7]:8472' (link-local" '[Peer]\n\nEndpoint = [fe80::7]:8472\n'
 bad "nosuch.conf" setconf twill0 "$TW_TMP/nosuch.conf"
 
 step "refused by the kernel (max-prefixes 100)"

@@ -91,6 +91,21 @@ fi
 assert_eq "$rc" 2 "route get exit status without a peer"
 assert_contains "$out" "no peer for 10.9.9.9"
 
+step "options before the command, write errors"
+assert_eq "$(tw -j show twill0)" "$(tw show twill0 -j)" "-j before show"
+assert_eq "$(tw -j -p route get twill0 10.1.0.77)" "$(tw route get twill0 10.1.0.77 -j -p)" "-j -p before route"
+if tw showconf twill0 >/dev/full 2>"$TW_TMP/err"; then
+	fail "showconf to a full disk succeeded"
+fi
+assert_contains "$(cat "$TW_TMP/err")" "error writing standard output"
+
+step "link by name, resolved where the device was created"
+tw set twill1 link lo
+assert_contains "$(tw showconf twill1)" "Link = lo"
+assert_contains "$(tw show twill1 -j)" '"link":"lo"'
+tw set twill1 link none
+assert_contains "$(tw showconf twill1)" "Link = none"
+
 step "help and version"
 assert_contains "$(twill --version)" "twill "
 for c in show showconf set setconf addconf syncconf route monitor; do
