@@ -24,7 +24,8 @@
 #include "socket.h"
 #include "table.h"
 
-#define PLAN_PEER_BUCKETS	1024
+#define PLAN_PEER_MIN_BUCKETS	64
+#define PLAN_PEER_MAX_BUCKETS	BIT(16)
 #define PREFIX_CHUNK		1024
 
 struct plan_prefix {
@@ -56,13 +57,16 @@ struct twill_plan_peer {
 };
 
 struct twill_plan {
-	struct net *net;
-	u32 portid;
+	struct sock *owner;		/* held: the socket that started it */
+	unsigned long deadline;		/* jiffies; see twill_plan_expired() */
+	bool held;			/* being committed, see netlink.c */
 	u32 dev_flags;
+	u32 rights;			/* TWILL_RIGHT_*, of the committer */
 	struct twill_settings set;
 	struct list_head peers;
 	u32 npeers;
-	struct twill_plan_peer **peer_hash;
+	struct twill_plan_peer **peer_hash;	/* by address */
+	u32 peer_mask;
 	struct prefix_chunk *chunks, *last_chunk;
 	size_t nprefixes;
 	u32 limit_peers;
@@ -85,6 +89,7 @@ struct commit {
 	u32 mark;
 	struct twill_config *cfg;	/* new config, NULL if unchanged */
 	u32 max_peers, max_prefixes;
+	struct twill_peer_hash *peer_hash;	/* grown hash, or NULL */
 	struct twill_peer **removed;	/* peers to remove, referenced */
 	u32 nremoved;
 	struct plan_prefix **set;	/* every live entry, by prefix */
@@ -98,26 +103,39 @@ struct commit {
 
 /* --- Building a plan ----------------------------------------------- */
 
-static void plan_update_limits(struct twill_plan *plan,
-			       struct twill_device *tdev);
-
-struct twill_plan *twill_plan_new(struct twill_device *tdev, struct net *net,
-				  u32 portid)
+/*
+ * A hostile client must not pin unbounded memory with a transaction that
+ * never commits: allow twice what the device may hold now (removals are
+ * entries too).  The limits the plan itself sets do not count: a larger
+ * limit must be committed before it can be used.
+ */
+static void plan_set_limits(struct twill_plan *plan, struct twill_device *tdev)
 {
-	struct twill_plan *plan = kzalloc(sizeof(*plan), GFP_KERNEL);
+	plan->limit_peers = 2 * tdev->max_peers;
+	plan->limit_prefixes = 2 * (size_t)tdev->max_prefixes;
+}
+
+struct twill_plan *twill_plan_new(struct twill_device *tdev, struct sock *owner)
+{
+	struct twill_plan *plan = kzalloc(sizeof(*plan), GFP_KERNEL_ACCOUNT);
+	u32 buckets;
 
 	if (!plan)
 		return NULL;
-	plan->peer_hash = kcalloc(PLAN_PEER_BUCKETS, sizeof(*plan->peer_hash),
-				  GFP_KERNEL);
+	plan_set_limits(plan, tdev);
+	buckets = clamp_t(u32, roundup_pow_of_two(plan->limit_peers / 8),
+			  PLAN_PEER_MIN_BUCKETS, PLAN_PEER_MAX_BUCKETS);
+	plan->peer_hash = kvcalloc(buckets, sizeof(*plan->peer_hash),
+				   GFP_KERNEL_ACCOUNT);
 	if (!plan->peer_hash) {
 		kfree(plan);
 		return NULL;
 	}
-	plan->net = net;
-	plan->portid = portid;
+	plan->peer_mask = buckets - 1;
+	sock_hold(owner);
+	plan->owner = owner;
 	INIT_LIST_HEAD(&plan->peers);
-	plan_update_limits(plan, tdev);
+	twill_plan_touch(plan);
 	return plan;
 }
 
@@ -128,20 +146,54 @@ void twill_plan_free(struct twill_plan *plan)
 
 	if (!plan)
 		return;
-	list_for_each_entry_safe(ppeer, tmp, &plan->peers, list)
+	list_for_each_entry_safe(ppeer, tmp, &plan->peers, list) {
 		kfree(ppeer);
+		cond_resched();
+	}
 	while ((chunk = plan->chunks)) {
 		plan->chunks = chunk->next;
 		kvfree(chunk);
+		cond_resched();
 	}
-	kfree(plan->peer_hash);
+	kvfree(plan->peer_hash);
+	sock_put(plan->owner);
 	kfree(plan);
 }
 
-bool twill_plan_owned_by(const struct twill_plan *plan, struct net *net,
-			 u32 portid)
+bool twill_plan_owned_by(const struct twill_plan *plan, const struct sock *sk)
 {
-	return net_eq(plan->net, net) && plan->portid == portid;
+	return plan->owner == sk && !plan->held;
+}
+
+/* Its socket is closed: nobody can finish it. */
+bool twill_plan_abandoned(const struct twill_plan *plan)
+{
+	return sock_flag(plan->owner, SOCK_DEAD) && !plan->held;
+}
+
+void twill_plan_touch(struct twill_plan *plan)
+{
+	plan->deadline = jiffies + TWILL_STAGE_TIMEOUT;
+}
+
+bool twill_plan_expired(const struct twill_plan *plan)
+{
+	return !plan->held && time_after_eq(jiffies, plan->deadline);
+}
+
+void twill_plan_hold(struct twill_plan *plan, bool held)
+{
+	plan->held = held;
+}
+
+/* Settings whose change goes through twill_socket_set(). */
+bool twill_plan_needs_rtnl(const struct twill_plan *plan)
+{
+	return plan->set.present & (BIT_ULL(TWILL_A_LISTEN_PORT) |
+				    BIT_ULL(TWILL_A_LOCAL) |
+				    BIT_ULL(TWILL_A_LINK) |
+				    BIT_ULL(TWILL_A_FWMARK) |
+				    BIT_ULL(TWILL_A_TOS));
 }
 
 void twill_plan_set_flags(struct twill_plan *plan, u32 flags)
@@ -149,8 +201,7 @@ void twill_plan_set_flags(struct twill_plan *plan, u32 flags)
 	plan->dev_flags = flags;
 }
 
-void twill_plan_settings(struct twill_plan *plan, struct twill_device *tdev,
-			 const struct twill_settings *s)
+void twill_plan_settings(struct twill_plan *plan, const struct twill_settings *s)
 {
 	struct twill_settings *d = &plan->set;
 	int attr;
@@ -163,7 +214,6 @@ void twill_plan_settings(struct twill_plan *plan, struct twill_device *tdev,
 	if (twill_settings_has(s, TWILL_A_MAC))
 		memcpy(d->mac, s->mac, ETH_ALEN);
 	d->present |= s->present;
-	plan_update_limits(plan, tdev);
 }
 
 u16 twill_plan_listen_port(struct twill_plan *plan, struct twill_device *tdev)
@@ -173,46 +223,33 @@ u16 twill_plan_listen_port(struct twill_plan *plan, struct twill_device *tdev)
 	return twill_device_config(tdev)->listen_port;
 }
 
-/*
- * A hostile client must not pin unbounded memory with a transaction that
- * never commits: allow twice what the device, as the plan leaves it, may
- * hold (removals are entries too).
- */
-static void plan_update_limits(struct twill_plan *plan,
-			       struct twill_device *tdev)
-{
-	u32 peers = tdev->max_peers, prefixes = tdev->max_prefixes;
-
-	if (twill_settings_has(&plan->set, TWILL_A_MAX_PEERS))
-		peers = max(peers, plan->set.val[TWILL_A_MAX_PEERS]);
-	if (twill_settings_has(&plan->set, TWILL_A_MAX_PREFIXES))
-		prefixes = max(prefixes, plan->set.val[TWILL_A_MAX_PREFIXES]);
-	plan->limit_peers = 2 * peers;
-	plan->limit_prefixes = 2 * (size_t)prefixes;
-}
-
-static u32 endpoint_bucket(const union twill_endpoint *ep)
+/* By address only, so that one address under two ports shares a bucket. */
+static u32 endpoint_bucket(const struct twill_plan *plan,
+			   const union twill_endpoint *ep)
 {
 	u32 h = ep->addr.sa_family == AF_INET6 ?
-		jhash(&ep->addr6.sin6_addr, sizeof(struct in6_addr),
-		      (__force u32)ep->addr6.sin6_port) :
-		jhash_2words((__force u32)ep->addr4.sin_addr.s_addr,
-			     (__force u32)ep->addr4.sin_port, 0);
+		jhash(&ep->addr6.sin6_addr, sizeof(struct in6_addr), 0) :
+		jhash_1word((__force u32)ep->addr4.sin_addr.s_addr, 0);
 
-	return h & (PLAN_PEER_BUCKETS - 1);
+	return h & plan->peer_mask;
 }
 
-static bool same_endpoint(const union twill_endpoint *a,
-			  const union twill_endpoint *b)
+static bool same_address(const union twill_endpoint *a,
+			 const union twill_endpoint *b)
 {
 	if (a->addr.sa_family != b->addr.sa_family)
 		return false;
 	if (a->addr.sa_family == AF_INET6)
 		return ipv6_addr_equal(&a->addr6.sin6_addr,
-				       &b->addr6.sin6_addr) &&
-		       a->addr6.sin6_port == b->addr6.sin6_port;
-	return a->addr4.sin_addr.s_addr == b->addr4.sin_addr.s_addr &&
-	       a->addr4.sin_port == b->addr4.sin_port;
+				       &b->addr6.sin6_addr);
+	return a->addr4.sin_addr.s_addr == b->addr4.sin_addr.s_addr;
+}
+
+/* Ports sit at the same offset in both families. */
+static bool same_endpoint(const union twill_endpoint *a,
+			  const union twill_endpoint *b)
+{
+	return same_address(a, b) && a->addr4.sin_port == b->addr4.sin_port;
 }
 
 /*
@@ -223,7 +260,7 @@ struct twill_plan_peer *twill_plan_peer(struct twill_plan *plan,
 					const union twill_endpoint *endpoint,
 					u32 flags, const u8 *mac)
 {
-	u32 bucket = endpoint_bucket(endpoint);
+	u32 bucket = endpoint_bucket(plan, endpoint);
 	struct twill_plan_peer *ppeer;
 
 	for (ppeer = plan->peer_hash[bucket]; ppeer; ppeer = ppeer->hnext)
@@ -231,7 +268,7 @@ struct twill_plan_peer *twill_plan_peer(struct twill_plan *plan,
 			goto found;
 	if (plan->npeers >= plan->limit_peers)
 		return ERR_PTR(-ENOSPC);
-	ppeer = kzalloc(sizeof(*ppeer), GFP_KERNEL);
+	ppeer = kzalloc(sizeof(*ppeer), GFP_KERNEL_ACCOUNT);
 	if (!ppeer)
 		return ERR_PTR(-ENOMEM);
 	ppeer->ep = *endpoint;
@@ -253,7 +290,7 @@ static struct plan_prefix *next_slot(struct twill_plan *plan)
 	struct prefix_chunk *chunk = plan->last_chunk;
 
 	if (!chunk || chunk->used == PREFIX_CHUNK) {
-		chunk = kvzalloc(sizeof(*chunk), GFP_KERNEL);
+		chunk = kvzalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
 		if (!chunk)
 			return NULL;
 		if (plan->last_chunk)
@@ -289,11 +326,13 @@ struct prefix_iter {
 	u32 i;
 };
 
+/* Every walk of a plan's prefixes may be millions long: yield per chunk. */
 static struct plan_prefix *prefix_next(struct prefix_iter *it)
 {
 	while (it->chunk && it->i == it->chunk->used) {
 		it->chunk = it->chunk->next;
 		it->i = 0;
+		cond_resched();
 	}
 	return it->chunk ? &it->chunk->p[it->i++] : NULL;
 }
@@ -383,7 +422,7 @@ static int check_config(struct commit *c)
 				     c->tdev->max_prefixes);
 	if (!(s->present & ~limits))
 		return 0;
-	cfg = kmemdup(old, sizeof(*old), GFP_KERNEL);
+	cfg = kmemdup(old, sizeof(*old), GFP_KERNEL_ACCOUNT);
 	if (!cfg)
 		return -ENOMEM;
 	c->cfg = cfg;
@@ -407,6 +446,62 @@ static int check_config(struct commit *c)
 	return 0;
 }
 
+/*
+ * Root in a container's user namespace may own a twill device (the host
+ * moved it there) and edit its peers, but the sockets live in the
+ * namespace that created the device: what acts there needs rights there.
+ * Settings a request repeats unchanged need nothing.
+ */
+static int check_host_settings(struct commit *c)
+{
+	struct twill_config *old = twill_device_config(c->tdev), *cfg = c->cfg;
+	const char *what = NULL;
+
+	if (!cfg || (c->plan->rights & TWILL_RIGHT_HOST))
+		return 0;
+	if (cfg->listen_port != old->listen_port)
+		what = "listen-port";
+	else if (cfg->fwmark != old->fwmark)
+		what = "fwmark";
+	else if (cfg->link != old->link)
+		what = "link";
+	else if (memcmp(&cfg->local, &old->local, sizeof(cfg->local)))
+		what = "local";
+	if (!what)
+		return 0;
+	NL_SET_ERR_MSG_FMT(c->extack,
+			   "changing %s needs CAP_NET_ADMIN in the namespace that created the device",
+			   what);
+	return -EPERM;
+}
+
+/* Raising a limit past the default is for the host's administrator. */
+static int check_limit(struct commit *c, const char *what, u32 want, u32 now,
+		       u32 dflt)
+{
+	if (want <= now || want <= dflt || (c->plan->rights & TWILL_RIGHT_INIT))
+		return 0;
+	NL_SET_ERR_MSG_FMT(c->extack,
+			   "raising %s above %u needs CAP_NET_ADMIN in the initial user namespace",
+			   what, dflt);
+	return -EPERM;
+}
+
+static int check_rights(struct commit *c)
+{
+	int ret;
+
+	ret = check_limit(c, "max-peers", c->max_peers, c->tdev->max_peers,
+			  TWILL_DEFAULT_MAX_PEERS);
+	if (!ret)
+		ret = check_limit(c, "max-prefixes", c->max_prefixes,
+				  c->tdev->max_prefixes,
+				  TWILL_DEFAULT_MAX_PREFIXES);
+	if (!ret)
+		ret = check_host_settings(c);
+	return ret;
+}
+
 static int check_link(struct commit *c)
 {
 	struct net *net = c->tdev->creating_net;
@@ -424,13 +519,30 @@ static int check_link(struct commit *c)
 	return 0;
 }
 
+/* Another peer of the request that will exist at @ppeer's address. */
+static bool plan_clash(struct commit *c, struct twill_plan_peer *ppeer)
+{
+	struct twill_plan_peer *q;
+
+	q = c->plan->peer_hash[endpoint_bucket(c->plan, &ppeer->ep)];
+	for (; q; q = q->hnext) {
+		if (q == ppeer || !same_address(&q->ep, &ppeer->ep) ||
+		    q->flags & TWILL_PEER_F_REMOVE)
+			continue;
+		if (q->peer || !(q->flags & TWILL_PEER_F_UPDATE_ONLY))
+			return true;
+	}
+	return false;
+}
+
+/* A device has one peer per address: its port is not part of the match. */
 static int create_peer(struct commit *c, struct twill_plan_peer *ppeer)
 {
 	struct twill_peer *clash = twill_peer_find_address(c->tdev, &ppeer->ep);
 
-	if (clash && peer_state(c, clash) != REMOVE) {
+	if ((clash && peer_state(c, clash) != REMOVE) || plan_clash(c, ppeer)) {
 		NL_SET_ERR_MSG_FMT(c->extack,
-				   "another peer already has address %pISc",
+				   "address %pISc already belongs to another peer",
 				   &ppeer->ep.addr);
 		return -EEXIST;
 	}
@@ -465,7 +577,7 @@ static int collect_removed(struct commit *c)
 	struct twill_peer *peer;
 
 	c->removed = kvcalloc(c->tdev->num_peers ?: 1, sizeof(*c->removed),
-			      GFP_KERNEL);
+			      GFP_KERNEL_ACCOUNT);
 	if (!c->removed)
 		return -ENOMEM;
 	list_for_each_entry(peer, &c->tdev->peer_list, list) {
@@ -502,12 +614,18 @@ static int check_peers(struct commit *c)
 			return ret;
 		created++;
 	}
-	if (c->tdev->num_peers - c->nremoved + created > c->max_peers) {
+	created += c->tdev->num_peers - c->nremoved;
+	if (created > c->max_peers) {
 		NL_SET_ERR_MSG_FMT(c->extack, "too many peers (limit %u)",
 				   c->max_peers);
 		return -ENOSPC;
 	}
-	return 0;
+	c->peer_hash = twill_peer_hash_reserve(c->tdev, created);
+	if (IS_ERR(c->peer_hash)) {
+		ret = PTR_ERR(c->peer_hash);
+		c->peer_hash = NULL;
+	}
+	return ret;
 }
 
 static u32 prefix_hash(int family, const void *addr, u8 cidr)
@@ -535,6 +653,17 @@ static struct plan_prefix *find_insert(struct commit *c, int family,
 	return NULL;
 }
 
+static void prefix_error(struct commit *c, const struct plan_prefix *p,
+			 const char *why)
+{
+	if (p->family == AF_INET6)
+		NL_SET_ERR_MSG_FMT(c->extack, "prefix %pI6c/%u %s", p->addr,
+				   p->cidr, why);
+	else
+		NL_SET_ERR_MSG_FMT(c->extack, "prefix %pI4/%u %s", p->addr,
+				   p->cidr, why);
+}
+
 static int prefix_conflict(struct commit *c, struct plan_prefix *p,
 			   struct plan_prefix *q)
 {
@@ -543,17 +672,11 @@ static int prefix_conflict(struct commit *c, struct plan_prefix *p,
 		return 0;
 	}
 	if (q->ppeer == p->ppeer) {
-		NL_SET_ERR_MSG_FMT(c->extack,
-				   "prefix %*phN/%u both added and removed for one peer",
-				   p->family == AF_INET6 ? 16 : 4, p->addr,
-				   p->cidr);
+		prefix_error(c, p, "both added and removed for one peer");
 		return -EINVAL;
 	}
 	if (!q->remove && !p->remove) {
-		NL_SET_ERR_MSG_FMT(c->extack,
-				   "prefix %*phN/%u given to two peers",
-				   p->family == AF_INET6 ? 16 : 4, p->addr,
-				   p->cidr);
+		prefix_error(c, p, "given to two peers");
 		return -EINVAL;
 	}
 	return 0;
@@ -585,7 +708,7 @@ static int build_set(struct commit *c)
 	int ret;
 
 	buckets = roundup_pow_of_two(max_t(size_t, c->plan->nprefixes, 16));
-	c->set = kvcalloc(buckets, sizeof(*c->set), GFP_KERNEL);
+	c->set = kvcalloc(buckets, sizeof(*c->set), GFP_KERNEL_ACCOUNT);
 	if (!c->set)
 		return -ENOMEM;
 	c->set_mask = buckets - 1;
@@ -733,7 +856,7 @@ static int check_prefixes(struct commit *c)
 	count_inserts(c);
 	c->gone_cap = gone_capacity(c);
 	c->gone = kvmalloc_array(c->gone_cap ?: 1, sizeof(*c->gone),
-				 GFP_KERNEL);
+				 GFP_KERNEL_ACCOUNT);
 	if (!c->gone)
 		return -ENOMEM;
 	list_for_each_entry(ppeer, &c->plan->peers, list)
@@ -794,14 +917,19 @@ static void apply_peers(struct commit *c)
 {
 	struct twill_plan_peer *ppeer;
 	struct twill_peer *peer;
+	u8 mac[ETH_ALEN];
 
+	if (c->peer_hash) {
+		twill_peer_hash_grow(c->tdev, c->peer_hash);
+		c->peer_hash = NULL;
+	}
 	list_for_each_entry(ppeer, &c->plan->peers, list) {
 		if (!ppeer_live(ppeer))
 			continue;
 		peer = ppeer->peer;
-		/* The datapath may read a MAC torn by this; one frame at most. */
-		if (ppeer->has_mac && !ether_addr_equal(peer->mac, ppeer->mac)) {
-			memcpy(peer->mac, ppeer->mac, ETH_ALEN);
+		twill_peer_mac(peer, mac);
+		if (ppeer->has_mac && !ether_addr_equal(mac, ppeer->mac)) {
+			twill_peer_set_mac(peer, ppeer->mac);
 			if (!ppeer->created)
 				mark_changed(c, peer);
 		}
@@ -877,18 +1005,22 @@ static void commit_cleanup(struct commit *c, bool applied)
 	kvfree(c->removed);
 	kvfree(c->set);
 	kvfree(c->gone);
+	kvfree(c->peer_hash);
 	kfree(c->cfg);
 }
 
 int twill_plan_commit(struct twill_device *tdev, struct twill_plan *plan,
-		      struct netlink_ext_ack *extack)
+		      u32 rights, struct netlink_ext_ack *extack)
 {
 	struct commit c = { .tdev = tdev, .plan = plan, .extack = extack };
 	int ret;
 
 	lockdep_assert_held(&tdev->update_lock);
+	plan->rights = rights;
 	c.mark = ++tdev->commit_seq;
 	ret = check_config(&c);
+	if (!ret)
+		ret = check_rights(&c);
 	if (!ret)
 		ret = check_link(&c);
 	if (!ret)

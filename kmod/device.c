@@ -31,7 +31,7 @@ static DEFINE_MUTEX(device_list_lock);
 
 static struct twill_config *default_config(void)
 {
-	struct twill_config *cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	struct twill_config *cfg = kzalloc(sizeof(*cfg), GFP_KERNEL_ACCOUNT);
 
 	if (!cfg)
 		return NULL;
@@ -67,14 +67,41 @@ static int twill_stop(struct net_device *dev)
 	return 0;
 }
 
+/* What ndo_init allocates, freed by the destructor. */
+static void free_state(struct twill_device *tdev)
+{
+	twill_peer_hash_free(tdev);
+	free_percpu(tdev->drops);
+	tdev->drops = NULL;
+}
+
 static int twill_init(struct net_device *dev)
 {
 	struct twill_device *tdev = netdev_priv(dev);
+	int ret;
 
-	return gro_cells_init(&tdev->gro_cells, dev);
+	tdev->drops = alloc_percpu_gfp(struct twill_drops, GFP_KERNEL_ACCOUNT);
+	if (!tdev->drops)
+		return -ENOMEM;
+	ret = twill_peer_hash_init(tdev);
+	if (ret)
+		goto err;
+	ret = gro_cells_init(&tdev->gro_cells, dev);
+	if (ret)
+		goto err;
+	return 0;
+
+err:
+	free_state(tdev);
+	return ret;
 }
 
-/* Runs under rtnl when the device is unregistered; readers may remain. */
+/*
+ * Runs under rtnl when the device is unregistered; readers may remain.  A
+ * netlink writer may already hold a reference to the device: it takes
+ * update_lock after us, sees @dead and changes nothing, so no peer or
+ * stage can be created after this.
+ */
 static void twill_uninit(struct net_device *dev)
 {
 	struct twill_device *tdev = netdev_priv(dev);
@@ -84,10 +111,13 @@ static void twill_uninit(struct net_device *dev)
 	list_del(&tdev->device_list);
 	mutex_unlock(&device_list_lock);
 	mutex_lock(&tdev->update_lock);
+	tdev->dead = true;
 	twill_netlink_stage_free(tdev);
 	twill_socket_clear(tdev);
 	twill_peer_remove_all(tdev);
 	mutex_unlock(&tdev->update_lock);
+	/* The expiry work takes update_lock: never wait for it under it. */
+	cancel_delayed_work_sync(&tdev->stage_expiry);
 	gro_cells_destroy(&tdev->gro_cells);
 }
 
@@ -104,6 +134,7 @@ static void twill_destruct(struct net_device *dev)
 	mutex_lock(&tdev->update_lock);
 	twill_table_free(&tdev->table);
 	mutex_unlock(&tdev->update_lock);
+	free_state(tdev);
 	kfree(rcu_dereference_protected(tdev->config, true));
 	RCU_INIT_POINTER(tdev->config, NULL);
 }
@@ -143,7 +174,7 @@ static void twill_setup(struct net_device *dev)
 	twill_table_init(&tdev->table, &tdev->update_lock);
 	INIT_LIST_HEAD(&tdev->peer_list);
 	INIT_LIST_HEAD(&tdev->device_list);
-	hash_init(tdev->peer_hash);
+	INIT_DELAYED_WORK(&tdev->stage_expiry, twill_netlink_stage_expire);
 	tdev->max_peers = TWILL_DEFAULT_MAX_PEERS;
 	tdev->max_prefixes = TWILL_DEFAULT_MAX_PREFIXES;
 }
@@ -249,22 +280,36 @@ static struct rtnl_link_ops link_ops __read_mostly = {
 
 /*
  * The creating namespace is going away while the device may live on in
- * another one: close the sockets now, as they do not pin the namespace.
+ * another one: close the sockets now, as they do not pin the namespace,
+ * and drop every cached route into it at once (a lazy reset would keep
+ * the routes, and their devices, until the next packet).
  */
+static void orphan(struct twill_device *tdev)
+{
+	struct twill_peer *peer;
+
+	mutex_lock(&tdev->update_lock);
+	twill_socket_clear(tdev);
+	tdev->creating_net = NULL;
+	list_for_each_entry(peer, &tdev->peer_list, list) {
+		dst_cache_reset_now(&peer->dst_cache);
+		cond_resched();
+	}
+	mutex_unlock(&tdev->update_lock);
+}
+
 static void twill_netns_pre_exit(struct net *net)
 {
 	struct twill_device *tdev;
 
+	/* Closing a tunnel socket tells NICs about the port: needs rtnl. */
+	rtnl_lock();
 	mutex_lock(&device_list_lock);
-	list_for_each_entry(tdev, &device_list, device_list) {
-		if (tdev->creating_net != net)
-			continue;
-		mutex_lock(&tdev->update_lock);
-		twill_socket_clear(tdev);
-		tdev->creating_net = NULL;
-		mutex_unlock(&tdev->update_lock);
-	}
+	list_for_each_entry(tdev, &device_list, device_list)
+		if (tdev->creating_net == net)
+			orphan(tdev);
 	mutex_unlock(&device_list_lock);
+	rtnl_unlock();
 }
 
 static struct pernet_operations pernet_ops = {
@@ -292,24 +337,9 @@ struct twill_device *twill_device_lookup(struct net *net, int ifindex,
 void twill_device_count_drop(struct twill_device *tdev, struct twill_peer *peer,
 			     enum twill_drop reason)
 {
-	atomic64_inc(&tdev->drops[reason]);
+	twill_drops_count(tdev->drops, reason);
 	if (peer)
 		twill_peer_count_drop(peer, reason);
-}
-
-/*
- * Walks every twill device, e.g. to drop staged transactions of a closed
- * socket.  @fn may take update_lock.
- */
-void twill_device_for_each(void (*fn)(struct twill_device *tdev, void *arg),
-			   void *arg)
-{
-	struct twill_device *tdev;
-
-	mutex_lock(&device_list_lock);
-	list_for_each_entry(tdev, &device_list, device_list)
-		fn(tdev, arg);
-	mutex_unlock(&device_list_lock);
 }
 
 int twill_device_module_init(void)

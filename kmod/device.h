@@ -9,7 +9,7 @@
 
 #include <linux/netdevice.h>
 #include <linux/mutex.h>
-#include <linux/hashtable.h>
+#include <linux/workqueue.h>
 #include <net/gro_cells.h>
 #include <uapi/linux/twill.h>
 
@@ -22,7 +22,13 @@ struct twill_plan;
 /* Defaults sized for a 5,000-node cluster with room to spare. */
 #define TWILL_DEFAULT_MAX_PEERS		16384
 #define TWILL_DEFAULT_MAX_PREFIXES	BIT(21)
-#define TWILL_PEER_HASH_BITS		12
+/* The endpoint hash starts small and doubles past two peers a bucket. */
+#define TWILL_PEER_HASH_MIN_BITS	6
+/*
+ * A staged multi-message SET whose owner sends nothing for this long is
+ * dropped, so that a silent client cannot lock other writers out.
+ */
+#define TWILL_STAGE_TIMEOUT		(10 * HZ)
 
 /* Settings read by the datapath; replaced whole under update_lock. */
 struct twill_config {
@@ -46,7 +52,8 @@ struct twill_device {
 	struct twill_config __rcu *config;
 	struct twill_table table;
 	struct list_head peer_list;	/* update_lock */
-	DECLARE_HASHTABLE(peer_hash, TWILL_PEER_HASH_BITS);	/* RCU */
+	struct twill_peer_hash __rcu *peer_hash;	/* RCU readers */
+	unsigned long peer_hash_gp;	/* grace period of the last swap */
 	u32 num_peers;			/* update_lock */
 	u32 max_peers, max_prefixes;	/* update_lock */
 	u32 generation;			/* bumped per commit, update_lock */
@@ -54,8 +61,10 @@ struct twill_device {
 	struct twill_socket __rcu *sock4;
 	struct twill_socket __rcu *sock6;
 	struct twill_plan *stage;	/* pending multi-message SET */
+	struct delayed_work stage_expiry;	/* drops an abandoned stage */
+	bool dead;			/* unregistered; update_lock */
 	struct gro_cells gro_cells;
-	atomic64_t drops[__TWILL_DROP_MAX];
+	struct twill_drops __percpu *drops;
 };
 
 int twill_device_module_init(void);
@@ -71,8 +80,6 @@ twill_device_config(struct twill_device *tdev)
 					 lockdep_is_held(&tdev->update_lock));
 }
 
-void twill_device_for_each(void (*fn)(struct twill_device *tdev, void *arg),
-			   void *arg);
 void twill_device_count_drop(struct twill_device *tdev, struct twill_peer *peer,
 			     enum twill_drop reason);
 

@@ -66,6 +66,7 @@ static const struct nla_policy set_policy[TWILL_A_MAX + 1] = {
 	[TWILL_A_MAX_PREFIXES]	= NLA_POLICY_FULL_RANGE(NLA_U32,
 						&max_prefixes_range),
 	[TWILL_A_PEERS]		= NLA_POLICY_NESTED_ARRAY(peer_policy),
+	[TWILL_A_LINK_NAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
 };
 
 static const struct nla_policy get_policy[TWILL_A_MAX + 1] = {
@@ -104,7 +105,7 @@ static struct twill_device *lookup_device(struct net *net,
 	return tdev;
 }
 
-static int put_drops(struct sk_buff *skb, int type, atomic64_t *drops)
+static int put_drops(struct sk_buff *skb, int type, const u64 *drops)
 {
 	struct nlattr *nest = nla_nest_start(skb, type);
 	int i;
@@ -113,7 +114,7 @@ static int put_drops(struct sk_buff *skb, int type, atomic64_t *drops)
 		return -EMSGSIZE;
 	for (i = TWILL_DROP_UNSPEC + 1; i <= TWILL_DROP_MAX; i++) {
 		/* Pad with attribute 0, which is not a drop reason. */
-		if (nla_put_u64_64bit(skb, i, atomic64_read(&drops[i]), 0))
+		if (nla_put_u64_64bit(skb, i, drops[i], 0))
 			return -EMSGSIZE;
 	}
 	nla_nest_end(skb, nest);
@@ -129,6 +130,23 @@ static int put_local(struct sk_buff *skb, const union twill_endpoint *local)
 		return nla_put_in6_addr(skb, TWILL_A_LOCAL,
 					&local->addr6.sin6_addr);
 	return 0;
+}
+
+/* The name of the underlay link in the creating namespace, if it exists. */
+static int put_link_name(struct sk_buff *skb, struct twill_device *tdev,
+			 int ifindex)
+{
+	struct net_device *link;
+	char name[IFNAMSIZ];
+
+	if (!ifindex || !tdev->creating_net)
+		return 0;
+	rcu_read_lock();
+	link = dev_get_by_index_rcu(tdev->creating_net, ifindex);
+	if (link)
+		strscpy(name, link->name, sizeof(name));
+	rcu_read_unlock();
+	return link ? nla_put_string(skb, TWILL_A_LINK_NAME, name) : 0;
 }
 
 static int put_config(struct sk_buff *skb, const struct twill_config *cfg)
@@ -150,6 +168,9 @@ static int put_config(struct sk_buff *skb, const struct twill_config *cfg)
 
 static int put_dev_attrs(struct sk_buff *skb, struct twill_device *tdev)
 {
+	struct twill_config *cfg = twill_device_config(tdev);
+	u64 drops[__TWILL_DROP_MAX];
+
 	lockdep_assert_held(&tdev->update_lock);
 	if (nla_put_u32(skb, TWILL_A_IFINDEX, tdev->dev->ifindex) ||
 	    nla_put_string(skb, TWILL_A_IFNAME, tdev->dev->name) ||
@@ -158,9 +179,10 @@ static int put_dev_attrs(struct sk_buff *skb, struct twill_device *tdev)
 	    nla_put_u32(skb, TWILL_A_MAX_PREFIXES, tdev->max_prefixes) ||
 	    nla_put_u32(skb, TWILL_A_NUM_PEERS, tdev->num_peers) ||
 	    nla_put_u32(skb, TWILL_A_NUM_PREFIXES, tdev->table.count) ||
-	    put_config(skb, twill_device_config(tdev)))
+	    put_config(skb, cfg) || put_link_name(skb, tdev, cfg->link))
 		return -EMSGSIZE;
-	return put_drops(skb, TWILL_A_DROPS, tdev->drops);
+	twill_drops_read(tdev->drops, drops);
+	return put_drops(skb, TWILL_A_DROPS, drops);
 }
 
 static int put_endpoint(struct sk_buff *skb, const union twill_endpoint *ep)
@@ -173,9 +195,10 @@ static int put_endpoint(struct sk_buff *skb, const union twill_endpoint *ep)
 
 static int put_peer_stats(struct sk_buff *skb, struct twill_peer *peer)
 {
+	u64 drops[__TWILL_DROP_MAX];
 	struct twill_peer_stats s;
 
-	twill_peer_read_stats(peer, &s);
+	twill_peer_read_stats(peer, &s, drops);
 	if (nla_put_u64_64bit(skb, TWILL_PEER_A_RX_PACKETS,
 			      u64_stats_read(&s.rx_packets), TWILL_PEER_A_PAD) ||
 	    nla_put_u64_64bit(skb, TWILL_PEER_A_RX_BYTES,
@@ -187,7 +210,7 @@ static int put_peer_stats(struct sk_buff *skb, struct twill_peer *peer)
 	    nla_put_u64_64bit(skb, TWILL_PEER_A_LAST_RX,
 			      READ_ONCE(peer->last_rx_ns), TWILL_PEER_A_PAD))
 		return -EMSGSIZE;
-	return put_drops(skb, TWILL_PEER_A_DROPS, peer->drops);
+	return put_drops(skb, TWILL_PEER_A_DROPS, drops);
 }
 
 static int put_prefix(struct sk_buff *skb, int family, const void *addr,
@@ -234,7 +257,8 @@ static int put_peer_head(struct sk_buff *skb, struct twill_peer *peer,
 {
 	u8 mac[ETH_ALEN];
 
-	memcpy(mac, peer->mac, ETH_ALEN);
+	lockdep_assert_held(&peer->tdev->update_lock);
+	twill_peer_mac(peer, mac);
 	if (put_endpoint(skb, &peer->endpoint) ||
 	    nla_put(skb, TWILL_PEER_A_MAC, ETH_ALEN, mac) ||
 	    nla_put_u32(skb, TWILL_PEER_A_NUM_PREFIXES, peer->prefixes.count))
@@ -421,6 +445,12 @@ static int parse_endpoint(const struct nlattr *attr, union twill_endpoint *ep,
 		if (ipv6_addr_any(&sin6->sin6_addr) ||
 		    ipv6_addr_is_multicast(&sin6->sin6_addr))
 			goto bad_addr;
+		/* A scope id would be an ifindex of another namespace. */
+		if (ipv6_addr_type(&sin6->sin6_addr) & IPV6_ADDR_LINKLOCAL) {
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "link-local endpoints are not supported");
+			return -EINVAL;
+		}
 		return 0;
 	}
 	NL_SET_ERR_MSG_ATTR(extack, attr,
@@ -606,14 +636,51 @@ static void parse_scalars(struct nlattr **attrs, struct twill_settings *s)
 	}
 }
 
+/*
+ * The underlay link by name, looked up where the sockets live.  Whether a
+ * name exists there is the creating namespace's business: a caller without
+ * rights there learns nothing from the error.
+ */
+static int parse_link_name(struct twill_device *tdev, const struct nlattr *attr,
+			   u32 rights, struct twill_settings *s,
+			   struct netlink_ext_ack *extack)
+{
+	struct net_device *link = NULL;
+
+	rcu_read_lock();
+	if (tdev->creating_net)
+		link = dev_get_by_name_rcu(tdev->creating_net, nla_data(attr));
+	if (link)
+		s->val[TWILL_A_LINK] = link->ifindex;
+	rcu_read_unlock();
+	if (link) {
+		s->present |= BIT_ULL(TWILL_A_LINK);
+		return 0;
+	}
+	if (!(rights & TWILL_RIGHT_HOST)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "changing link needs CAP_NET_ADMIN in the namespace that created the device");
+		return -EPERM;
+	}
+	NL_SET_ERR_MSG_ATTR(extack, attr,
+			    "no such underlay interface in the namespace that created the device");
+	return -ENODEV;
+}
+
 static int parse_settings(struct twill_device *tdev, struct twill_plan *plan,
-			  struct nlattr **attrs,
+			  struct nlattr **attrs, u32 rights,
 			  struct netlink_ext_ack *extack)
 {
 	struct twill_settings s = {};
 	int ret;
 
 	parse_scalars(attrs, &s);
+	if (attrs[TWILL_A_LINK_NAME]) {
+		ret = parse_link_name(tdev, attrs[TWILL_A_LINK_NAME], rights, &s,
+				      extack);
+		if (ret)
+			return ret;
+	}
 	if (attrs[TWILL_A_MAC]) {
 		memcpy(s.mac, nla_data(attrs[TWILL_A_MAC]), ETH_ALEN);
 		if (!is_valid_ether_addr(s.mac)) {
@@ -629,7 +696,7 @@ static int parse_settings(struct twill_device *tdev, struct twill_plan *plan,
 			return ret;
 		s.present |= BIT_ULL(TWILL_A_LOCAL);
 	}
-	twill_plan_settings(plan, tdev, &s);
+	twill_plan_settings(plan, &s);
 	return 0;
 }
 
@@ -653,8 +720,8 @@ static int parse_flags(struct nlattr **attrs, bool first, u32 *flags,
 }
 
 static int parse_message(struct twill_device *tdev, struct twill_plan *plan,
-			 struct nlattr **attrs, bool first, u32 *flags,
-			 struct netlink_ext_ack *extack)
+			 struct nlattr **attrs, bool first, u32 rights,
+			 u32 *flags, struct netlink_ext_ack *extack)
 {
 	struct nlattr *pos;
 	int ret, rem;
@@ -664,7 +731,7 @@ static int parse_message(struct twill_device *tdev, struct twill_plan *plan,
 		return ret;
 	if (first)
 		twill_plan_set_flags(plan, *flags & TWILL_F_REPLACE_PEERS);
-	ret = parse_settings(tdev, plan, attrs, extack);
+	ret = parse_settings(tdev, plan, attrs, rights, extack);
 	if (ret || !attrs[TWILL_A_PEERS])
 		return ret;
 	nla_for_each_nested(pos, attrs[TWILL_A_PEERS], rem) {
@@ -682,43 +749,135 @@ void twill_netlink_stage_free(struct twill_device *tdev)
 	tdev->stage = NULL;
 }
 
-/* The plan this message adds to: the socket's staged one, or a new one. */
-static struct twill_plan *plan_for(struct twill_device *tdev,
-				   struct genl_info *info)
+/*
+ * An abandoned stage: its owner said nothing for TWILL_STAGE_TIMEOUT.  The
+ * work is re-armed by every staged message, so it may run late for a stage
+ * that was extended meanwhile: the plan's deadline decides.
+ */
+void twill_netlink_stage_expire(struct work_struct *work)
 {
-	struct net *net = genl_info_net(info);
+	struct twill_device *tdev = container_of(to_delayed_work(work),
+						 struct twill_device,
+						 stage_expiry);
 
-	if (tdev->stage) {
-		if (!twill_plan_owned_by(tdev->stage, net, info->snd_portid)) {
-			NL_SET_ERR_MSG(info->extack,
-				       "another client's transaction is in progress on this device");
-			return ERR_PTR(-EBUSY);
-		}
-		return tdev->stage;
-	}
-	return twill_plan_new(tdev, net, info->snd_portid) ?: ERR_PTR(-ENOMEM);
+	mutex_lock(&tdev->update_lock);
+	if (tdev->stage && twill_plan_expired(tdev->stage))
+		twill_netlink_stage_free(tdev);
+	mutex_unlock(&tdev->update_lock);
 }
 
-static int set_locked(struct twill_device *tdev, struct genl_info *info)
+/*
+ * The plan this message adds to: the socket's staged one, or a new one.
+ * A stage is keyed on the socket itself (held by the plan), not on its
+ * port id, which a new socket may take over once the old one is closed;
+ * a stage whose socket is closed or that expired no longer blocks anyone.
+ */
+static struct twill_plan *plan_for(struct twill_device *tdev,
+				   struct sk_buff *skb, struct genl_info *info)
+{
+	struct sock *sk = NETLINK_CB(skb).sk;
+	struct twill_plan *plan = tdev->stage;
+
+	if (plan && (twill_plan_abandoned(plan) || twill_plan_expired(plan)))
+		twill_netlink_stage_free(tdev);
+	else if (plan && !twill_plan_owned_by(plan, sk))
+		goto busy;
+	else if (plan)
+		return plan;
+	plan = twill_plan_new(tdev, sk);
+	return plan ?: ERR_PTR(-ENOMEM);
+
+busy:
+	NL_SET_ERR_MSG(info->extack,
+		       "another client's transaction is in progress on this device");
+	return ERR_PTR(-EBUSY);
+}
+
+/* What the sender may change besides the device's own peers. */
+static u32 caller_rights(struct twill_device *tdev, struct sk_buff *skb)
+{
+	struct net *net = tdev->creating_net;
+	u32 rights = 0;
+
+	lockdep_assert_held(&tdev->update_lock);
+	/* Non-NULL under update_lock: its pre_exit has not run yet. */
+	if (net && netlink_ns_capable(skb, net->user_ns, CAP_NET_ADMIN))
+		rights |= TWILL_RIGHT_HOST;
+	if (netlink_capable(skb, CAP_NET_ADMIN))
+		rights |= TWILL_RIGHT_INIT;
+	return rights;
+}
+
+/*
+ * Parses one message into the device's stage.  Returns 1 when the stage
+ * is complete and must be committed, 0 when more messages follow, or an
+ * error (the stage is then dropped).
+ */
+static int set_parse(struct twill_device *tdev, struct sk_buff *skb,
+		     struct genl_info *info)
 {
 	struct twill_plan *plan;
-	bool first = !tdev->stage;
+	bool first;
 	u32 flags;
 	int ret;
 
-	plan = plan_for(tdev, info);
+	if (tdev->dead) {
+		NL_SET_ERR_MSG(info->extack, "device is being removed");
+		return -ENODEV;
+	}
+	plan = plan_for(tdev, skb, info);
 	if (IS_ERR(plan))
 		return PTR_ERR(plan);
+	first = plan != tdev->stage;
 	tdev->stage = plan;
-	ret = parse_message(tdev, plan, info->attrs, first, &flags,
-			    info->extack);
-	if (ret)
-		goto out_free;
-	if (flags & TWILL_F_STAGE)
-		return 0;
-	ret = twill_plan_commit(tdev, plan, info->extack);
-out_free:
+	ret = parse_message(tdev, plan, info->attrs, first,
+			    caller_rights(tdev, skb), &flags, info->extack);
+	if (ret) {
+		twill_netlink_stage_free(tdev);
+		return ret;
+	}
+	if (!(flags & TWILL_F_STAGE))
+		return 1;
+	twill_plan_touch(plan);
+	mod_delayed_work(system_wq, &tdev->stage_expiry, TWILL_STAGE_TIMEOUT);
+	return 0;
+}
+
+static int set_commit(struct twill_device *tdev, struct sk_buff *skb,
+		      struct genl_info *info)
+{
+	int ret;
+
+	ret = twill_plan_commit(tdev, tdev->stage, caller_rights(tdev, skb),
+				info->extack);
 	twill_netlink_stage_free(tdev);
+	return ret;
+}
+
+/*
+ * A commit that may reopen the sockets needs rtnl (NIC offloads learn the
+ * port), which ranks above update_lock: let go, take both in order, and
+ * make sure the stage is still ours.  It is marked so that nobody else
+ * takes it or expires it meanwhile.
+ */
+static int set_commit_rtnl(struct twill_device *tdev, struct sk_buff *skb,
+			   struct genl_info *info)
+{
+	struct twill_plan *plan = tdev->stage;
+	int ret;
+
+	twill_plan_hold(plan, true);
+	mutex_unlock(&tdev->update_lock);
+	rtnl_lock();
+	mutex_lock(&tdev->update_lock);
+	if (tdev->stage == plan) {
+		twill_plan_hold(plan, false);
+		ret = set_commit(tdev, skb, info);
+	} else {
+		NL_SET_ERR_MSG(info->extack, "device is being removed");
+		ret = -ENODEV;
+	}
+	rtnl_unlock();
 	return ret;
 }
 
@@ -731,7 +890,11 @@ static int set_doit(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(tdev))
 		return PTR_ERR(tdev);
 	mutex_lock(&tdev->update_lock);
-	ret = set_locked(tdev, info);
+	ret = set_parse(tdev, skb, info);
+	if (ret > 0 && twill_plan_needs_rtnl(tdev->stage))
+		ret = set_commit_rtnl(tdev, skb, info);
+	else if (ret > 0)
+		ret = set_commit(tdev, skb, info);
 	mutex_unlock(&tdev->update_lock);
 	dev_put(tdev->dev);
 	return ret;
@@ -811,7 +974,10 @@ static int lookup_doit(struct sk_buff *skb, struct genl_info *info)
 	tdev = lookup_device(genl_info_net(info), info->attrs, info->extack);
 	if (IS_ERR(tdev))
 		return PTR_ERR(tdev);
+	/* The peer's prefix count is the writer's: read it as one. */
+	mutex_lock(&tdev->update_lock);
 	ret = lookup_reply(tdev, info, family, nla_data(attr));
+	mutex_unlock(&tdev->update_lock);
 	dev_put(tdev->dev);
 	return ret;
 }
@@ -943,7 +1109,8 @@ static const struct genl_multicast_group genl_mcgrps[] = {
 static struct genl_family genl_family __ro_after_init = {
 	.ops = genl_ops,
 	.n_ops = ARRAY_SIZE(genl_ops),
-	.resv_start_op = TWILL_CMD_LOOKUP + 1,
+	/* Every command validates strictly, reserved header fields too. */
+	.resv_start_op = 0,
 	.mcgrps = genl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(genl_mcgrps),
 	.name = TWILL_GENL_NAME,
@@ -952,53 +1119,12 @@ static struct genl_family genl_family __ro_after_init = {
 	.netnsok = true,
 };
 
-struct release_arg {
-	struct net *net;
-	u32 portid;
-};
-
-static void drop_stage_of(struct twill_device *tdev, void *data)
-{
-	struct release_arg *arg = data;
-
-	mutex_lock(&tdev->update_lock);
-	if (tdev->stage && twill_plan_owned_by(tdev->stage, arg->net,
-					       arg->portid))
-		twill_netlink_stage_free(tdev);
-	mutex_unlock(&tdev->update_lock);
-}
-
-/* A socket that staged a transaction and went away leaves nothing behind. */
-static int netlink_release(struct notifier_block *nb, unsigned long event,
-			   void *ptr)
-{
-	struct netlink_notify *n = ptr;
-	struct release_arg arg = { .net = n->net, .portid = n->portid };
-
-	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC)
-		twill_device_for_each(drop_stage_of, &arg);
-	return NOTIFY_DONE;
-}
-
-static struct notifier_block release_notifier = {
-	.notifier_call = netlink_release,
-};
-
 int twill_netlink_module_init(void)
 {
-	int ret;
-
-	ret = netlink_register_notifier(&release_notifier);
-	if (ret)
-		return ret;
-	ret = genl_register_family(&genl_family);
-	if (ret)
-		netlink_unregister_notifier(&release_notifier);
-	return ret;
+	return genl_register_family(&genl_family);
 }
 
 void twill_netlink_module_exit(void)
 {
 	genl_unregister_family(&genl_family);
-	netlink_unregister_notifier(&release_notifier);
 }

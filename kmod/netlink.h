@@ -14,8 +14,12 @@ struct twill_peer;
 int twill_netlink_module_init(void);
 void twill_netlink_module_exit(void);
 
+struct work_struct;
+
 /* Drops a pending multi-message SET; update_lock held. */
 void twill_netlink_stage_free(struct twill_device *tdev);
+/* tdev->stage_expiry: drops a stage whose owner fell silent. */
+void twill_netlink_stage_expire(struct work_struct *work);
 
 /* Change notifications; update_lock held, sent only if someone listens. */
 void twill_netlink_notify_device(struct twill_device *tdev);

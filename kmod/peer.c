@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Peer lifetime.  A peer is reachable from three places: tdev->peer_list and
- * tdev->peer_hash (both changed under update_lock), and the table's nodes.
+ * Peer lifetime and the endpoint hash.  A peer is reachable from three
+ * places: tdev->peer_list and tdev->peer_hash (both changed under
+ * update_lock), and the table's nodes.
  * twill_peer_remove() unlinks it from all three under update_lock and drops
  * the list's reference.  The datapath only uses peers inside an RCU read
  * section, so the final put frees the peer after a grace period; a netlink
@@ -11,6 +12,8 @@
 #include <linux/slab.h>
 #include <linux/jhash.h>
 #include <linux/percpu.h>
+#include <linux/hash.h>
+#include <linux/vmalloc.h>
 
 #include "device.h"
 #include "peer.h"
@@ -39,18 +42,122 @@ static __be16 endpoint_port(const union twill_endpoint *ep)
 						ep->addr4.sin_port;
 }
 
+/* ---- the endpoint hash ---- */
+
+static struct twill_peer_hash *hash_w(struct twill_device *tdev)
+{
+	return rcu_dereference_protected(tdev->peer_hash,
+					 lockdep_is_held(&tdev->update_lock));
+}
+
+static struct hlist_head *hash_bucket(struct twill_peer_hash *hash,
+				      const union twill_endpoint *ep)
+{
+	return &hash->buckets[hash_32(endpoint_hash(ep), hash->bits)];
+}
+
+static void hash_link(struct twill_peer_hash *hash, struct twill_peer *peer)
+{
+	hlist_add_head_rcu(&peer->hash[hash->slot],
+			   hash_bucket(hash, &peer->endpoint));
+}
+
+/* Readers under RCU, or the writer. */
+static struct twill_peer *hash_find(struct twill_peer_hash *hash,
+				    const union twill_endpoint *ep)
+{
+	struct hlist_node *pos;
+	struct twill_peer *peer;
+
+	for (pos = rcu_dereference_raw(hlist_first_rcu(hash_bucket(hash, ep)));
+	     pos; pos = rcu_dereference_raw(hlist_next_rcu(pos))) {
+		peer = hash->slot ? container_of(pos, struct twill_peer, hash[1]) :
+				    container_of(pos, struct twill_peer, hash[0]);
+		if (same_address(&peer->endpoint, ep))
+			return peer;
+	}
+	return NULL;
+}
+
+static struct twill_peer_hash *hash_alloc(u8 bits, u8 slot)
+{
+	struct twill_peer_hash *hash;
+
+	hash = kvzalloc(struct_size(hash, buckets, 1U << bits),
+			GFP_KERNEL_ACCOUNT);
+	if (!hash)
+		return NULL;
+	hash->bits = bits;
+	hash->slot = slot;
+	return hash;
+}
+
+int twill_peer_hash_init(struct twill_device *tdev)
+{
+	struct twill_peer_hash *hash = hash_alloc(TWILL_PEER_HASH_MIN_BITS, 0);
+
+	if (!hash)
+		return -ENOMEM;
+	RCU_INIT_POINTER(tdev->peer_hash, hash);
+	tdev->peer_hash_gp = get_state_synchronize_rcu();
+	return 0;
+}
+
+/* No reader can reach the device any more. */
+void twill_peer_hash_free(struct twill_device *tdev)
+{
+	kvfree(rcu_dereference_protected(tdev->peer_hash, true));
+	RCU_INIT_POINTER(tdev->peer_hash, NULL);
+}
+
+struct twill_peer_hash *twill_peer_hash_reserve(struct twill_device *tdev,
+						u32 npeers)
+{
+	struct twill_peer_hash *hash = hash_w(tdev);
+	u8 bits = hash->bits;
+
+	while (npeers > 2U << bits)
+		bits++;
+	if (bits == hash->bits)
+		return NULL;
+	return hash_alloc(bits, !hash->slot) ?: ERR_PTR(-ENOMEM);
+}
+
+void twill_peer_hash_grow(struct twill_device *tdev,
+			  struct twill_peer_hash *hash)
+{
+	struct twill_peer_hash *old = hash_w(tdev);
+	struct twill_peer *peer;
+
+	/*
+	 * The links of @hash's slot were last used by the array retired at
+	 * the previous swap: readers that started before that swap may
+	 * still walk them.  Arrays only grow, so this wait is rare and,
+	 * being a grace period old by then, usually free.
+	 */
+	cond_synchronize_rcu(tdev->peer_hash_gp);
+	list_for_each_entry(peer, &tdev->peer_list, list)
+		hash_link(hash, peer);
+	rcu_assign_pointer(tdev->peer_hash, hash);
+	tdev->peer_hash_gp = get_state_synchronize_rcu();
+	kvfree_rcu(old, rcu);
+}
+
+/* ---- peers ---- */
+
 struct twill_peer *twill_peer_create(struct twill_device *tdev,
 				     const union twill_endpoint *endpoint)
 {
 	struct twill_peer *peer;
 
-	peer = kzalloc(sizeof(*peer), GFP_KERNEL);
+	peer = kzalloc(sizeof(*peer), GFP_KERNEL_ACCOUNT);
 	if (!peer)
 		return NULL;
-	peer->stats = netdev_alloc_pcpu_stats(struct twill_peer_stats);
+	peer->stats = __netdev_alloc_pcpu_stats(struct twill_peer_stats,
+						GFP_KERNEL_ACCOUNT);
 	if (!peer->stats)
 		goto err_stats;
-	if (dst_cache_init(&peer->dst_cache, GFP_KERNEL))
+	if (dst_cache_init(&peer->dst_cache, GFP_KERNEL_ACCOUNT))
 		goto err_dst;
 	peer->tdev = tdev;
 	peer->endpoint = *endpoint;
@@ -72,8 +179,7 @@ void twill_peer_publish(struct twill_peer *peer)
 
 	lockdep_assert_held(&tdev->update_lock);
 	list_add_tail(&peer->list, &tdev->peer_list);
-	hash_add_rcu(tdev->peer_hash, &peer->hash,
-		     endpoint_hash(&peer->endpoint));
+	hash_link(hash_w(tdev), peer);
 	tdev->num_peers++;
 }
 
@@ -120,7 +226,7 @@ void twill_peer_remove(struct twill_peer *peer)
 		return;
 	twill_table_remove_peer(&tdev->table, peer);
 	list_del_init(&peer->list);
-	hash_del_rcu(&peer->hash);
+	hlist_del_rcu(&peer->hash[hash_w(tdev)->slot]);
 	peer->dead = true;
 	tdev->num_peers--;
 	twill_peer_put(peer);
@@ -136,34 +242,22 @@ void twill_peer_remove_all(struct twill_device *tdev)
 	twill_table_flush(&tdev->table);
 }
 
-/* Exact endpoint match (address and port), writer side. */
-struct twill_peer *twill_peer_find(struct twill_device *tdev,
-				   const union twill_endpoint *endpoint)
-{
-	struct twill_peer *peer;
-
-	lockdep_assert_held(&tdev->update_lock);
-	hash_for_each_possible(tdev->peer_hash, peer, hash,
-			       endpoint_hash(endpoint)) {
-		if (same_address(&peer->endpoint, endpoint) &&
-		    endpoint_port(&peer->endpoint) == endpoint_port(endpoint))
-			return peer;
-	}
-	return NULL;
-}
-
 /* Any peer at this address, writer side: addresses are unique per device. */
 struct twill_peer *twill_peer_find_address(struct twill_device *tdev,
 					   const union twill_endpoint *endpoint)
 {
-	struct twill_peer *peer;
-
 	lockdep_assert_held(&tdev->update_lock);
-	hash_for_each_possible(tdev->peer_hash, peer, hash,
-			       endpoint_hash(endpoint)) {
-		if (same_address(&peer->endpoint, endpoint))
-			return peer;
-	}
+	return hash_find(hash_w(tdev), endpoint);
+}
+
+/* Exact endpoint match (address and port), writer side. */
+struct twill_peer *twill_peer_find(struct twill_device *tdev,
+				   const union twill_endpoint *endpoint)
+{
+	struct twill_peer *peer = twill_peer_find_address(tdev, endpoint);
+
+	if (peer && endpoint_port(&peer->endpoint) == endpoint_port(endpoint))
+		return peer;
 	return NULL;
 }
 
@@ -174,27 +268,29 @@ struct twill_peer *twill_peer_find_address(struct twill_device *tdev,
 struct twill_peer *twill_peer_lookup_rcu(struct twill_device *tdev,
 					 const union twill_endpoint *endpoint)
 {
-	struct twill_peer *peer;
-
-	hash_for_each_possible_rcu(tdev->peer_hash, peer, hash,
-				   endpoint_hash(endpoint)) {
-		if (same_address(&peer->endpoint, endpoint))
-			return peer;
-	}
-	return NULL;
+	return hash_find(rcu_dereference_bh(tdev->peer_hash), endpoint);
 }
 
-void twill_peer_count_drop(struct twill_peer *peer, enum twill_drop reason)
+void twill_drops_read(struct twill_drops __percpu *drops, u64 *sum)
 {
-	atomic64_inc(&peer->drops[reason]);
+	int cpu, i;
+
+	memset(sum, 0, sizeof(u64) * __TWILL_DROP_MAX);
+	for_each_possible_cpu(cpu) {
+		const struct twill_drops *d = per_cpu_ptr(drops, cpu);
+
+		for (i = 0; i < __TWILL_DROP_MAX; i++)
+			sum[i] += READ_ONCE(d->n[i]);
+	}
 }
 
 void twill_peer_read_stats(struct twill_peer *peer,
-			   struct twill_peer_stats *sum)
+			   struct twill_peer_stats *sum, u64 *drops)
 {
-	int cpu;
+	int cpu, i;
 
 	memset(sum, 0, sizeof(*sum));
+	memset(drops, 0, sizeof(u64) * __TWILL_DROP_MAX);
 	for_each_possible_cpu(cpu) {
 		const struct twill_peer_stats *s = per_cpu_ptr(peer->stats, cpu);
 		u64 rxp, rxb, txp, txb;
@@ -211,5 +307,7 @@ void twill_peer_read_stats(struct twill_peer *peer,
 		u64_stats_add(&sum->rx_bytes, rxb);
 		u64_stats_add(&sum->tx_packets, txp);
 		u64_stats_add(&sum->tx_bytes, txb);
+		for (i = 0; i < __TWILL_DROP_MAX; i++)
+			drops[i] += READ_ONCE(s->drops.n[i]);
 	}
 }

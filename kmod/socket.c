@@ -75,7 +75,7 @@ socket_open(struct net *net, struct twill_device *tdev,
 		port_cfg.ipv6_v6only = true;
 	}
 
-	ts = kzalloc(sizeof(*ts), GFP_KERNEL);
+	ts = kzalloc(sizeof(*ts), GFP_KERNEL_ACCOUNT);
 	if (!ts)
 		return ERR_PTR(-ENOMEM);
 	ret = udp_sock_create(net, &port_cfg, &sock);
@@ -87,6 +87,8 @@ socket_open(struct net *net, struct twill_device *tdev,
 	/* ICMP errors are matched to routes with the socket's mark. */
 	WRITE_ONCE(sock->sk->sk_mark, mark);
 	twill_compat_setup_udp_tunnel_sock(net, sock, &tunnel_cfg);
+	/* NICs with VXLAN offload learn the port, as for a vxlan device. */
+	twill_compat_udp_tunnel_notify_add_rx_port(sock, UDP_TUNNEL_TYPE_VXLAN);
 	ts->sk = sock->sk;
 	ts->bind = *b;
 	return ts;
@@ -96,6 +98,8 @@ static void socket_release(struct twill_socket *ts)
 {
 	if (!ts)
 		return;
+	twill_compat_udp_tunnel_notify_del_rx_port(ts->sk->sk_socket,
+						   UDP_TUNNEL_TYPE_VXLAN);
 	twill_compat_udp_tunnel_sock_release(ts->sk->sk_socket);
 	kfree(ts);
 }
@@ -122,6 +126,7 @@ static int sockets_open(struct twill_device *tdev, const struct twill_bind *b,
 	u16 port;
 	int ret = 0;
 
+	ASSERT_RTNL();
 	*new4 = NULL;
 	*new6 = NULL;
 	/* Never create sockets in a namespace that is being dismantled. */
@@ -178,6 +183,7 @@ static void sockets_publish(struct twill_device *tdev, struct twill_socket *s4,
 	rcu_assign_pointer(tdev->sock6, s6);
 	if (!old4 && !old6)
 		return;
+	ASSERT_RTNL();
 	/* No transmitter still uses the old sockets after this. */
 	synchronize_net();
 	socket_release(old4);
@@ -194,56 +200,93 @@ void twill_socket_reset_routes(struct twill_device *tdev)
 		dst_cache_reset(&peer->dst_cache);
 }
 
+/* The sockets' binding and mark, if there are any. */
+static bool current_bind(struct twill_device *tdev, struct twill_bind *b,
+			 u32 *mark)
+{
+	struct twill_socket *ts;
+
+	ts = rcu_dereference_protected(tdev->sock4,
+				       lockdep_is_held(&tdev->update_lock)) ?:
+	     rcu_dereference_protected(tdev->sock6,
+				       lockdep_is_held(&tdev->update_lock));
+	if (!ts)
+		return false;
+	*b = ts->bind;
+	*mark = READ_ONCE(ts->sk->sk_mark);
+	return true;
+}
+
+static void set_mark(struct twill_device *tdev, u32 mark)
+{
+	struct twill_socket *s4, *s6;
+
+	s4 = rcu_dereference_protected(tdev->sock4,
+				       lockdep_is_held(&tdev->update_lock));
+	s6 = rcu_dereference_protected(tdev->sock6,
+				       lockdep_is_held(&tdev->update_lock));
+	if (s4)
+		WRITE_ONCE(s4->sk->sk_mark, mark);
+	if (s6)
+		WRITE_ONCE(s6->sk->sk_mark, mark);
+}
+
+/*
+ * Our own sockets may hold the port the new binding wants (same port,
+ * overlapping address or link): close them, try again, and if the new
+ * binding still cannot be had, put the previous one back as it was.
+ * Packets are lost meanwhile; this only happens on reconfiguration.
+ */
+static int rebind(struct twill_device *tdev, const struct twill_bind *want,
+		  u32 mark, const struct twill_bind *prev, u32 prev_mark)
+{
+	struct twill_socket *new4, *new6;
+	int ret, back;
+
+	sockets_publish(tdev, NULL, NULL);
+	ret = sockets_open(tdev, want, mark, &new4, &new6);
+	if (!ret) {
+		sockets_publish(tdev, new4, new6);
+		return 0;
+	}
+	back = sockets_open(tdev, prev, prev_mark, &new4, &new6);
+	if (!back) {
+		sockets_publish(tdev, new4, new6);
+		return ret;
+	}
+	/*
+	 * Someone took the old port in the instant it was free.  Nothing
+	 * sane is left to do but say so: the device stays up without
+	 * sockets until its port is set again or it is brought up again.
+	 */
+	netdev_err(tdev->dev, "lost UDP port %u while rebinding (error %d)\n",
+		   prev->port, back);
+	return ret;
+}
+
 int twill_socket_set(struct twill_device *tdev, const struct twill_config *cfg)
 {
-	struct twill_socket *old4, *old6, *new4, *new6;
+	struct twill_socket *new4, *new6;
 	struct twill_bind want, prev;
+	bool have;
+	u32 mark;
 	int ret;
 
 	lockdep_assert_held(&tdev->update_lock);
-	old4 = rcu_dereference_protected(tdev->sock4,
-					 lockdep_is_held(&tdev->update_lock));
-	old6 = rcu_dereference_protected(tdev->sock6,
-					 lockdep_is_held(&tdev->update_lock));
 	bind_from_config(&want, cfg);
-
-	if (old4 || old6) {
-		prev = (old4 ?: old6)->bind;
-		if (bind_equal(&prev, &want)) {
-			if (old4)
-				WRITE_ONCE(old4->sk->sk_mark, cfg->fwmark);
-			if (old6)
-				WRITE_ONCE(old6->sk->sk_mark, cfg->fwmark);
-			twill_socket_reset_routes(tdev);
-			return 0;
-		}
+	have = current_bind(tdev, &prev, &mark);
+	if (have && bind_equal(&prev, &want)) {
+		set_mark(tdev, cfg->fwmark);
+		twill_socket_reset_routes(tdev);
+		return 0;
 	}
-
 	ret = sockets_open(tdev, &want, cfg->fwmark, &new4, &new6);
-	if (ret == -EADDRINUSE && (old4 || old6)) {
-		/*
-		 * Our own sockets may hold the port (same port, overlapping
-		 * address or link): close them first, and put the previous
-		 * binding back if the new one still cannot be had.  Packets
-		 * are lost meanwhile; this only happens on reconfiguration.
-		 */
-		sockets_publish(tdev, NULL, NULL);
-		ret = sockets_open(tdev, &want, cfg->fwmark, &new4, &new6);
-		if (ret) {
-			struct twill_socket *back4, *back6;
-
-			if (!sockets_open(tdev, &prev, cfg->fwmark, &back4,
-					  &back6))
-				sockets_publish(tdev, back4, back6);
-			twill_socket_reset_routes(tdev);
-			return ret;
-		}
-	}
-	if (ret)
-		return ret;
-	sockets_publish(tdev, new4, new6);
+	if (ret == -EADDRINUSE && have)
+		ret = rebind(tdev, &want, cfg->fwmark, &prev, mark);
+	else if (!ret)
+		sockets_publish(tdev, new4, new6);
 	twill_socket_reset_routes(tdev);
-	return 0;
+	return ret;
 }
 
 void twill_socket_clear(struct twill_device *tdev)

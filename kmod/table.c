@@ -40,6 +40,7 @@
 #include <linux/socket.h>
 #include <linux/string.h>
 #include <linux/sched.h>
+#include <linux/workqueue.h>
 
 #include "peer.h"
 #include "table.h"
@@ -665,8 +666,26 @@ struct twill_peer *twill_table_find(struct twill_table *table, int family,
 	return deref_w(table, *node_peer(node));
 }
 
+/* A flush's dead nodes, freed after one grace period for the batch. */
+struct dead_batch {
+	struct rcu_work work;
+	struct twill_node *chain;
+};
+
+static struct workqueue_struct *free_wq;
+
+static void free_batch(struct work_struct *work)
+{
+	struct dead_batch *batch = container_of(to_rcu_work(work),
+						struct dead_batch, work);
+
+	free_chain(batch->chain);
+	kfree(batch);
+}
+
 void twill_table_flush(struct twill_table *table)
 {
+	struct dead_batch *batch;
 	struct twill_node *dead;
 
 	lockdep_assert_held(table->lock);
@@ -675,9 +694,20 @@ void twill_table_flush(struct twill_table *table)
 	if (!dead)
 		return;
 	table->dead = NULL;
-	/* One grace period for the whole batch. */
-	synchronize_rcu();
-	free_chain(dead);
+	/*
+	 * The writer does not wait for readers: a commit holds update_lock
+	 * and the generic netlink lock of every family.  Only if the small
+	 * batch header cannot be had, wait here.
+	 */
+	batch = kmalloc(sizeof(*batch), GFP_KERNEL);
+	if (!batch) {
+		synchronize_rcu();
+		free_chain(dead);
+		return;
+	}
+	batch->chain = dead;
+	INIT_RCU_WORK(&batch->work, free_batch);
+	queue_rcu_work(free_wq, &batch->work);
 }
 
 /* ---- readers ---- */
@@ -909,6 +939,9 @@ int twill_table_module_init(void)
 {
 	int kind;
 
+	free_wq = alloc_workqueue("twill_free", WQ_UNBOUND, 0);
+	if (!free_wq)
+		return -ENOMEM;
 	for (kind = 0; kind < TWILL_NODE_KINDS; kind++) {
 		node_cache[kind] = create_cache(kind);
 		if (!node_cache[kind]) {
@@ -923,7 +956,15 @@ void twill_table_module_exit(void)
 {
 	int kind;
 
-	/* Nodes are freed synchronously; nothing is left in flight. */
+	/*
+	 * Batches still waiting for their grace period are queued by the
+	 * time rcu_barrier() returns (twill_device_module_exit() runs one);
+	 * destroying the queue runs them.
+	 */
+	rcu_barrier();
+	if (free_wq)
+		destroy_workqueue(free_wq);
+	free_wq = NULL;
 	for (kind = 0; kind < TWILL_NODE_KINDS; kind++) {
 		kmem_cache_destroy(node_cache[kind]);
 		node_cache[kind] = NULL;

@@ -7,8 +7,8 @@
  * Writers never fail half way: twill_table_reserve() allocates, up front,
  * every node a batch of inserts can need, after which twill_table_insert()
  * cannot fail.  Removed nodes are not freed until twill_table_flush(), which
- * waits for one grace period for the whole batch, so nodes carry no
- * rcu_head.
+ * hands the whole batch to one deferred free after a grace period, so
+ * nodes carry no rcu_head and writers never wait for readers.
  */
 #ifndef _TWILL_TABLE_H
 #define _TWILL_TABLE_H
@@ -84,7 +84,7 @@ void twill_table_remove_peer(struct twill_table *table, struct twill_peer *peer)
 /* Exact match (writer side): the owner of @addr/@cidr or NULL. */
 struct twill_peer *twill_table_find(struct twill_table *table, int family,
 				    const void *addr, u8 cidr);
-/* Waits for readers and frees the nodes removed since the last flush. */
+/* Frees the nodes removed since the last flush once readers are done. */
 void twill_table_flush(struct twill_table *table);
 
 /*

@@ -70,19 +70,31 @@ static void peer_default_mac(const struct twill_peer *peer, u8 *mac)
 	memcpy(mac + 2, &tail, sizeof(tail));
 }
 
+/*
+ * The outer TOS is part of the route key, as in vxlan.  A fixed TOS is
+ * the device's, so the peer's cached route holds (a TOS change resets the
+ * caches); a TOS inherited from each inner packet bypasses the cache.
+ */
+static bool cache_usable(const struct twill_config *cfg)
+{
+	return cfg->tos != 1;
+}
+
 static struct rtable *route4(struct twill_device *tdev,
 			     struct twill_peer *peer, struct sock *sk,
-			     const struct twill_config *cfg, __be16 dport,
-			     __be32 *saddr)
+			     const struct twill_config *cfg, u8 tos,
+			     __be16 dport, __be32 *saddr)
 {
+	bool cache = cache_usable(cfg);
 	struct flowi4 fl4;
 	struct rtable *rt;
 
-	rt = dst_cache_get_ip4(&peer->dst_cache, saddr);
+	rt = cache ? dst_cache_get_ip4(&peer->dst_cache, saddr) : NULL;
 	if (likely(rt))
 		return rt;
 
 	memset(&fl4, 0, sizeof(fl4));
+	twill_compat_flowi4_set_tos(&fl4, tos);
 	fl4.daddr = peer->endpoint.addr4.sin_addr.s_addr;
 	fl4.saddr = inet_sk(sk)->inet_saddr;	/* the bound local address */
 	fl4.flowi4_oif = sk->sk_bound_dev_if;	/* the bound link */
@@ -97,28 +109,30 @@ static struct rtable *route4(struct twill_device *tdev,
 		ip_rt_put(rt);
 		return ERR_PTR(-ELOOP);
 	}
-	dst_cache_set_ip4(&peer->dst_cache, &rt->dst, fl4.saddr);
+	if (cache)
+		dst_cache_set_ip4(&peer->dst_cache, &rt->dst, fl4.saddr);
 	*saddr = fl4.saddr;
 	return rt;
 }
 
 static struct dst_entry *route6(struct twill_device *tdev,
 				struct twill_peer *peer, struct sock *sk,
-				const struct twill_config *cfg, __be16 dport,
-				struct in6_addr *saddr)
+				const struct twill_config *cfg, u8 tos,
+				__be16 dport, struct in6_addr *saddr)
 {
+	bool cache = cache_usable(cfg);
 	struct dst_entry *dst;
 	struct flowi6 fl6;
 
-	dst = dst_cache_get_ip6(&peer->dst_cache, saddr);
+	dst = cache ? dst_cache_get_ip6(&peer->dst_cache, saddr) : NULL;
 	if (likely(dst))
 		return dst;
 
 	memset(&fl6, 0, sizeof(fl6));
 	fl6.daddr = peer->endpoint.addr6.sin6_addr;
 	fl6.saddr = sk->sk_v6_rcv_saddr;
-	fl6.flowi6_oif = sk->sk_bound_dev_if ?:
-			 peer->endpoint.addr6.sin6_scope_id;
+	fl6.flowlabel = ip6_make_flowinfo(tos & ~INET_ECN_MASK, 0);
+	fl6.flowi6_oif = sk->sk_bound_dev_if;
 	fl6.flowi6_mark = cfg->fwmark;
 	fl6.flowi6_proto = IPPROTO_UDP;
 	fl6.fl6_sport = inet_sk(sk)->inet_sport;
@@ -131,7 +145,8 @@ static struct dst_entry *route6(struct twill_device *tdev,
 		dst_release(dst);
 		return ERR_PTR(-ELOOP);
 	}
-	dst_cache_set_ip6(&peer->dst_cache, dst, &fl6.saddr);
+	if (cache)
+		dst_cache_set_ip6(&peer->dst_cache, dst, &fl6.saddr);
 	*saddr = fl6.saddr;
 	return dst;
 }
@@ -286,11 +301,12 @@ static enum twill_drop xmit_peer(struct twill_device *tdev,
 	if (!dport)
 		dport = htons(cfg->listen_port);
 
+	tos = cfg->tos == 1 ? ip_tunnel_get_dsfield(ip_hdr(skb), skb) : cfg->tos;
 	if (v6) {
-		dst = route6(tdev, peer, sk, cfg, dport, &saddr6);
+		dst = route6(tdev, peer, sk, cfg, tos, dport, &saddr6);
 		hlen = TWILL_ENCAP_HLEN6;
 	} else {
-		rt = route4(tdev, peer, sk, cfg, dport, &saddr4);
+		rt = route4(tdev, peer, sk, cfg, tos, dport, &saddr4);
 		dst = IS_ERR(rt) ? ERR_CAST(rt) : &rt->dst;
 		hlen = TWILL_ENCAP_HLEN4;
 	}
@@ -313,7 +329,6 @@ static enum twill_drop xmit_peer(struct twill_device *tdev,
 		frag_ok = true;
 	}
 
-	tos = cfg->tos == 1 ? ip_tunnel_get_dsfield(ip_hdr(skb), skb) : cfg->tos;
 	tos = ip_tunnel_ecn_encap(tos, ip_hdr(skb), skb);
 	ttl = cfg->ttl;
 	if (!ttl)
@@ -338,7 +353,7 @@ static enum twill_drop xmit_peer(struct twill_device *tdev,
 
 	eth = skb_push(skb, ETH_HLEN);
 	skb_reset_mac_header(skb);
-	memcpy(eth->h_dest, peer->mac, ETH_ALEN);
+	twill_peer_mac(peer, eth->h_dest);
 	if (unlikely(is_zero_ether_addr(eth->h_dest)))
 		peer_default_mac(peer, eth->h_dest);
 	memcpy(eth->h_source, cfg->mac, ETH_ALEN);

@@ -131,6 +131,12 @@ enum twill_attr {
 	TWILL_A_PEERS,		/* nest of nests of enum twill_peer_attr */
 	TWILL_A_LOOKUP_ADDR,	/* binary 4 or 16, TWILL_CMD_LOOKUP only */
 	TWILL_A_PAD,
+	TWILL_A_LINK_NAME,	/* string, < IFNAMSIZ: the underlay interface
+				 * by name, resolved in the namespace that
+				 * created the device (where its sockets
+				 * live); in replies, the name of TWILL_A_LINK
+				 * there, when it still exists
+				 */
 	__TWILL_A_MAX
 };
 #define TWILL_A_MAX (__TWILL_A_MAX - 1)
