@@ -15,8 +15,9 @@
 #   TWILL_FUZZ_PKTS  datagrams from the peer (default 200000; the full run:
 #                    1000000); the stranger sends a quarter of it (IPv4)
 #                    and a tenth (IPv6)
-#   TWILL_FUZZ_SEED  seed (default: from the clock; printed either way)
-#   TWILL_FUZZ_TIME  pktfuzz's own time limit per run, seconds (default 150)
+#   TWILL_FUZZ_SEED  seed (default fixed; printed)
+#   TWILL_FUZZ_TIME  pktfuzz's time limit per run, seconds (default 150);
+#                    a run that stops short of its count fails the scenario
 # Reproduce: pktfuzz -s SEED ... with the arguments printed below.
 # shellcheck disable=SC2154 # the snapshot variables are set through eval
 . "$(dirname "$0")/lib.sh"
@@ -47,24 +48,33 @@ snapshot() { # PREFIX: dev_<reason> and peer_<reason> variables
 	[ -n "$i" ] || t_fail "hostA: peer $B missing"
 	for r in $RX_REASONS no_peer no_route too_big loop nomem; do
 		v=$(flat_get "$flat" "$J_DROPS|$r")
-		eval "${1}_dev_$r=${v:-0}"
+		[ -n "$v" ] || t_fail "hostA: no drops '$r' in twill show -j"
+		eval "${1}_dev_$r=$v"
 		v=$(flat_get "$flat" "$J_PEERS|$i|$J_DROPS|$r")
-		eval "${1}_peer_$r=${v:-0}"
+		[ -n "$v" ] || t_fail "hostA: peer B has no drops '$r' in twill show -j"
+		eval "${1}_peer_$r=$v"
 	done
 	v=$(flat_get "$flat" "$J_PEERS|$i|rx_packets")
-	eval "${1}_rx=${v:-0}"
+	[ -n "$v" ] || t_fail "hostA: peer B has no rx_packets in twill show -j"
+	eval "${1}_rx=$v"
 }
 
-fuzz() { # HOST WHAT ARGS...
-	local h=$1 what=$2 out rc=0 t0
+SENT=0
+fuzz() { # HOST WHAT ARGS...: pktfuzz must make its whole count (else exit 1)
+	local h=$1 what=$2 out rc=0 t0 sent
 	shift 2
 	info "$h: pktfuzz $*"
 	t0=$(date +%s)
 	out=$(nsx "$h" "$PKTFUZZ" "$@" 2>&1) || rc=$?
 	printf '%s\n' "$out" | sed 's/^/   | /'
-	[ "$rc" = 0 ] || t_fail "pktfuzz $what failed (exit $rc)"
-	info "$what: $(($(date +%s) - t0))s"
+	[ "$rc" = 0 ] || t_fail "pktfuzz $what failed or stopped short of its count (exit $rc)"
+	sent=$(printf '%s\n' "$out" | sed -n 's/^pktfuzz: seed [0-9]*: sent \([0-9]*\) of .*/\1/p')
+	check_gt "${sent:-x}" 0 "$what: datagrams sent"
+	SENT=$((SENT + sent))
+	info "$what: $sent datagrams sent in $(($(date +%s) - t0))s"
 }
+
+info "TWILL_FUZZ_PKTS=$N TWILL_FUZZ_SEED=$SEED TWILL_FUZZ_TIME=$LIMIT"
 
 snapshot before
 s_rx0=$(link_stat podA1 eth0 rx packets)
@@ -109,4 +119,4 @@ ping_ok podA1 "$(pod4 hostB 1)" 3
 ping_ok podA1 "$(pod6 hostB 1)" 3
 ping_ok podB1 "$(pod6 hostA 1)" 3
 show_twill hostA
-echo "PASS: fuzz-packets (seed $SEED, $N + $((N / 4)) + $((N / 10)) datagrams)"
+echo "PASS: fuzz-packets (seed $SEED, $N + $((N / 4)) + $((N / 10)) datagrams made, $SENT sent)"
