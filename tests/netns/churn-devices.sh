@@ -4,7 +4,8 @@
 # at once (waves of 5 devices per namespace), while one long-lived twill pair (hostA <-> hostB) carries pings
 # both ways (IPv4 and IPv6 inside) and iperf3 TCP.  At the end no twill
 # device is left in the churn namespaces, the long-lived pair's peer
-# counters moved during the churn, and its pods still ping each other.
+# counters moved during the churn, each side received exactly what the
+# other sent, and its pods still ping each other.
 #
 # Environment: TWILL_CHURN_DEVICES (default 200: devices in all, spread over
 # TWILL_CHURN_NS namespaces, default 20).
@@ -32,7 +33,12 @@ while [ "$i" -le "$NNS" ]; do
 done
 
 step "traffic through the long-lived pair"
+info "TWILL_CHURN_DEVICES=$TOTAL TWILL_CHURN_NS=$NNS"
+A=$(ul4 hostA)
 tx0=$(peer_get hostA "$B" tx_packets)
+rx0=$(peer_get hostB "$A" rx_packets)
+btx0=$(peer_get hostB "$A" tx_packets)
+arx0=$(peer_get hostA "$B" rx_packets)
 bg_in podA1 "$PING" -q -i 0.05 "$(pod4 hostB 1)" >/dev/null 2>&1
 P1=$BG_PID
 bg_in podB1 "$PING" -q -i 0.05 "$(pod6 hostA 1)" >/dev/null 2>&1
@@ -121,8 +127,20 @@ for p in $P1 $P2 $P3; do
 	kill -0 "$p" 2>/dev/null || t_fail "a traffic generator (pid $p) died during the churn"
 done
 kill "$P1" "$P2" "$P3" 2>/dev/null || :
+for p in $P1 $P2 $P3; do
+	wait "$p" 2>/dev/null || :
+done
+# What is still in flight (iperf3's last segments, the server's answers)
+# lands within a second on a direct veth underlay.
+sleep 1
 tx1=$(peer_get hostA "$B" tx_packets)
 check_gt "$tx1" $((tx0 + 100)) "hostA: peer B tx_packets moved during the churn"
+check_eq "$(($(peer_get hostB "$A" rx_packets) - rx0))" $((tx1 - tx0)) \
+	"hostB: peer A rx_packets moved by what A sent"
+btx=$(($(peer_get hostB "$A" tx_packets) - btx0))
+check_gt "$btx" 100 "hostB: peer A tx_packets moved during the churn"
+check_eq "$(($(peer_get hostA "$B" rx_packets) - arx0))" "$btx" \
+	"hostA: peer B rx_packets moved by what B sent"
 ping_ok podA1 "$(pod4 hostB 1)" 3
 ping_ok podB1 "$(pod6 hostA 1)" 3
 echo "PASS: churn-devices ($TOTAL devices)"

@@ -80,7 +80,7 @@ gone() { # NS...: delete and forget
 	done
 }
 
-step "$ROUNDS rounds: delete host namespaces with live twill devices and flows"
+step "$ROUNDS rounds (TWILL_CHURN_ROUNDS=${TWILL_CHURN_ROUNDS:-}): delete host namespaces with live twill devices and flows"
 t0=$(date +%s)
 r=1
 while [ "$r" -le "$ROUNDS" ]; do

@@ -86,16 +86,23 @@ check_eq "$(flat_get "$(twill_flat hostA)" num_prefixes)" "$n2" "hostA: prefixes
 ping_ok podA1 "$(pod4 hostB 1)" 2
 
 step "flood: tx to stable and moving addresses, B's valid datagrams, pod pings"
+info "TWILL_CHURN_PREFIXES=$K TWILL_CHURN_REPLACES=$R"
 nopeer0=$(dev_drop hostA no_peer)
 spoof0=$(peer_drop hostA "$B" spoofed)
-bg_in podA1 "$UDPSEND" -x 'ab cd' -p 9 -c 100000000 10.200.50.5 >/dev/null 2>&1
+brx0=$(peer_get hostB "$A" rx_packets)
+arx0=$(peer_get hostA "$B" rx_packets)
+atx0=$(link_stat hostA twill0 tx packets)
+# Each flood prints "sent N" when stopped (SIGTERM), ping its statistics
+# (SIGINT): what they sent is checked below, so that "no drops" cannot hold
+# for want of traffic.
+bg_in podA1 "$UDPSEND" -x 'ab cd' -p 9 -c 1000000000 10.200.50.5 >"$TOPO_TMP/f1" 2>&1
 F1=$BG_PID
-bg_in podA1 "$UDPSEND" -x 'ab cd' -p 9 -c 100000000 10.201.7.7 >/dev/null 2>&1
+bg_in podA1 "$UDPSEND" -x 'ab cd' -p 9 -c 1000000000 10.201.7.7 >"$TOPO_TMP/f2" 2>&1
 F2=$BG_PID
 bg_in hostB "$UDPSEND" -s "$B" -d "$(twill_mac hostA)" -m "$(twill_mac hostB)" \
-	-i "10.200.50.1,$(pod4 hostA 1)" -c 100000000 "$A" >/dev/null 2>&1
+	-i "10.200.50.1,$(pod4 hostA 1)" -c 1000000000 "$A" >"$TOPO_TMP/f3" 2>&1
 F3=$BG_PID
-bg_in podB1 "$PING" -q -i 0.05 "$(pod4 hostA 1)" >/dev/null 2>&1
+bg_in podB1 "$PING" -q -i 0.05 "$(pod4 hostA 1)" >"$TOPO_TMP/f4" 2>&1
 F4=$BG_PID
 
 DONE=$TOPO_TMP/done
@@ -159,7 +166,35 @@ wait "$R2" || rc2=$?
 touch "$DONE"
 wait "$L1" "$L2" "$L3" || :
 info "replaces took $(($(date +%s) - t0))s"
-kill "$F1" "$F2" "$F3" "$F4" 2>/dev/null || :
+kill -TERM "$F1" "$F2" "$F3" 2>/dev/null || :
+kill -INT "$F4" 2>/dev/null || :
+# flood_sent FILE WHAT: the count a stopped udpsend printed (> 0)
+flood_sent() {
+	local n
+	n=$(sed -n 's/^sent \([0-9]*\)$/\1/p' "$1")
+	if [ -z "$n" ]; then
+		sed 's/^/   | /' "$1" >&2
+		t_fail "$2: udpsend printed no count"
+	fi
+	check_gt "$n" 0 "$2: datagrams sent" >&2
+	echo "$n"
+}
+for f in "$F1" "$F2" "$F3" "$F4"; do
+	wait "$f" || :
+done
+s1=$(flood_sent "$TOPO_TMP/f1" "flood podA1 -> 10.200.50.5 (stable, peer B)") || exit 1
+s2=$(flood_sent "$TOPO_TMP/f2" "flood podA1 -> 10.201.7.7 (moving, X1/X2)") || exit 1
+s3=$(flood_sent "$TOPO_TMP/f3" "flood hostB -> hostA's twill port") || exit 1
+# ping's replies to podB1 crossed A -> B like flood 1
+pong=$(sed -n 's/.* packets transmitted, \([0-9]*\) \(packets \)\{0,1\}received.*/\1/p' "$TOPO_TMP/f4")
+check_gt "${pong:-x}" 0 "ping podB1 -> podA1 during the replaces: replies" >&2
+sleep 1
+brx=$(($(peer_get hostB "$A" rx_packets) - brx0))
+atx=$(($(link_stat hostA twill0 tx packets) - atx0))
+info "sent: $s1 to the stable prefix, $s2 to the moving one, $s3 from B; $pong ping replies"
+info "hostA twill0 tx $atx, hostB rx from A $brx"
+check_gt "$brx" "$pong" "hostB: datagrams from A beyond the ping replies (flood 1 went through)"
+check_gt "$atx" "$brx" "hostA: twill0 sent beyond what B received (flood 2 went to X1/X2)"
 sed 's/^/   loop 1: /' "$TOPO_TMP/r1"
 sed 's/^/   loop 2: /' "$TOPO_TMP/r2"
 [ "$rc1" = 0 ] && [ "$rc2" = 0 ] || t_fail "a setconf loop failed"
@@ -176,7 +211,7 @@ fi
 info "ok: no route get missed"
 check_eq "$(dev_drop hostA no_peer)" "$nopeer0" "hostA: no_peer drops (tx to covered addresses)"
 check_eq "$(peer_drop hostA "$B" spoofed)" "$spoof0" "hostA: peer B spoofed drops (B's stable sources)"
-check_gt "$(peer_get hostA "$B" rx_packets)" 1000 "hostA: B's datagrams arrived"
+check_gt "$(peer_get hostA "$B" rx_packets)" "$arx0" "hostA: B's datagrams arrived"
 
 step "the last configuration applied shows back; the pods still talk"
 check_ok "setconf conf1" nsx hostA "$TWILL" setconf twill0 "$TOPO_TMP/conf1"

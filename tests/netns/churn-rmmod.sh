@@ -26,6 +26,7 @@ case ${TWILL_KERNEL:-} in
 esac
 NLFUZZ=${NLFUZZ:-nlfuzz}
 PKTFUZZ=${PKTFUZZ:-pktfuzz}
+echo "   TWILL_CHURN_RMMOD=${TWILL_CHURN_RMMOD:-} (kernel ${TWILL_KERNEL:-?}): $ROUNDS rounds"
 A=$(ul4 hostA)
 B=$(ul4 hostB)
 command -v "$PKTFUZZ" >/dev/null 2>&1 || fail "pktfuzz (tests/tools) is not in the guest"
