@@ -55,27 +55,29 @@ for fam in 4 6; do
 	rc0=$(peer_get hostC "$A" rx_packets)
 	rb0=$(peer_get hostB "$A" rx_packets)
 	ping_ok podA1 "$to_c" 5
+	n=$PING_SENT
 	tb1=$(peer_get hostA "$B" tx_packets)
 	tc1=$(peer_get hostA "$C" tx_packets)
 	rc1=$(peer_get hostC "$A" rx_packets)
 	rb1=$(peer_get hostB "$A" rx_packets)
-	check_ge "$tc1" $((tc0 + 5)) "A: peer C tx_packets moved"
+	check_eq "$tc1" $((tc0 + n)) "A: peer C tx_packets moved by the $n requests"
 	check_eq "$tb1" "$tb0" "A: peer B tx_packets unchanged"
-	check_ge "$rc1" $((rc0 + 5)) "C: peer A rx_packets moved"
+	check_eq "$rc1" $((rc0 + n)) "C: peer A rx_packets moved by the $n requests"
 	check_eq "$rb1" "$rb0" "B: peer A rx_packets unchanged"
 
 	step "IPv$fam: traffic to $to_b5 goes to B, not C"
 	ping_ok podA1 "$to_b5" 5
+	n=$PING_SENT
 	tb2=$(peer_get hostA "$B" tx_packets)
 	tc2=$(peer_get hostA "$C" tx_packets)
 	rb2=$(peer_get hostB "$A" rx_packets)
-	check_ge "$tb2" $((tb1 + 5)) "A: peer B tx_packets moved"
+	check_eq "$tb2" $((tb1 + n)) "A: peer B tx_packets moved by the $n requests"
 	check_eq "$tc2" "$tc1" "A: peer C tx_packets unchanged"
-	check_ge "$rb2" $((rb1 + 5)) "B: peer A rx_packets moved"
+	check_eq "$rb2" $((rb1 + n)) "B: peer A rx_packets moved by the $n requests"
 
 	step "IPv$fam: B's own pod subnet ($to_b) via the /16"
 	ping_ok podA1 "$to_b" 3
-	check_ge "$(peer_get hostA "$B" tx_packets)" $((tb2 + 3)) "A: peer B tx_packets moved"
+	check_eq "$(peer_get hostA "$B" tx_packets)" $((tb2 + PING_SENT)) "A: peer B tx_packets moved by the $PING_SENT requests"
 done
 
 step "C sending from 10.244.7.1 (B's /16, not C's /24) is dropped as spoofed on A"
@@ -83,7 +85,8 @@ s0=$(peer_drop hostA "$C" spoofed)
 nsx hostC "$IP" addr add 10.244.7.1/32 dev lo
 check_fails "ping from C with source 10.244.7.1 gets no reply" \
 	nsx hostC "$PING" -c 3 -i 0.2 -w 3 -I 10.244.7.1 "$(pod4 hostA 1)"
-check_ge "$(peer_drop hostA "$C" spoofed)" $((s0 + 3)) "A: peer C drops spoofed moved"
+n=$(ping_sent "$CHECK_OUT") || exit 1
+check_eq "$(peer_drop hostA "$C" spoofed)" $((s0 + n)) "A: peer C drops spoofed moved by the $n requests"
 
 step "remove C's /24 at run time: 10.244.3.x now follows the /16 to B"
 check_ok "twill set -prefix" nsx hostA "$TWILL" set twill0 peer "$C" prefixes -10.244.3.0/24
@@ -94,9 +97,9 @@ tc=$(peer_get hostA "$C" tx_packets)
 np=$(dev_drop hostB no_peer)
 # B has no peer for 10.244.3.0/24, so the ping dies there.
 ping_fails podA1 "$(pod4 hostC 1)" 3
-check_ge "$(peer_get hostA "$B" tx_packets)" $((tb + 3)) "A: peer B tx_packets moved"
+check_eq "$(peer_get hostA "$B" tx_packets)" $((tb + PING_SENT)) "A: peer B tx_packets moved by the $PING_SENT requests"
 check_eq "$(peer_get hostA "$C" tx_packets)" "$tc" "A: peer C tx_packets unchanged"
-check_ge "$(dev_drop hostB no_peer)" $((np + 3)) "B: drops no_peer moved (no route onwards)"
+check_eq "$(dev_drop hostB no_peer)" $((np + PING_SENT)) "B: drops no_peer moved by the $PING_SENT requests (no route onwards)"
 step "the IPv6 /64 of C is still there"
 ping_ok podA1 "$(pod6 hostC 1)" 3
 

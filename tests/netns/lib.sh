@@ -144,12 +144,37 @@ $1" ;;
 	esac
 }
 
-# expect_fail CMD...: CMD must fail.  Its error output goes to TW_ERR.
+# expect_fail [-x STATUS] [-m TEXT] CMD...: CMD must be refused: exit with
+# STATUS (default 1; iproute2's ip exits 2 when the kernel refuses) and say
+# why (TEXT, if given, must be in what it printed).  Success fails, and so
+# does a crash or any other status (a signal, 126/127, a refusal by the
+# wrong layer).  Its output goes to TW_ERR.
 expect_fail() {
-	if TW_ERR=$("$@" 2>&1); then
-		fail "expected to fail but succeeded: $*
+	_want=1
+	_text=
+	while :; do
+		case $1 in
+		-x) _want=$2; shift 2 ;;
+		-m) _text=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	_rc=0
+	TW_ERR=$("$@" 2>&1) || _rc=$?
+	case $_rc in
+	0) fail "expected to fail but succeeded: $*
+$TW_ERR" ;;
+	"$_want") ;;
+	*)
+		[ "$_rc" -gt 128 ] && fail "crashed (signal $((_rc - 128))) instead of refusing: $*
 $TW_ERR"
-	fi
+		fail "exit $_rc instead of a refusal (exit $_want): $*
+$TW_ERR"
+		;;
+	esac
+	[ -n "$TW_ERR" ] || fail "refused without a message: $*"
+	[ -z "$_text" ] || assert_contains "$TW_ERR" "$_text" "refusal of '$*'"
+	echo "   refused as expected: $TW_ERR"
 }
 
 # wait_for SECONDS CMD...: retry CMD until it succeeds.

@@ -483,14 +483,17 @@ num_prefixes() {
 	nsx "$1" "$TWILL" show "${2:-twill0}" -j | grep -o '"num_prefixes": *[0-9]*' | head -n 1 | sed 's/.*: *//'
 }
 
-# peer_get HOST PEERADDR KEY [DEV]: a peer's value (0 if absent).
+# peer_get HOST PEERADDR KEY [DEV]: a peer's value.  A key that `twill
+# show -j` lacks is an error (the CLI prints every counter, zero or not):
+# a renamed key must not read as 0 and pass a "no drops" check.
 peer_get() {
 	local flat i v
 	flat=$(twill_flat "$1" "${4:-twill0}")
 	i=$(peer_index "$flat" "$2")
 	[ -n "$i" ] || t_fail "$1: no peer $2 in twill show -j"
 	v=$(flat_get "$flat" "$J_PEERS|$i|$3")
-	echo "${v:-0}"
+	[ -n "$v" ] || t_fail "$1: peer $2 has no '$3' in twill show -j"
+	echo "$v"
 }
 
 # drop name as shown by the CLI for a TWILL_DROP_* suffix (lower case)
@@ -498,12 +501,14 @@ drop_key() {
 	echo "$1" | tr '[:upper:]' '[:lower:]'
 }
 
-# dev_drop HOST REASON [DEV]: device-wide drop counter (0 if absent).
+# dev_drop HOST REASON [DEV]: device-wide drop counter (a missing key is
+# an error, as in peer_get).
 dev_drop() {
 	local flat v
 	flat=$(twill_flat "$1" "${3:-twill0}")
 	v=$(flat_get "$flat" "$J_DROPS|$(drop_key "$2")")
-	echo "${v:-0}"
+	[ -n "$v" ] || t_fail "$1: no drops '$(drop_key "$2")' in twill show -j"
+	echo "$v"
 }
 
 # peer_drop HOST PEERADDR REASON [DEV]
@@ -521,23 +526,38 @@ link_stat() {
 
 # ---------------------------------------------------------------- traffic
 
+# ping_sent OUTPUT: the "N packets transmitted" of ping's statistics.  With
+# -w, ping sends until COUNT replies or the deadline: the requests that
+# crossed the overlay are this count, not COUNT.
+ping_sent() {
+	local n
+	n=$(printf '%s\n' "$1" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
+	[ -n "$n" ] || t_fail "no 'packets transmitted' in ping's output: $1"
+	echo "$n"
+}
+
 # ping_ok NS DST [COUNT]: at least one reply (the first may wait for ARP).
+# PING_SENT, PING_RCVD: the requests sent, the replies received.
 ping_ok() {
 	local out
 	if ! out=$(nsx "$1" "$PING" -c "${3:-3}" -i 0.2 -W 2 -w 10 "$2" 2>&1); then
 		printf '%s\n' "$out" | sed 's/^/   | /' >&2
 		t_fail "ping $1 -> $2"
 	fi
+	PING_SENT=$(ping_sent "$out") || exit 1
+	PING_RCVD=$(printf '%s\n' "$out" | sed -n 's/.* packets transmitted, \([0-9]*\) \(packets \)\{0,1\}received.*/\1/p')
 	info "ok: ping $1 -> $2: $(printf '%s\n' "$out" | grep 'packets transmitted')"
 }
 
+# ping_fails NS DST [COUNT]: no reply; PING_SENT: the requests sent.
 ping_fails() {
 	local out
 	if out=$(nsx "$1" "$PING" -c "${3:-3}" -i 0.2 -W 1 -w 5 "$2" 2>&1); then
 		printf '%s\n' "$out" | sed 's/^/   | /' >&2
 		t_fail "ping $1 -> $2 should fail"
 	fi
-	info "ok: ping $1 -> $2 gets no reply"
+	PING_SENT=$(ping_sent "$out") || exit 1
+	info "ok: ping $1 -> $2 gets no reply ($PING_SENT requests)"
 	CHECK_OUT=$out
 }
 
@@ -615,8 +635,11 @@ capture_read() {
 
 # dev_drop_total HOST [DEV]: sum of all device-wide drop counters.
 dev_drop_total() {
-	twill_flat "$1" "${2:-twill0}" | grep "^\(0|\)\?$J_DROPS|" | sed 's/^[^=]*=//' |
-		awk '{ t += $1 } END { printf "%d\n", t }'
+	local v
+	v=$(twill_flat "$1" "${2:-twill0}" | grep "^\(0|\)\?$J_DROPS|" | sed 's/^[^=]*=//' |
+		awk '{ t += $1; n++ } END { if (n) printf "%d\n", t }')
+	[ -n "$v" ] || t_fail "$1: no drop counters in twill show -j"
+	echo "$v"
 }
 
 # show_twill HOST: `twill show` for the log.
@@ -631,7 +654,7 @@ show_twill() {
 # (UFAM=4) or IPv6 (6) underlay; ping, TCP and UDP between pods with IPv4
 # and IPv6 inside; per-peer and link counters move, no drops.
 scenario_basic() {
-	local ufam=$1 fam a b before after rx_before rx_after r d
+	local ufam=$1 fam a b before after rx_before rx_after r d sent
 	a=$(ul_addr hostA "$ufam")
 	b=$(ul_addr hostB "$ufam")
 
@@ -653,12 +676,16 @@ scenario_basic() {
 		before=$(peer_get hostA "$b" tx_packets)
 		rx_before=$(peer_get hostB "$a" rx_packets)
 		ping_ok podA1 "$(pod_addr hostB 1 "$fam")"
+		sent=$PING_SENT
 		ping_ok podB2 "$(pod_addr hostA 1 "$fam")"
+		sent=$((sent + PING_RCVD))
 		ping_ok podA2 "$(pod_addr hostB 2 "$fam")"
+		sent=$((sent + PING_SENT))
 		after=$(peer_get hostA "$b" tx_packets)
 		rx_after=$(peer_get hostB "$a" rx_packets)
-		check_ge "$after" $((before + 9)) "A: peer B tx_packets moved by the pings"
-		check_ge "$rx_after" $((rx_before + 9)) "B: peer A rx_packets moved by the pings"
+		# A -> B: A1's and A2's requests, the replies to B2 (all replied).
+		check_eq "$after" $((before + sent)) "A: peer B tx_packets moved by the pings"
+		check_eq "$rx_after" $((rx_before + sent)) "B: peer A rx_packets moved by the pings"
 
 		step "IPv$fam inside: TCP (iperf3) both ways"
 		before=$(peer_get hostB "$a" rx_bytes)
