@@ -99,13 +99,28 @@ badfile "2: invalid MaxPeers '1048577'" '[Device]\nMaxPeers = 1048577\n'
 badfile "3: invalid endpoint '[fe80::7]:8472' (link-local" '[Peer]\n\nEndpoint = [fe80::7]:8472\n'
 bad "nosuch.conf" setconf twill0 "$TW_TMP/nosuch.conf"
 
-step "refused by the kernel (max-prefixes 100)"
+step "over the device's limit (max-prefixes 100): the CLI counts first"
 awk 'BEGIN { printf "[Peer]\nEndpoint = 192.0.2.9:8472\n";
 	for (i = 0; i < 101; i++) printf "Prefixes = 10.9.%d.0/24\n", i }' >"$TW_TMP/many.conf"
-bad "setconf twill0: " setconf twill0 "$TW_TMP/many.conf"
+# The CLI reads the device and refuses before it sends anything (the
+# kernel's own check is the nlfuzz scenario's); 3 prefixes are in already.
+bad "too many prefixes: 101 (limit 100)" setconf twill0 "$TW_TMP/many.conf"
+bad "(limit 100)" addconf twill0 "$TW_TMP/many.conf"
+bad "(limit 100)" set twill0 peer 192.0.2.1:8472 prefixes "$(awk 'BEGIN { for (i = 0; i < 101; i++) printf "%s10.8.%d.0/24", (i ? "," : ""), i }')"
+
+step "refused by the kernel: another client's transaction is open"
+# The CLI cannot know: nlfuzz -H stages a transaction on twill0 and holds
+# its socket; the kernel refuses every other writer (EBUSY, its message).
+IDX=$(in_ns "$H" cat /sys/class/net/twill0/ifindex)
+in_ns "$H" nlfuzz -H 60 -i "$IDX" >"$TW_TMP/hold.out" 2>&1 &
+HOLD=$!
+on_cleanup "kill $HOLD 2>/dev/null"
+wait_for 20 grep -q holding "$TW_TMP/hold.out"
+bad "another client" set twill0 vni 6
 echo "kernel said: $out"
-bad "addconf twill0: " addconf twill0 "$TW_TMP/many.conf"
-bad "set twill0: " set twill0 peer 192.0.2.1:8472 prefixes "$(awk 'BEGIN { for (i = 0; i < 101; i++) printf "%s10.8.%d.0/24", (i ? "," : ""), i }')"
+bad "another client" set twill0 peer 192.0.2.7 prefixes 10.7.0.0/24
+kill "$HOLD"
+wait "$HOLD" || :
 
 step "nothing was committed"
 assert_eq "$(tw show twill0 dump | head -1 | awk -F'\t' '{ print $16 }')" "$gen_before" "generation"

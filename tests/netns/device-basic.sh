@@ -26,11 +26,11 @@ assert_not_contains "$(ip -n "$H" link show twill0)" ",UP"
 step "second device, same namespace"
 ip -n "$H" link add twill1 type twill
 link_exists "$H" twill1 || fail "twill1 missing"
-expect_fail ip -n "$H" link add twill1 type twill
+expect_fail -x 2 -m "File exists" ip -n "$H" link add twill1 type twill
 
 step "delete"
 ip -n "$H" link del twill0
 ip -n "$H" link del twill1
 ! link_exists "$H" twill0 || fail "twill0 still there after delete"
 ! link_exists "$H" twill1 || fail "twill1 still there after delete"
-expect_fail ip -n "$H" link del twill0
+expect_fail -m "Cannot find device" ip -n "$H" link del twill0
