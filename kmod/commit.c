@@ -559,6 +559,7 @@ static void resolve_existing(struct commit *c)
 	struct twill_plan_peer *ppeer;
 
 	list_for_each_entry(ppeer, &c->plan->peers, list) {
+		cond_resched();
 		ppeer->peer = twill_peer_find(c->tdev, &ppeer->ep);
 		if (!ppeer->peer)
 			continue;
@@ -581,6 +582,7 @@ static int collect_removed(struct commit *c)
 	if (!c->removed)
 		return -ENOMEM;
 	list_for_each_entry(peer, &c->tdev->peer_list, list) {
+		cond_resched();
 		if (replace && peer->stage_mark != c->mark)
 			mark_peer(c, peer, REMOVE);
 		if (peer_state(c, peer) == REMOVE)
@@ -605,6 +607,7 @@ static int check_peers(struct commit *c)
 	if (ret)
 		return ret;
 	list_for_each_entry(ppeer, &c->plan->peers, list) {
+		cond_resched();
 		if (ppeer->peer ||
 		    ppeer->flags & (TWILL_PEER_F_REMOVE |
 				    TWILL_PEER_F_UPDATE_ONLY))
@@ -859,9 +862,11 @@ static int check_prefixes(struct commit *c)
 				 GFP_KERNEL_ACCOUNT);
 	if (!c->gone)
 		return -ENOMEM;
-	list_for_each_entry(ppeer, &c->plan->peers, list)
+	list_for_each_entry(ppeer, &c->plan->peers, list) {
+		cond_resched();
 		if (replacing(c, ppeer))
 			walk_peer_gone(c, ppeer->peer, true);
+	}
 	for (i = 0; i < c->nremoved; i++)
 		walk_peer_gone(c, c->removed[i], false);
 	count_explicit(c);
@@ -924,6 +929,7 @@ static void apply_peers(struct commit *c)
 		c->peer_hash = NULL;
 	}
 	list_for_each_entry(ppeer, &c->plan->peers, list) {
+		cond_resched();
 		if (!ppeer_live(ppeer))
 			continue;
 		peer = ppeer->peer;
@@ -980,10 +986,12 @@ static void send_events(struct commit *c)
 		if (ppeer->created)
 			twill_netlink_notify_peer(tdev, ppeer->peer,
 						  TWILL_CMD_PEER_ADDED);
-	list_for_each_entry(peer, &tdev->peer_list, list)
+	list_for_each_entry(peer, &tdev->peer_list, list) {
+		cond_resched();
 		if (peer->stage_mark == c->mark && peer->stage_changed)
 			twill_netlink_notify_peer(tdev, peer,
 						  TWILL_CMD_PEER_CHANGED);
+	}
 	for (i = 0; i < c->nremoved; i++)
 		twill_netlink_notify_peer(tdev, c->removed[i],
 					  TWILL_CMD_PEER_REMOVED);

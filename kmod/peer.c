@@ -136,8 +136,10 @@ void twill_peer_hash_grow(struct twill_device *tdev,
 	 * being a grace period old by then, usually free.
 	 */
 	cond_synchronize_rcu(tdev->peer_hash_gp);
-	list_for_each_entry(peer, &tdev->peer_list, list)
+	list_for_each_entry(peer, &tdev->peer_list, list) {
 		hash_link(hash, peer);
+		cond_resched();
+	}
 	rcu_assign_pointer(tdev->peer_hash, hash);
 	tdev->peer_hash_gp = get_state_synchronize_rcu();
 	kvfree_rcu(old, rcu);
@@ -237,8 +239,10 @@ void twill_peer_remove_all(struct twill_device *tdev)
 	struct twill_peer *peer, *tmp;
 
 	lockdep_assert_held(&tdev->update_lock);
-	list_for_each_entry_safe(peer, tmp, &tdev->peer_list, list)
+	list_for_each_entry_safe(peer, tmp, &tdev->peer_list, list) {
 		twill_peer_remove(peer);
+		cond_resched();
+	}
 	twill_table_flush(&tdev->table);
 }
 

@@ -196,8 +196,10 @@ void twill_socket_reset_routes(struct twill_device *tdev)
 
 	lockdep_assert_held(&tdev->update_lock);
 	/* Lazy and safe against concurrent users of the cache. */
-	list_for_each_entry(peer, &tdev->peer_list, list)
+	list_for_each_entry(peer, &tdev->peer_list, list) {
 		dst_cache_reset(&peer->dst_cache);
+		cond_resched();
+	}
 }
 
 /* The sockets' binding and mark, if there are any. */

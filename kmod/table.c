@@ -815,6 +815,7 @@ int twill_table_walk_peer(struct twill_peer *peer,
 	int ret;
 
 	for (; node; node = node->next) {
+		cond_resched();
 		if (node->state & TN_STALE)
 			continue;
 		node_addr(node, addr);

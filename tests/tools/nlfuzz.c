@@ -88,7 +88,7 @@ enum { A_UNSPEC, A_IFINDEX, A_IFNAME, A_FLAGS, A_LISTEN_PORT, A_VNI,
        A_FWMARK, A_LOCAL, A_LINK, A_MAC, A_PORT_MIN, A_PORT_MAX, A_TTL,
        A_TOS, A_DF, A_UDP_CSUM, A_MAX_PEERS, A_MAX_PREFIXES, A_NUM_PEERS,
        A_NUM_PREFIXES, A_GENERATION, A_DROPS, A_PEERS, A_LOOKUP_ADDR,
-       A_PAD, A_MAX = A_PAD };
+       A_PAD, A_LINK_NAME, A_MAX = A_LINK_NAME };
 enum { PF_REMOVE = 1, PF_UPDATE_ONLY = 2, PF_REPLACE_PREFIXES = 4,
        PF_TRUNCATED = 8 };
 enum { P_UNSPEC, P_ENDPOINT, P_FLAGS, P_MAC, P_PREFIXES, P_RX_PACKETS,
@@ -122,7 +122,8 @@ CHK(A_NUM_PEERS, TWILL_A_NUM_PEERS);
 CHK(A_NUM_PREFIXES, TWILL_A_NUM_PREFIXES);
 CHK(A_GENERATION, TWILL_A_GENERATION); CHK(A_DROPS, TWILL_A_DROPS);
 CHK(A_PEERS, TWILL_A_PEERS); CHK(A_LOOKUP_ADDR, TWILL_A_LOOKUP_ADDR);
-CHK(A_PAD, TWILL_A_PAD); CHK(A_MAX, TWILL_A_MAX);
+CHK(A_PAD, TWILL_A_PAD); CHK(A_LINK_NAME, TWILL_A_LINK_NAME);
+CHK(A_MAX, TWILL_A_MAX);
 CHK(PF_REMOVE, TWILL_PEER_F_REMOVE);
 CHK(PF_UPDATE_ONLY, TWILL_PEER_F_UPDATE_ONLY);
 CHK(PF_REPLACE_PREFIXES, TWILL_PEER_F_REPLACE_PREFIXES);
@@ -680,7 +681,21 @@ static void gen_settings(struct msg *m)
 			m_put(m, A_LOCAL, b, len);
 			break;
 		}
-		case 4: put_u32(m, A_LINK, chance(60) ? 0 : rn(12)); break;
+		case 4:
+			if (chance(50)) {
+				put_u32(m, A_LINK, chance(60) ? 0 : rn(12));
+			} else {
+				/* by name: existing, missing, too long, no NUL */
+				static const char *const n[] = {
+					"lo", "ul0", "twill0", "nosuchif",
+					"a-name-longer-than-ifnamsiz", "",
+				};
+				const char *name = n[rn(6)];
+
+				m_put(m, A_LINK_NAME, name,
+				      strlen(name) + (chance(90) ? 1 : 0));
+			}
+			break;
 		case 5:
 			b[0] = 0x02; b[1] = 0x74; b[2] = 0x77;
 			rbytes(b + 3, 3);
@@ -1578,6 +1593,10 @@ static int dev_cb(void *arg, const struct nlattr *a)
 	case A_MAC:
 		if (l != 6)
 			return verr(c, "MAC of %zu bytes", l);
+		break;
+	case A_LINK_NAME:
+		if (l < 2 || l > IFNAMSIZ || d[l - 1] || strlen((const char *)d) != l - 1)
+			return verr(c, "bad link name attribute (%zu bytes)", l);
 		break;
 	case A_TTL: case A_TOS: case A_DF: case A_UDP_CSUM:
 		if (l != 1)

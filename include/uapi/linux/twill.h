@@ -22,12 +22,26 @@
  *             dump was running, the messages after the change carry
  *             NLM_F_DUMP_INTR: start over.
  *
- * TWILL_CMD_SET_DEVICE (do, needs CAP_NET_ADMIN)
+ * TWILL_CMD_SET_DEVICE (do, needs CAP_NET_ADMIN in the device's netns)
  *   Request:  TWILL_A_IFINDEX or TWILL_A_IFNAME, any settings, TWILL_A_FLAGS,
- *             TWILL_A_PEERS.  Every peer is identified by its endpoint.
+ *             TWILL_A_PEERS.  Every peer is identified by its endpoint
+ *             (address and port); an address belongs to at most one peer
+ *             of a device, within one request too (-EEXIST).  IPv6
+ *             link-local endpoints are refused.
  *   All of a request is validated before anything is changed: on error the
  *   device is exactly as before and extack names the offending attribute.
  *   Unknown flag bits are refused with -EOPNOTSUPP so clients can probe.
+ *
+ *   Who may change what: the device's UDP sockets live in the namespace
+ *   that created it, also after the device moved into a container's
+ *   namespace.  Changing TWILL_A_LISTEN_PORT, TWILL_A_FWMARK, TWILL_A_LOCAL
+ *   or TWILL_A_LINK/TWILL_A_LINK_NAME (values repeated unchanged are fine)
+ *   needs CAP_NET_ADMIN in the user namespace owning that namespace, and
+ *   raising TWILL_A_MAX_PEERS or TWILL_A_MAX_PREFIXES above their defaults
+ *   (16384, 2097152) needs CAP_NET_ADMIN in the initial user namespace;
+ *   otherwise -EPERM with extack naming the setting.  Peers and prefixes
+ *   need only the device's own netns.  Everything a request makes the
+ *   kernel allocate is charged to the sender's memory cgroup.
  *
  *   Large changes span several messages: every message but the last carries
  *   TWILL_F_STAGE; the kernel validates and stages them, and the last
@@ -35,7 +49,10 @@
  *   TWILL_F_REPLACE_PEERS must be in the first message of a transaction.
  *   A staged transaction belongs to the socket that started it; it is
  *   dropped when that socket closes, when any of its messages is refused,
- *   or when the device goes away.  Other writers get -EBUSY meanwhile.
+ *   when the device goes away, or when its socket sends nothing for 10
+ *   seconds.  Other writers get -EBUSY meanwhile.  A transaction may hold
+ *   at most twice the device's committed max-peers and max-prefixes
+ *   entries (-ENOSPC): a limit it raises counts from the next one on.
  *
  *   A commit is atomic for readers of the table in this sense: a prefix
  *   that maps to a peer before and after the commit is found by every
@@ -49,7 +66,8 @@
  *             prefix: the longest match.
  *             -ENOENT (with extack) when no prefix covers the address.
  *
- * Notifications (multicast group TWILL_MCGRP_EVENTS, "events")
+ * Notifications (multicast group TWILL_MCGRP_EVENTS, "events"; joining it
+ * needs CAP_NET_ADMIN in the namespace's user namespace)
  *   TWILL_CMD_DEVICE_CHANGED   device settings changed (device attributes)
  *   TWILL_CMD_PEER_ADDED       a peer was created
  *   TWILL_CMD_PEER_CHANGED     a peer's MAC or prefixes changed
@@ -71,6 +89,10 @@
  *
  * Addresses are in network byte order; ports and all other integers are in
  * host byte order.
+ *
+ * Every command is validated strictly: attributes a command does not take
+ * (e.g. the read-only counters), trailing bytes and a non-zero reserved
+ * field of the generic netlink header are refused with -EINVAL.
  */
 #ifndef _UAPI_LINUX_TWILL_H
 #define _UAPI_LINUX_TWILL_H
