@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Differences between the kernels twill supports, in one place, so that the
- * .c files read like in-tree code.  Force-included by Kbuild.  Prefer
- * feature checks; a version check only where no macro tells the difference.
+ * .c files read like in-tree code.  Force-included by Kbuild.
+ *
+ * No kernel version decides anything here (only the floor below): stable
+ * and distribution kernels take interface changes at releases of their own
+ * (the UDP tunnel socket helpers changed between 7.1.4 and 7.1.5).  Each
+ * difference is told apart by a macro the kernel defines, by the type of
+ * the kernel's own declaration (_Generic, __builtin_types_compatible_p), or
+ * by a TWILL_HAVE_* probe that Kbuild greps from the kernel's headers.  A
+ * probe's choice is checked against the declaration's type where C can, so
+ * a probe that misreads a header fails the build instead of miscompiling.
  */
 #ifndef _TWILL_COMPAT_H
 #define _TWILL_COMPAT_H
@@ -14,7 +22,17 @@
 #endif
 
 #ifdef __KERNEL__
+#include <linux/build_bug.h>
 #include <linux/netdevice.h>
+
+/*
+ * The core allocates and counts the device's tstats (pcpu_stat_type):
+ * upstream since 6.7, in 6.1 stable since 6.1.120 (Debian's bookworm
+ * kernels have it).  Earlier 6.1 releases are not supported.
+ */
+#ifndef TWILL_HAVE_PCPU_STAT_TYPE
+#error "twill needs net_device::pcpu_stat_type (Linux 6.7, 6.1.120 or later)"
+#endif
 
 /* 6.12 turned the LLTX feature bit into a private flag. */
 #ifdef NETIF_F_LLTX
@@ -30,27 +48,52 @@ static inline void twill_compat_set_lltx(struct net_device *dev)
 #endif
 
 /*
- * 6.15 packed rtnl_link_ops::newlink()'s arguments into a struct.  No macro
- * marks the change, so this is one of the few version checks.  The macro
- * defines @name with the kernel's signature, calling
- * @fn(src_net, dev, data, extack).
+ * 6.15 packed rtnl_link_ops::newlink()'s arguments into a struct
+ * (TWILL_HAVE_RTNL_NEWLINK_PARAMS).  The macro defines @name with the
+ * kernel's signature, calling @fn(link_net, dev, data, extack), where
+ * link_net is the namespace the device's sockets belong to, as WireGuard
+ * takes its creating_net: IFLA_LINK_NETNSID's namespace if given, else the
+ * requester's.  Before 6.15 rtnetlink passes exactly that as src_net
+ * ("link_net ? : net" in rtnl_newlink_create(), 6.1 to 6.14); since, it is
+ * rtnl_newlink_link_net(params).  The static_assert checks the probe's
+ * choice against rtnl_link_ops::newlink.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+#ifdef TWILL_HAVE_RTNL_NEWLINK_PARAMS
+#include <net/rtnetlink.h>
+static inline struct net *
+twill_compat_newlink_link_net(struct rtnl_newlink_params *params)
+{
+#ifdef TWILL_HAVE_RTNL_NEWLINK_LINK_NET
+	return rtnl_newlink_link_net(params);
+#else
+	return params->link_net ? : params->src_net;
+#endif
+}
+
 #define TWILL_COMPAT_NEWLINK(name, fn)					\
 static int name(struct net_device *dev,					\
 		struct rtnl_newlink_params *params,			\
 		struct netlink_ext_ack *extack)				\
 {									\
-	return fn(params->src_net, dev, params->data, extack);		\
-}
+	return fn(twill_compat_newlink_link_net(params), dev,		\
+		  params->data, extack);				\
+}									\
+static_assert(__builtin_types_compatible_p(				\
+	typeof(((struct rtnl_link_ops *)NULL)->newlink),		\
+	int (*)(struct net_device *, struct rtnl_newlink_params *,	\
+		struct netlink_ext_ack *)))
 #else
 #define TWILL_COMPAT_NEWLINK(name, fn)					\
-static int name(struct net *src_net, struct net_device *dev,		\
+static int name(struct net *link_net, struct net_device *dev,		\
 		struct nlattr *tb[], struct nlattr *data[],		\
 		struct netlink_ext_ack *extack)				\
 {									\
-	return fn(src_net, dev, data, extack);				\
-}
+	return fn(link_net, dev, data, extack);				\
+}									\
+static_assert(__builtin_types_compatible_p(				\
+	typeof(((struct rtnl_link_ops *)NULL)->newlink),		\
+	int (*)(struct net *, struct net_device *, struct nlattr *[],	\
+		struct nlattr *[], struct netlink_ext_ack *)))
 #endif
 
 /*
@@ -85,27 +128,42 @@ static inline const char *twill_compat_extack_buf(void)
 	} while (0)
 #endif
 
-/* 6.6 moved a dump's parsed attributes into a struct genl_info. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+/*
+ * 6.6 moved a dump's parsed attributes into a struct genl_info
+ * (TWILL_HAVE_GENL_INFO_DUMP).
+ */
+#ifdef TWILL_HAVE_GENL_INFO_DUMP
 #define twill_compat_dump_attrs(cb) (genl_info_dump(cb)->attrs)
 #else
 #define twill_compat_dump_attrs(cb) (genl_dumpit_info(cb)->attrs)
 #endif
 
-/* Since 6.7 a multicast group can require CAP_NET_ADMIN to join. */
-#ifdef GENL_MCAST_CAP_NET_ADMIN
-#define TWILL_COMPAT_MCGRP_FLAGS .flags = GENL_MCAST_CAP_NET_ADMIN,
-#else
-#define TWILL_COMPAT_MCGRP_FLAGS
+/*
+ * Joining twill's events group needs CAP_NET_ADMIN: the group's
+ * GENL_MCAST_CAP_NET_ADMIN flag (upstream 6.7, in stable 6.1.68 and 6.6.5;
+ * every kernel twill builds on has it).  Without the flag no kernel offers
+ * a hook to refuse the join: genl_family::mcast_bind was removed before
+ * 6.1, and the bind(int mcgrp) callback of 6.7 and later cannot refuse
+ * (genl_bind() ignores its return value).  So such kernels are refused
+ * here rather than leak events to unprivileged readers.  (Its header is
+ * included here: this file comes first, and an #ifdef on a macro of a
+ * header not yet included is always false.)
+ */
+#include <net/genetlink.h>
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+#error "twill needs GENL_MCAST_CAP_NET_ADMIN (Linux 6.7, 6.1.68, 6.6.5 or later)"
 #endif
+#define TWILL_COMPAT_MCGRP_FLAGS .flags = GENL_MCAST_CAP_NET_ADMIN,
 
 /* ---- datapath (socket.c, tx.c, rx.c) -------------------------------- */
 
 /*
  * 6.16 added IPCB/IP6CB flags to the UDP tunnel transmit helpers (for
- * multicast routing in vxlan's underlay).  No macro marks it.
+ * multicast routing in vxlan's underlay): TWILL_HAVE_UDP_TUNNEL_IPCB_FLAGS.
+ * A wrong probe cannot go unnoticed: a call with one argument too many or
+ * too few does not compile.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 16, 0)
+#ifdef TWILL_HAVE_UDP_TUNNEL_IPCB_FLAGS
 #define twill_compat_udp_tunnel_xmit_skb(rt, sk, skb, src, dst, tos, ttl, \
 					 df, sport, dport, xnet, nocheck) \
 	udp_tunnel_xmit_skb(rt, sk, skb, src, dst, tos, ttl, df, sport,	\
@@ -121,35 +179,87 @@ static inline const char *twill_compat_extack_buf(void)
 #endif
 
 /*
- * Later kernels (7.3 has it, 6.12 does not; the exact release is not pinned
- * down, only the supported kernels matter) pass struct sock, not struct
- * socket, to the UDP tunnel socket setup and release helpers.
+ * The UDP tunnel socket helpers take struct sock instead of struct socket
+ * in 7.x (and in stable releases of their own, e.g. 7.1.5 but not 7.1.4).
+ * The argument is chosen by the type of the helper itself; a kernel with a
+ * third signature matches neither association and fails to build.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
-#define twill_compat_setup_udp_tunnel_sock(net, sock, cfg)		\
-	setup_udp_tunnel_sock(net, (sock)->sk, cfg)
-#define twill_compat_udp_tunnel_sock_release(sock)			\
-	udp_tunnel_sock_release((sock)->sk)
+static inline struct socket *twill_compat_socket(struct socket *sock)
+{
+	return sock;
+}
+
+static inline struct sock *twill_compat_socket_sk(struct socket *sock)
+{
+	return sock->sk;
+}
+
+#define twill_compat_udp_tunnel_sk(helper, usock, sock_fn_t, sk_fn_t)	\
+	_Generic(&(helper),						\
+		 sock_fn_t : twill_compat_socket,			\
+		 sk_fn_t : twill_compat_socket_sk)(usock)
+
+#define twill_compat_setup_udp_tunnel_sock(netns, usock, cfg)		\
+	setup_udp_tunnel_sock(netns, twill_compat_udp_tunnel_sk(	\
+		setup_udp_tunnel_sock, usock,				\
+		void (*)(struct net *, struct socket *,			\
+			 struct udp_tunnel_sock_cfg *),			\
+		void (*)(struct net *, struct sock *,			\
+			 struct udp_tunnel_sock_cfg *)), cfg)
+#define twill_compat_udp_tunnel_sock_release(usock)			\
+	udp_tunnel_sock_release(twill_compat_udp_tunnel_sk(		\
+		udp_tunnel_sock_release, usock,				\
+		void (*)(struct socket *), void (*)(struct sock *)))
+#define twill_compat_udp_tunnel_notify_add_rx_port(usock, type)		\
+	udp_tunnel_notify_add_rx_port(twill_compat_udp_tunnel_sk(	\
+		udp_tunnel_notify_add_rx_port, usock,			\
+		void (*)(struct socket *, unsigned short),		\
+		void (*)(struct sock *, unsigned short)), type)
+#define twill_compat_udp_tunnel_notify_del_rx_port(usock, type)		\
+	udp_tunnel_notify_del_rx_port(twill_compat_udp_tunnel_sk(	\
+		udp_tunnel_notify_del_rx_port, usock,			\
+		void (*)(struct socket *, unsigned short),		\
+		void (*)(struct sock *, unsigned short)), type)
+
+/*
+ * Generic skb drop reasons closest to twill's own (enum twill_drop), the
+ * tunnel-specific ones where the kernel has them (6.10 and later).  Drop
+ * reasons are enum values, not macros: Kbuild probes for each
+ * (TWILL_HAVE_DROP_*).
+ */
+#ifdef TWILL_HAVE_DROP_NO_TX_TARGET
+#define TWILL_COMPAT_DROP_NO_TARGET	SKB_DROP_REASON_NO_TX_TARGET
 #else
-#define twill_compat_setup_udp_tunnel_sock setup_udp_tunnel_sock
-#define twill_compat_udp_tunnel_sock_release udp_tunnel_sock_release
+#define TWILL_COMPAT_DROP_NO_TARGET	SKB_DROP_REASON_IP_OUTNOROUTES
+#endif
+#ifdef TWILL_HAVE_DROP_VXLAN_INVALID_HDR
+#define TWILL_COMPAT_DROP_BAD_HDR	SKB_DROP_REASON_VXLAN_INVALID_HDR
+#else
+#define TWILL_COMPAT_DROP_BAD_HDR	SKB_DROP_REASON_UNHANDLED_PROTO
+#endif
+#ifdef TWILL_HAVE_DROP_VXLAN_VNI_NOT_FOUND
+#define TWILL_COMPAT_DROP_BAD_VNI	SKB_DROP_REASON_VXLAN_VNI_NOT_FOUND
+#else
+#define TWILL_COMPAT_DROP_BAD_VNI	SKB_DROP_REASON_NOT_SPECIFIED
+#endif
+#ifdef TWILL_HAVE_DROP_IP_TUNNEL_ECN
+#define TWILL_COMPAT_DROP_ECN		SKB_DROP_REASON_IP_TUNNEL_ECN
+#else
+#define TWILL_COMPAT_DROP_ECN		SKB_DROP_REASON_IP_INHDR
 #endif
 
 /*
- * Generic skb drop reasons closest to twill's own (enum twill_drop).  6.12
- * has tunnel-specific ones; drop reasons are enum values, not macros, so
- * this is a version check.
+ * 7.x keys IPv4 routes on a dscp_t (flowi4_dscp) instead of a TOS byte;
+ * both are macros naming the field.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-#define TWILL_COMPAT_DROP_NO_TARGET	SKB_DROP_REASON_NO_TX_TARGET
-#define TWILL_COMPAT_DROP_BAD_HDR	SKB_DROP_REASON_VXLAN_INVALID_HDR
-#define TWILL_COMPAT_DROP_BAD_VNI	SKB_DROP_REASON_VXLAN_VNI_NOT_FOUND
-#define TWILL_COMPAT_DROP_ECN		SKB_DROP_REASON_IP_TUNNEL_ECN
+#include <net/flow.h>
+#ifdef flowi4_dscp
+#include <net/inet_dscp.h>
+#define twill_compat_flowi4_set_tos(fl4, tos)				\
+	((fl4)->flowi4_dscp = inet_dsfield_to_dscp(tos))
 #else
-#define TWILL_COMPAT_DROP_NO_TARGET	SKB_DROP_REASON_IP_OUTNOROUTES
-#define TWILL_COMPAT_DROP_BAD_HDR	SKB_DROP_REASON_UNHANDLED_PROTO
-#define TWILL_COMPAT_DROP_BAD_VNI	SKB_DROP_REASON_NOT_SPECIFIED
-#define TWILL_COMPAT_DROP_ECN		SKB_DROP_REASON_IP_INHDR
+#define twill_compat_flowi4_set_tos(fl4, tos)				\
+	((fl4)->flowi4_tos = RT_TOS(tos))
 #endif
 
 /* ---- end of datapath block ------------------------------------------- */
