@@ -11,6 +11,13 @@
 #               checked, is a failure
 #   cppcheck    userspace/**/*.c
 #   clang-tidy  userspace/**/*.c, check set below
+#   matrix      compile-only: the module (release build, as DKMS builds it)
+#               against every Debian linux-headers-*-amd64 line that
+#               bookworm, bookworm-backports, trixie, trixie-backports and
+#               sid offer (tests/vm/fetch-headers --list: the newest of each
+#               major.minor per suite), with the gcc that built that kernel
+#               (tests/vm/fetch-gcc) and -Werror; any warning fails it.
+#               One line per kernel: `check: build SUITE VERSION: ok`.
 #
 # Prints the findings of each tool, a one-line summary per tool, and exits
 # non-zero if any tool found anything.  A tool with nothing to check (no
@@ -23,13 +30,18 @@
 # Environment:
 #   TWILL_CHECK_KDIR  use this built kernel tree instead of the 7.3-debug one
 #   TWILL_CHECK_ONLY  space-separated subset of: checkpatch sparse cppcheck
-#                     clang-tidy
+#                     clang-tidy matrix
+#   TWILL_CHECK_MATRIX  only the matrix kernels whose "SUITE ABI" line
+#                     matches this extended regex (e.g. 'sid|7\.3')
+#   TWILL_HEADERS_REFRESH  1: fetch the suites' package lists again (else
+#                     the lists of the first run are reused; see
+#                     tests/vm/fetch-headers)
 #   TWILL_CACHE       as for tests/vm (default $HOME/.cache/twill)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 2
-ONLY=${TWILL_CHECK_ONLY:-checkpatch sparse cppcheck clang-tidy}
+ONLY=${TWILL_CHECK_ONLY:-checkpatch sparse cppcheck clang-tidy matrix}
 
 say() { printf 'check: %s\n' "$*"; }
 
@@ -49,6 +61,7 @@ need perl perl
 need make make
 need gcc gcc
 need sparse sparse
+need cpio cpio
 need cppcheck cppcheck
 need clang-tidy clang-tidy
 
@@ -85,8 +98,9 @@ kdir() {
 #   ALLOC_WITH_SIZEOF  "Prefer kzalloc_obj over kzalloc with sizeof":
 #                      kmalloc_obj() and friends are 7.x-only API.
 # Ignored in kmod/compat.h only, whose job is to bridge kernel versions:
-#   LINUX_VERSION_CODE     version tests are that file's purpose
-#   CONSTANT_COMPARISON    `LINUX_VERSION_CODE >= KERNEL_VERSION(...)` has a
+#   LINUX_VERSION_CODE     its one version test, the 6.1 floor (every other
+#                          difference is probed, not versioned)
+#   CONSTANT_COMPARISON    `LINUX_VERSION_CODE < KERNEL_VERSION(...)` has a
 #                          constant on both sides; this is the idiom
 #   MACRO_WITH_FLOW_CONTROL  false positive on macros that define a whole
 #                          wrapper function (its `return` is the function's)
@@ -171,6 +185,73 @@ run_sparse() {
 		fi
 	fi
 	rm -rf "$tmp"
+}
+
+# ------------------------------------------------------------------ matrix
+# Each kernel builds in its own directory in the cache, sources copied with
+# their mtimes (as tests/vm/build-module does), so a rerun rebuilds only
+# what changed.  BTF is not generated (CONFIG_DEBUG_INFO_BTF_MODULES=): it
+# needs the pahole that built the kernel and checks nothing about the code;
+# modpost still checks every symbol against the kernel's Module.symvers.
+run_matrix() {
+	if [[ ! -f Kbuild ]] || ! compgen -G 'kmod/*.c' >/dev/null; then
+		result matrix skipped "no Kbuild or kmod/*.c"
+		return
+	fi
+	local vm=$ROOT/tests/vm cache=${TWILL_CACHE:-$HOME/.cache/twill}
+	local list suite abi ver kdir major gsuite cc bdir log t0 secs n=0 bad=0
+	if ! list=$("$vm/fetch-headers" --list); then
+		result matrix FAIL "cannot list the Debian headers packages"
+		return
+	fi
+	if [[ -n ${TWILL_CHECK_MATRIX:-} ]]; then
+		list=$(grep -E -- "$TWILL_CHECK_MATRIX" <<<"$list" || :)
+	fi
+	while read -r suite abi ver; do
+		[[ -n $suite ]] || continue
+		n=$((n + 1))
+		t0=$SECONDS
+		if ! kdir=$("$vm/fetch-headers" "$suite" "$abi" </dev/null); then
+			say "build $suite $ver: FAIL (cannot fetch linux-headers-$abi)"
+			bad=$((bad + 1))
+			continue
+		fi
+		major=$(sed -n 's/^CONFIG_GCC_VERSION=\([0-9]*\)[0-9][0-9][0-9][0-9]$/\1/p' "$kdir/.config")
+		gsuite=${suite%-backports}
+		if [[ -z $major ]] || ! cc=$("$vm/fetch-gcc" "$gsuite" "$major" "$kdir" </dev/null); then
+			say "build $suite $ver: FAIL (no gcc-${major:-?} for it)"
+			bad=$((bad + 1))
+			continue
+		fi
+		bdir=$cache/build/matrix-$abi
+		mkdir -p "$bdir"
+		find "$bdir" \( -name '*.[ch]' -o -name Kbuild -o -name VERSION \) -delete
+		find Kbuild VERSION kmod include \( -name Kbuild -o -name VERSION -o -name '*.[ch]' \) -print |
+			cpio --quiet -pdm "$bdir"
+		log=$bdir/build.log
+		make -C "$kdir" M="$bdir" -j"${TWILL_JOBS:-2}" CC="$cc" KCFLAGS=-Werror \
+			CONFIG_DEBUG_INFO_BTF_MODULES= modules </dev/null >"$log" 2>&1
+		local rc=$?
+		secs=$((SECONDS - t0))
+		# Findings: the compiler's and modpost's warnings and errors (not
+		# the top Makefile's note that pahole differs: BTF is not built).
+		if ((rc != 0)) || grep -vE '^warning: pahole version differs' "$log" |
+			grep -qE '(warning|error|Error|WARNING|ERROR):'; then
+			grep -vE '^warning: pahole version differs' "$log" |
+				grep -E '(warning|error|Error|WARNING|ERROR):|^ +[0-9]+ \|' | sed "s|$bdir/||g" | head -n 40
+			say "build $suite $ver: FAIL ($abi, gcc-$major, make exit $rc, $secs s)"
+			bad=$((bad + 1))
+		else
+			say "build $suite $ver: ok ($abi, gcc-$major, $secs s)"
+		fi
+	done <<<"$list"
+	if ((n == 0)); then
+		result matrix FAIL "no kernel headers to build against"
+	elif ((bad)); then
+		result matrix FAIL "$bad of $n kernels failed"
+	else
+		result matrix ok "$n kernels built, 0 warnings"
+	fi
 }
 
 # ------------------------------------------------------------------ userspace
@@ -261,6 +342,7 @@ wanted checkpatch && run_checkpatch
 wanted sparse && run_sparse
 wanted cppcheck && run_cppcheck
 wanted clang-tidy && run_clang_tidy
+wanted matrix && run_matrix
 
 echo
 passed=0 failed=0 skipped=0
