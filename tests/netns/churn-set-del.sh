@@ -29,12 +29,15 @@ while [ $p -lt 40 ]; do
 	p=$((p + 1))
 done >"$conf"
 
-# race NS DELETE_CMD...: setconf in the background, then DELETE_CMD.
+# race NS DELETE_CMD...: setconf in the background, then DELETE_CMD after
+# a delay that moves through the setconf's life from round to round
+# (before its first message, between messages, after its commit).
 race() {
 	_ns=$1
 	shift
 	in_ns "$_ns" twill setconf twill0 "$conf" >"$TW_TMP/set.out" 2>&1 &
 	_pid=$!
+	sleep "0.$((r % 10))"
 	"$@"
 	_rc=0
 	wait "$_pid" || _rc=$?
@@ -73,3 +76,8 @@ while [ $r -lt "$ROUNDS" ]; do
 done
 info "setconf: $ok completed before the removal, $refused refused"
 [ $((ok + refused)) -eq "$ROUNDS" ] || fail "not every setconf ended"
+
+# Whatever a late SET left behind would still sit in the node caches,
+# which the module's unload destroys: the kernel log would say so.
+step "the module unloads"
+module_unload

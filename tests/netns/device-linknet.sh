@@ -28,3 +28,12 @@ ip -n "$B" link add ul0 type dummy
 in_ns "$A" twill set twill0 link ul0
 assert_contains "$(in_ns "$A" twill showconf twill0)" "Link = ul0" "link name resolved in B"
 expect_fail -m "no such underlay interface" in_ns "$A" twill set twill0 link twill1
+
+step "a port that cannot be had leaves the device as it was"
+in_ns "$A" udpsend -P 9000 -x 00 -W 60 127.0.0.1 >"$TW_TMP/hold.out" &
+holder=$!
+on_cleanup "kill $holder 2>/dev/null"
+wait_for 10 grep -q sent "$TW_TMP/hold.out"
+expect_fail -m "cannot open UDP port 9000" in_ns "$A" twill set twill1 listen-port 9000
+assert_eq "$(udp_ports "$A")" "8473 9000 " "UDP ports in A (twill1 still on 8473)"
+assert_contains "$(in_ns "$A" twill showconf twill1)" "ListenPort = 8473"

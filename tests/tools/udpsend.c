@@ -12,6 +12,7 @@
  *   udpsend -s 192.0.2.2 -x 'de ad be ef' 192.0.2.1      raw bytes
  *   udpsend -s 192.0.2.2 -i ... -F 10000 -S 1 192.0.2.1  fuzz
  *   udpsend -T 0x10 -x 00 -p 9 10.244.2.5               plain datagram, TOS
+ *   udpsend -P 9000 -x 00 -W 60 127.0.0.1               hold port 9000 60 s
  *
  * Prints "sent N" on success, also when SIGTERM or SIGINT stops it
  * before COUNT (a flood of -c 1000000000 stopped by the scenario says how
@@ -33,7 +34,7 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: udpsend [-s SRC] [-P SPORT] [-p DPORT] [-c COUNT] [-T TOS]\n"
+		"usage: udpsend [-s SRC] [-P SPORT] [-p DPORT] [-c COUNT] [-T TOS] [-W SECS]\n"
 		"               [-x HEX | [-f FLAGS] [-r] [-v VNI]\n"
 		"                [-i INNER_SRC,INNER_DST] [-d DMAC] [-m SMAC]\n"
 		"                [-e ETHERTYPE] [-l PAYLOAD_LEN]]\n"
@@ -237,17 +238,18 @@ int main(int argc, char **argv)
 	uint8_t smac[6] = { 0x02, 0x74, 0x77, 0, 0, 0x02 };
 	long sport = 0, dport = 8472, count = 1, fuzz = 0, trunc = -1;
 	long flags = 0x08, vni = 1, ethertype = -1, plen = 16;
-	int reserved = 0, fd, opt, one = 1, tos = -1;
+	int reserved = 0, fd, opt, one = 1, tos = -1, linger = 0;
 	size_t len = 0;
 	long i, sent = 0;
 
-	while ((opt = getopt(argc, argv, "s:P:p:c:x:f:rv:i:d:m:e:l:t:F:S:T:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:P:p:c:x:f:rv:i:d:m:e:l:t:F:S:T:W:h")) != -1) {
 		switch (opt) {
 		case 's': srcstr = optarg; break;
 		case 'P': sport = strtol(optarg, NULL, 0); break;
 		case 'p': dport = strtol(optarg, NULL, 0); break;
 		case 'c': count = strtol(optarg, NULL, 0); break;
 		case 'T': tos = (int)strtol(optarg, NULL, 0); break;
+		case 'W': linger = (int)strtol(optarg, NULL, 0); break;
 		case 'x': hex = optarg; break;
 		case 'f': flags = strtol(optarg, NULL, 0); break;
 		case 'r': reserved = 1; break;
@@ -362,6 +364,10 @@ int main(int argc, char **argv)
 		sent++;
 	}
 	printf("sent %ld\n", sent);
+	fflush(stdout);
+	/* -W: keep the socket (and its port) a while, e.g. to block a port. */
+	if (linger > 0 && !stop)
+		sleep((unsigned int)linger);
 	close(fd);
 	return 0;
 }
