@@ -4,8 +4,8 @@
 # adds or removes one prefix of one peer on a device holding 10,000 other
 # prefixes; a removal frees table nodes, which a commit once waited a
 # grace period for while holding the generic netlink lock.  Baseline, in
-# the same boot: as many `twill show` calls (the same process and netlink
-# round trip, no commit), so the ratio is the commit's own cost.
+# the same boot: as many `twill route get` calls (the same process start
+# and netlink round trip, no commit), so the ratio is the commit's own cost.
 # Not a test: prints the figure beside its baseline.
 IP=${TW_IP:?iproute2 ip not found}
 NS=bench-commits
@@ -33,16 +33,16 @@ ms() {
 				twill set twill0 peer 192.0.2.3 prefixes +10.201.0.0/24 || exit 1
 				twill set twill0 peer 192.0.2.3 prefixes -10.201.0.0/24 || exit 1
 			else
-				twill show twill0 >/dev/null || exit 1
-				twill show twill0 >/dev/null || exit 1
+				twill route get twill0 10.16.0.1 >/dev/null || exit 1
+				twill route get twill0 10.16.0.1 >/dev/null || exit 1
 			fi
 			i=$((i + 1))
 		done' "$1" 2>&1 >/dev/null | awk '/^elapsed_ns / { printf "%.0f\n", $2 / 1e6 }'
 }
 commit_ms=$(ms commit)
-show_ms=$(ms show)
+show_ms=$(ms lookup)
 [ -n "$commit_ms" ] && [ -n "$show_ms" ] || { echo "commits: a run failed"; exit 1; }
 echo "== small commits ($((2 * N)) twill set, each adding or removing one prefix, 10k prefixes in the table)"
 awk -v c="$commit_ms" -v s="$show_ms" -v n="$((2 * N))" 'BEGIN {
-	printf "twill set: %d ms, %.0f commits/s; baseline twill show: %d ms, %.0f calls/s; set/show time %.2f\n",
+	printf "twill set: %d ms, %.0f commits/s; baseline twill route get: %d ms, %.0f calls/s; set/get time %.2f\n",
 		c, n * 1000 / c, s, n * 1000 / s, c / s }'
