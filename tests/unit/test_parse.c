@@ -341,6 +341,15 @@ static void test_set_args_move_prefix(void)
 	dev_init(&d);
 	CHECK(set_args(&d, "peer 1.2.3.4 prefixes -10.0.0.0/24 peer 1.2.3.5 "
 		       "prefixes +10.0.0.0/24") == 0);
+	CHECK(d.npeers == 2);
+	if (d.npeers == 2) {
+		char x[TW_PREFIX_STRLEN];
+
+		CHECK(d.peers[0].npfx == 1 && d.peers[0].pfx[0].remove);
+		CHECK_STR(fmt_prefix(&d.peers[0].pfx[0], x), "10.0.0.0/24");
+		CHECK(d.peers[1].npfx == 1 && !d.peers[1].pfx[0].remove);
+		CHECK_STR(fmt_prefix(&d.peers[1].pfx[0], x), "10.0.0.0/24");
+	}
 	dev_free(&d);
 }
 
