@@ -227,29 +227,15 @@ u16 twill_plan_listen_port(struct twill_plan *plan, struct twill_device *tdev)
 static u32 endpoint_bucket(const struct twill_plan *plan,
 			   const union twill_endpoint *ep)
 {
-	u32 h = ep->addr.sa_family == AF_INET6 ?
-		jhash(&ep->addr6.sin6_addr, sizeof(struct in6_addr), 0) :
-		jhash_1word((__force u32)ep->addr4.sin_addr.s_addr, 0);
-
-	return h & plan->peer_mask;
-}
-
-static bool same_address(const union twill_endpoint *a,
-			 const union twill_endpoint *b)
-{
-	if (a->addr.sa_family != b->addr.sa_family)
-		return false;
-	if (a->addr.sa_family == AF_INET6)
-		return ipv6_addr_equal(&a->addr6.sin6_addr,
-				       &b->addr6.sin6_addr);
-	return a->addr4.sin_addr.s_addr == b->addr4.sin_addr.s_addr;
+	return twill_endpoint_hash(ep) & plan->peer_mask;
 }
 
 /* Ports sit at the same offset in both families. */
 static bool same_endpoint(const union twill_endpoint *a,
 			  const union twill_endpoint *b)
 {
-	return same_address(a, b) && a->addr4.sin_port == b->addr4.sin_port;
+	return twill_endpoint_same_address(a, b) &&
+	       a->addr4.sin_port == b->addr4.sin_port;
 }
 
 /*
@@ -526,8 +512,8 @@ static bool plan_clash(struct commit *c, struct twill_plan_peer *ppeer)
 
 	q = c->plan->peer_hash[endpoint_bucket(c->plan, &ppeer->ep)];
 	for (; q; q = q->hnext) {
-		if (q == ppeer || !same_address(&q->ep, &ppeer->ep) ||
-		    q->flags & TWILL_PEER_F_REMOVE)
+		if (q == ppeer || q->flags & TWILL_PEER_F_REMOVE ||
+		    !twill_endpoint_same_address(&q->ep, &ppeer->ep))
 			continue;
 		if (q->peer || !(q->flags & TWILL_PEER_F_UPDATE_ONLY))
 			return true;

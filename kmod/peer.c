@@ -18,7 +18,8 @@
 #include "device.h"
 #include "peer.h"
 
-static u32 endpoint_hash(const union twill_endpoint *ep)
+/* By address only: a device has one peer per address, whatever its port. */
+u32 twill_endpoint_hash(const union twill_endpoint *ep)
 {
 	if (ep->addr.sa_family == AF_INET6)
 		return jhash(&ep->addr6.sin6_addr, sizeof(struct in6_addr),
@@ -26,8 +27,8 @@ static u32 endpoint_hash(const union twill_endpoint *ep)
 	return jhash_1word((__force u32)ep->addr4.sin_addr.s_addr, AF_INET);
 }
 
-static bool same_address(const union twill_endpoint *a,
-			 const union twill_endpoint *b)
+bool twill_endpoint_same_address(const union twill_endpoint *a,
+				 const union twill_endpoint *b)
 {
 	if (a->addr.sa_family != b->addr.sa_family)
 		return false;
@@ -53,7 +54,7 @@ static struct twill_peer_hash *hash_w(struct twill_device *tdev)
 static struct hlist_head *hash_bucket(struct twill_peer_hash *hash,
 				      const union twill_endpoint *ep)
 {
-	return &hash->buckets[hash_32(endpoint_hash(ep), hash->bits)];
+	return &hash->buckets[hash_32(twill_endpoint_hash(ep), hash->bits)];
 }
 
 static void hash_link(struct twill_peer_hash *hash, struct twill_peer *peer)
@@ -73,7 +74,7 @@ static struct twill_peer *hash_find(struct twill_peer_hash *hash,
 	     pos; pos = rcu_dereference_raw(hlist_next_rcu(pos))) {
 		peer = hash->slot ? container_of(pos, struct twill_peer, hash[1]) :
 				    container_of(pos, struct twill_peer, hash[0]);
-		if (same_address(&peer->endpoint, ep))
+		if (twill_endpoint_same_address(&peer->endpoint, ep))
 			return peer;
 	}
 	return NULL;

@@ -89,6 +89,10 @@ struct twill_peer {
 	bool stage_changed;
 };
 
+u32 twill_endpoint_hash(const union twill_endpoint *ep);
+bool twill_endpoint_same_address(const union twill_endpoint *a,
+				 const union twill_endpoint *b);
+
 struct twill_peer *twill_peer_create(struct twill_device *tdev,
 				     const union twill_endpoint *endpoint);
 void twill_peer_publish(struct twill_peer *peer);
