@@ -66,6 +66,38 @@
  *             prefix: the longest match.
  *             -ENOENT (with extack) when no prefix covers the address.
  *
+ * TWILL_CMD_GET_FLOWS (dump only, needs CAP_NET_ADMIN in the device's netns)
+ *   Request:  TWILL_A_IFINDEX or TWILL_A_IFNAME.
+ *   Replies:  messages carrying TWILL_A_IFINDEX, TWILL_A_IFNAME and
+ *             TWILL_A_FLOWS: the NAT flow table's entries, as many as fit.
+ *             The dump resumes by hash bucket: flows created or removed
+ *             while it runs may or may not appear, no flow appears twice.
+ *             -ENOENT (with extack) when the device has no NAT.
+ *
+ * NAT (TWILL_A_NAT, nest of enum twill_nat_attr)
+ *   In TWILL_CMD_SET_DEVICE the nest replaces the device's whole NAT
+ *   configuration, atomically with the rest of the request: attributes left
+ *   out take their defaults, and a nest without TWILL_NAT_A_MASQUERADE
+ *   prefixes turns NAT off and drops every flow.  Changing the NAT
+ *   configuration in any way needs CAP_NET_ADMIN in the namespace that
+ *   created the device (the hooks act on the host's traffic), raising
+ *   TWILL_NAT_A_MAX_FLOWS above its default (131072) needs it in the
+ *   initial user namespace.
+ *   What it does: packets leaving the device's namespace through any
+ *   device other than a twill device, whose source lies in a masquerade
+ *   prefix and whose destination lies in no exclude prefix, get their
+ *   source rewritten to TWILL_NAT_A_TO4/TO6 or else the egress device's
+ *   primary address for that destination; the source port (ICMP echo
+ *   identifier) is kept when free, else chosen in PORT_MIN..PORT_MAX.
+ *   Replies, and ICMP errors about translated packets (inner header too),
+ *   are translated back before routing.  twill's own VXLAN packets are
+ *   never translated.  The device's flow table holds at most MAX_FLOWS
+ *   flows; when it is full, new flows are dropped and counted, existing
+ *   ones are untouched.  GET_DEVICE replies and DEVICE_CHANGED events
+ *   carry TWILL_A_NAT (settings, TWILL_NAT_A_NUM_FLOWS, TWILL_NAT_A_STATS)
+ *   when NAT is on.  Moving the device to another namespace turns its NAT
+ *   off.
+ *
  * Notifications (multicast group TWILL_MCGRP_EVENTS, "events"; joining it
  * needs CAP_NET_ADMIN in the namespace's user namespace)
  *   TWILL_CMD_DEVICE_CHANGED   device settings changed (device attributes)
@@ -114,6 +146,7 @@ enum twill_cmd {
 	TWILL_CMD_PEER_ADDED,
 	TWILL_CMD_PEER_CHANGED,
 	TWILL_CMD_PEER_REMOVED,
+	TWILL_CMD_GET_FLOWS,
 	__TWILL_CMD_MAX
 };
 #define TWILL_CMD_MAX (__TWILL_CMD_MAX - 1)
@@ -158,6 +191,10 @@ enum twill_attr {
 				 * created the device (where its sockets
 				 * live); in replies, the name of TWILL_A_LINK
 				 * there, when it still exists
+				 */
+	TWILL_A_NAT,		/* nest of enum twill_nat_attr */
+	TWILL_A_FLOWS,		/* nest of nests of enum twill_flow_attr,
+				 * TWILL_CMD_GET_FLOWS replies only
 				 */
 	__TWILL_A_MAX
 };
@@ -240,6 +277,94 @@ enum twill_drop {
 	__TWILL_DROP_MAX
 };
 #define TWILL_DROP_MAX (__TWILL_DROP_MAX - 1)
+
+/* TWILL_A_NAT: the device's masquerade (see "NAT" above). */
+#define TWILL_NAT_DEFAULT_PORT_MIN	1024
+#define TWILL_NAT_DEFAULT_PORT_MAX	65535
+#define TWILL_NAT_DEFAULT_MAX_FLOWS	131072
+#define TWILL_NAT_MAX_PREFIXES		64	/* per list */
+
+enum twill_nat_attr {
+	TWILL_NAT_A_UNSPEC,
+	TWILL_NAT_A_MASQUERADE,	/* nest of nests of enum twill_prefix_attr
+				 * (FAMILY, ADDR, CIDR): sources to translate
+				 */
+	TWILL_NAT_A_EXCLUDE,	/* same: destinations never translated
+				 * (the cluster's and services' prefixes)
+				 */
+	TWILL_NAT_A_TO4,	/* binary 4: source for IPv4; absent = the
+				 * egress device's primary address
+				 */
+	TWILL_NAT_A_TO6,	/* binary 16: source for IPv6 */
+	TWILL_NAT_A_PORT_MIN,	/* u16, default 1024 */
+	TWILL_NAT_A_PORT_MAX,	/* u16, default 65535 */
+	TWILL_NAT_A_MAX_FLOWS,	/* u32, default 131072, at least 1 */
+	TWILL_NAT_A_NUM_FLOWS,	/* u32, read only */
+	TWILL_NAT_A_BUCKETS,	/* u32, read only: hash buckets, sized from
+				 * MAX_FLOWS when NAT is turned on
+				 */
+	TWILL_NAT_A_STATS,	/* nest of u64 indexed by enum twill_nat_stat,
+				 * read only; type 0 is padding
+				 */
+	TWILL_NAT_A_PAD,
+	__TWILL_NAT_A_MAX
+};
+#define TWILL_NAT_A_MAX (__TWILL_NAT_A_MAX - 1)
+
+/* Counters of a device's NAT; indexes of TWILL_NAT_A_STATS. */
+enum twill_nat_stat {
+	TWILL_NAT_STAT_UNSPEC,
+	TWILL_NAT_STAT_TX_PACKETS,	/* packets source-translated */
+	TWILL_NAT_STAT_RX_PACKETS,	/* replies translated back */
+	TWILL_NAT_STAT_ICMP_ERRORS,	/* ICMP errors translated back */
+	TWILL_NAT_STAT_FLOWS_CREATED,
+	TWILL_NAT_STAT_FLOWS_EXPIRED,	/* removed by the collector */
+	TWILL_NAT_STAT_DROP_FULL,	/* new flow, table at MAX_FLOWS */
+	TWILL_NAT_STAT_DROP_NO_PORT,	/* no free port in the range */
+	TWILL_NAT_STAT_DROP_NO_ADDR,	/* egress device has no address */
+	TWILL_NAT_STAT_DROP_BAD,	/* truncated, or a protocol whose
+					 * checksum cannot be fixed (UDP-Lite,
+					 * DCCP)
+					 */
+	TWILL_NAT_STAT_DROP_NOMEM,
+	__TWILL_NAT_STAT_MAX
+};
+#define TWILL_NAT_STAT_MAX (__TWILL_NAT_STAT_MAX - 1)
+
+/*
+ * A flow's two tuples as on the wire: ORIG is what the pod sent, REPLY what
+ * the far end sends back (to the translated address and port).  For ICMP
+ * echo the identifier is the request's source port and the reply's
+ * destination port; other protocols without ports have 0.
+ */
+enum twill_flow_attr {
+	TWILL_FLOW_A_UNSPEC,
+	TWILL_FLOW_A_FAMILY,	/* u16, AF_INET or AF_INET6 */
+	TWILL_FLOW_A_PROTO,	/* u8, IPPROTO_* */
+	TWILL_FLOW_A_ORIG_SRC,	/* binary 4 or 16 */
+	TWILL_FLOW_A_ORIG_DST,
+	TWILL_FLOW_A_ORIG_SPORT,/* u16 */
+	TWILL_FLOW_A_ORIG_DPORT,
+	TWILL_FLOW_A_REPLY_SRC,
+	TWILL_FLOW_A_REPLY_DST,
+	TWILL_FLOW_A_REPLY_SPORT,
+	TWILL_FLOW_A_REPLY_DPORT,
+	TWILL_FLOW_A_STATE,	/* u8, enum twill_flow_state */
+	TWILL_FLOW_A_TIMEOUT,	/* u32, ms until it expires */
+	__TWILL_FLOW_A_MAX
+};
+#define TWILL_FLOW_A_MAX (__TWILL_FLOW_A_MAX - 1)
+
+/* Flow states and their timeouts (after the last packet). */
+enum twill_flow_state {
+	TWILL_FLOW_S_UNREPLIED,	/* TCP 60 s, UDP 30 s, ICMP/other 30 s */
+	TWILL_FLOW_S_REPLIED,	/* UDP 120 s, ICMP/other 30 s */
+	TWILL_FLOW_S_ESTABLISHED,/* TCP 6 h */
+	TWILL_FLOW_S_CLOSING,	/* TCP FIN seen: 120 s, both ways: 10 s */
+	TWILL_FLOW_S_CLOSED,	/* TCP RST seen: 10 s */
+	__TWILL_FLOW_S_MAX
+};
+#define TWILL_FLOW_S_MAX (__TWILL_FLOW_S_MAX - 1)
 
 /* IFLA_TWILL_* for rtnetlink (ip link add ... type twill). */
 enum {
