@@ -30,6 +30,17 @@ void usage(const char *cmd, bool to_stderr);
 int device_open(const char *name, struct tw_nl *nl, struct tw_device *dev);
 /* Dumps the device. */
 int device_fetch(struct tw_nl *nl, struct tw_device *dev);
+/* device_open() and device_fetch(); a failed dump gets "CMD NAME: ". */
+int device_load(const char *name, struct tw_nl *nl, struct tw_device *dev,
+		const char *cmd);
+/*
+ * Calls fn for every twill device, printing each failure (fail()); returns
+ * EXIT_USER if any failed, else 0.
+ */
+int for_each_device(int (*fn)(void *arg, const char *name), void *arg);
+/* Sends dev as one transaction; errors get "CMD DEV: " in front. */
+int send_device(struct tw_nl *nl, const struct tw_device *dev,
+		const char *cmd);
 
 int cmd_show(int argc, char **argv);
 int cmd_showconf(int argc, char **argv);
@@ -39,5 +50,6 @@ int cmd_addconf(int argc, char **argv);
 int cmd_syncconf(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
+int cmd_nat(int argc, char **argv);
 
 #endif

@@ -11,9 +11,8 @@
 
 static const char *const conf_names[] = { "setconf", "addconf", "syncconf" };
 
-/* Sends dev as one transaction; errors get "CMD DEV: " in front. */
-static int send_device(struct tw_nl *nl, const struct tw_device *dev,
-		       const char *cmd)
+int send_device(struct tw_nl *nl, const struct tw_device *dev,
+		const char *cmd)
 {
 	struct tw_build b = { .family = nl->family, .seq = nl->seq + 1 };
 	struct tw_batch batch;

@@ -19,24 +19,20 @@ struct show_ctx {
 	size_t shown;
 };
 
-static int show_one(struct show_ctx *s, const char *name)
+static int show_one(void *arg, const char *name)
 {
+	struct show_ctx *s = arg;
 	struct tw_device dev;
 	struct tw_nl nl = { 0 };
 	int ret;
 
 	dev_init(&dev);
-	ret = device_open(name, &nl, &dev);
-	if (!ret)
-		ret = device_fetch(&nl, &dev);
-	if (ret) {
-		if (nl.sock)
-			tw_err_ctx("show %s", name);
-	} else if (s->mode == SHOW_JSON) {
+	ret = device_load(name, &nl, &dev, "show");
+	if (!ret && s->mode == SHOW_JSON) {
 		show_json(&s->j, &dev);
-	} else if (s->mode == SHOW_DUMP) {
+	} else if (!ret && s->mode == SHOW_DUMP) {
 		show_dump(stdout, &dev, s->all);
-	} else {
+	} else if (!ret) {
 		if (s->shown)
 			putchar('\n');
 		show_human(stdout, &dev, time(NULL));
@@ -72,22 +68,6 @@ static int show_interfaces(const struct out_opts *o)
 	return 0;
 }
 
-static int show_all(struct show_ctx *s)
-{
-	char (*names)[IFNAMSIZ];
-	size_t n, i;
-	int ret = 0;
-
-	if (list_twill_links(&names, &n))
-		return fail();
-	for (i = 0; i < n; i++) {
-		if (show_one(s, names[i]))
-			ret = fail();
-	}
-	free(names);
-	return ret;
-}
-
 int cmd_show(int argc, char **argv)
 {
 	struct out_opts o = { 0 };
@@ -112,7 +92,8 @@ int cmd_show(int argc, char **argv)
 	json_init(&s.j, stdout, o.pretty);
 	if (s.mode == SHOW_JSON)
 		json_arr_open(&s.j, NULL);
-	ret = s.all ? show_all(&s) : show_one(&s, what) ? fail() : 0;
+	ret = s.all ? for_each_device(show_one, &s) :
+		show_one(&s, what) ? fail() : 0;
 	if (s.mode == SHOW_JSON) {
 		json_arr_close(&s.j);
 		json_end(&s.j);
@@ -135,12 +116,7 @@ int cmd_showconf(int argc, char **argv)
 		return EXIT_USER;
 	}
 	dev_init(&dev);
-	ret = device_open(argv[0], &nl, &dev);
-	if (!ret) {
-		ret = device_fetch(&nl, &dev);
-		if (ret)
-			tw_err_ctx("showconf %s", argv[0]);
-	}
+	ret = device_load(argv[0], &nl, &dev, "showconf");
 	if (!ret)
 		config_write(stdout, &dev);
 	nl_close(&nl);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "config.h"
+#include "nat.h"
 #include "parse.h"
 #include "settings.h"
 #include "util.h"
@@ -17,6 +18,7 @@ struct cfg {
 	enum section sec;
 	bool seen_device;
 	uint32_t device_keys;	/* settings already given */
+	uint32_t nat_line;	/* the first NAT key but Masquerade */
 	struct tw_device *dev;
 	size_t peer;		/* index of the current peer */
 	bool peer_ep, peer_mac;
@@ -75,10 +77,36 @@ static int start_section(struct cfg *c, char *name)
 	return 0;
 }
 
+static int nat_key(struct cfg *c, const struct tw_nat_key *k,
+		   const char *value)
+{
+	struct tw_nat *n = &c->dev->nat;
+
+	if (!TW_HAS(c->dev, TW_NAT))
+		nat_init(n);
+	if (n->given & TW_BIT(k->id))
+		return tw_err("duplicate key '%s'", k->key);
+	if (k->id != TW_NK_MASQUERADE && !c->nat_line)
+		c->nat_line = c->line;
+	c->dev->mask |= TW_BIT(TW_NAT);
+	return nat_parse_key(n, k, value, k->key);
+}
+
+/* The NAT keys together: Masquerade is what the others need. */
+static int end_nat(const struct cfg *c)
+{
+	if (!TW_HAS(c->dev, TW_NAT) || !nat_check(&c->dev->nat, true))
+		return 0;
+	return tw_err_ctx("%s:%u", c->name, c->nat_line);
+}
+
 static int device_key(struct cfg *c, const char *key, const char *value)
 {
 	const struct tw_setting *s = setting_by_key(key);
+	const struct tw_nat_key *k = nat_key_by_key(key);
 
+	if (k)
+		return nat_key(c, k, value);
 	if (!s)
 		return tw_err("unknown key '%s' in [Device]", key);
 	if (c->device_keys & TW_BIT(s->field))
@@ -175,6 +203,8 @@ int config_parse(const char *name, const char *buf, size_t len,
 	}
 	if (!ret)
 		ret = end_peer(&c);
+	if (!ret)
+		ret = end_nat(&c);
 	free(copy);
 	return ret;
 }
@@ -223,6 +253,8 @@ static void write_device(FILE *f, const struct tw_device *d)
 	tw_for_each_setting(s)
 		if (TW_HAS(d, s->field))
 			fprintf(f, "%s = %s\n", s->key, setting_format(s, d, v));
+	if (TW_HAS(d, TW_NAT))
+		nat_config_write(f, &d->nat);
 }
 
 static void write_peer(FILE *f, const struct tw_peer *p)

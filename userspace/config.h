@@ -2,7 +2,9 @@
 /*
  * The configuration file: one [Device] section and any number of [Peer]
  * sections of "Key = Value" lines; '#' starts a comment; keys and section
- * names are case-insensitive.
+ * names are case-insensitive.  [Device] holds the settings (settings.c)
+ * and the NAT keys (nat.c): Masquerade gives the whole NAT configuration,
+ * the other NAT keys need it; without any, NAT is left as it is.
  */
 #ifndef TWILL_CONFIG_H
 #define TWILL_CONFIG_H

@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void take_out_opts(int *argc, char **argv, struct out_opts *o)
@@ -62,4 +63,30 @@ int device_fetch(struct tw_nl *nl, struct tw_device *dev)
 	/* the link's name comes from the kernel, which knows the namespace
 	 * it lives in; without one, showconf prints the ifindex */
 	return nl_get_device(nl, dev);
+}
+
+int device_load(const char *name, struct tw_nl *nl, struct tw_device *dev,
+		const char *cmd)
+{
+	if (device_open(name, nl, dev))
+		return -1;
+	if (device_fetch(nl, dev))
+		return tw_err_ctx("%s %s", cmd, name);
+	return 0;
+}
+
+int for_each_device(int (*fn)(void *arg, const char *name), void *arg)
+{
+	char (*names)[IFNAMSIZ];
+	size_t n, i;
+	int ret = 0;
+
+	if (list_twill_links(&names, &n))
+		return fail();
+	for (i = 0; i < n; i++) {
+		if (fn(arg, names[i]))
+			ret = fail();
+	}
+	free(names);
+	return ret;
 }

@@ -1,10 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "diff.h"
+#include "nat.h"
 #include "settings.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* NAT is one unit: sent whole when it differs (absent in a dump: off). */
+static size_t diff_nat(const struct tw_device *cur,
+		       const struct tw_device *want, struct tw_device *out)
+{
+	struct tw_nat off;
+
+	nat_init(&off);
+	if (!TW_HAS(want, TW_NAT) ||
+	    nat_same(TW_HAS(cur, TW_NAT) ? &cur->nat : &off, &want->nat))
+		return 0;
+	out->nat = want->nat;
+	out->mask |= TW_BIT(TW_NAT);
+	return 1;
+}
 
 static size_t diff_settings(const struct tw_device *cur,
 			    const struct tw_device *want, struct tw_device *out)
@@ -22,7 +38,7 @@ static size_t diff_settings(const struct tw_device *cur,
 		out->mask |= TW_BIT(s->field);
 		n++;
 	}
-	return n;
+	return n + diff_nat(cur, want, out);
 }
 
 /*

@@ -3,6 +3,7 @@
 #include "json.h"
 #include "model.h"
 #include "msg.h"
+#include "nat.h"
 #include "parse.h"
 #include "settings.h"
 
@@ -40,6 +41,10 @@ static void print_text(FILE *f, const char *ev, const struct tw_device *d,
 	tw_for_each_setting(s)
 		if (TW_HAS(d, s->field))
 			fprintf(f, " %s %s", s->arg, setting_format(s, d, v));
+	if (TW_HAS(d, TW_NAT)) {
+		fputs(" nat", f);
+		nat_print_args(f, &d->nat);
+	}
 	if (p) {
 		fprintf(f, " peer %s", fmt_endpoint(&p->ep, e));
 		if (p->has_mac && !mac_is_zero(p->mac))
@@ -74,6 +79,11 @@ static void print_json(FILE *f, const char *ev, const struct tw_device *d,
 	tw_for_each_setting(s)
 		if (TW_HAS(d, s->field))
 			setting_json(s, &j, d);
+	if (TW_HAS(d, TW_NAT) && d->nat.on) {
+		json_obj_open(&j, "nat");
+		nat_json_body(&j, &d->nat);
+		json_obj_close(&j);
+	}
 	if (p) {
 		json_str(&j, "endpoint", fmt_endpoint(&p->ep, e));
 		if (p->has_mac && !mac_is_zero(p->mac))

@@ -53,6 +53,18 @@ static const struct subcommand subcommands[] = {
 	{ "monitor", cmd_monitor,
 	  "monitor [DEV] [-j]\n"
 	  "  Prints one line per configuration event." },
+	{ "nat", cmd_nat,
+	  "nat set DEV [masquerade PREFIX[,PREFIX...]]\n"
+	  "       [exclude PREFIX[,PREFIX...]|none] [to ADDR[,ADDR]|auto]\n"
+	  "       [ports LO-HI] [max-flows N]\n"
+	  "       twill nat set DEV off\n"
+	  "       twill nat show [DEV|all] [-j] [-p]\n"
+	  "       twill nat flows DEV [-j] [-p]\n"
+	  "  Masquerade: packets from the masquerade prefixes to destinations\n"
+	  "  outside the exclude prefixes leave the host with its address (or\n"
+	  "  the 'to' address, one per family).  'set' changes the keys given\n"
+	  "  and keeps the others; 'off' turns NAT off.  'flows' lists the\n"
+	  "  flow table." },
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))

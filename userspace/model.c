@@ -387,7 +387,7 @@ size_t peer_total_prefixes(const struct tw_device *dev)
 	return n;
 }
 
-static int prefix_order(const void *a, const void *b)
+int prefix_cmp(const void *a, const void *b)
 {
 	const struct tw_prefix *x = a, *y = b;
 	int c;
@@ -406,5 +406,5 @@ void dev_sort_prefixes(struct tw_device *dev)
 
 	for (i = 0; i < dev->npeers; i++)
 		qsort(dev->peers[i].pfx, dev->peers[i].npfx,
-		      sizeof(struct tw_prefix), prefix_order);
+		      sizeof(struct tw_prefix), prefix_cmp);
 }

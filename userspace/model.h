@@ -59,6 +59,39 @@ struct tw_peer {
 	uint32_t num_prefixes;
 };
 
+/* A NAT prefix list (TWILL_NAT_A_MASQUERADE, TWILL_NAT_A_EXCLUDE), sorted;
+ * unused entries are zero. */
+struct tw_pfx_list {
+	size_t n;
+	struct tw_prefix p[TWILL_NAT_MAX_PREFIXES];
+};
+
+/* The keys of the NAT configuration (bits of tw_nat.given, see nat.c). */
+enum tw_nat_key_id {
+	TW_NK_MASQUERADE,
+	TW_NK_EXCLUDE,
+	TW_NK_TO,
+	TW_NK_PORTS,
+	TW_NK_MAX_FLOWS,
+	TW_NK_COUNT
+};
+
+/*
+ * A device's NAT masquerade (TWILL_A_NAT).  The kernel takes it as one
+ * unit: a request carries all of it, keys left out take their defaults.
+ */
+struct tw_nat {
+	bool on;			/* masquerade prefixes: NAT is on */
+	uint32_t given;			/* TW_NK_* bits a user gave */
+	struct tw_pfx_list masq, excl;
+	struct tw_addr to4, to6;	/* family 0: the egress address */
+	uint16_t port_min, port_max;
+	uint32_t max_flows;
+	/* read only, from the kernel */
+	uint32_t num_flows, buckets;
+	uint64_t stats[__TWILL_NAT_STAT_MAX];
+};
+
 /* Which device settings are present (bits of tw_device.mask). */
 enum tw_field {
 	TW_LISTEN_PORT,
@@ -78,6 +111,7 @@ enum tw_field {
 	TW_NUM_PREFIXES,
 	TW_GENERATION,
 	TW_DROPS,
+	TW_NAT,		/* dev->nat: not a table setting (nat.c) */
 	TW_NFIELDS
 };
 
@@ -99,6 +133,7 @@ struct tw_device {
 	uint8_t ttl, tos, df, udp_csum;
 	uint32_t max_peers, max_prefixes, num_peers, num_prefixes, generation;
 	uint64_t drops[__TWILL_DROP_MAX];
+	struct tw_nat nat;
 	struct tw_peer *peers;
 	size_t npeers, cap;
 	/* indexes, see model.c */
@@ -157,6 +192,8 @@ bool ep_equal(const union tw_sockaddr *a, const union tw_sockaddr *b);
 uint16_t ep_port(const union tw_sockaddr *ep);
 void ep_set_port(union tw_sockaddr *ep, uint16_t port);
 bool prefix_equal(const struct tw_prefix *a, const struct tw_prefix *b);
+/* qsort order of prefixes: IPv4 first, then by address and length. */
+int prefix_cmp(const void *a, const void *b);
 uint32_t prefix_hash(const struct tw_prefix *p);
 size_t peer_total_prefixes(const struct tw_device *dev);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "msg.h"
+#include "nat.h"
 #include "settings.h"
 #include "util.h"
 
@@ -25,7 +26,7 @@ static size_t attr_size(size_t payload)
 	return MNL_ATTR_HDRLEN + MNL_ALIGN(payload);
 }
 
-static size_t prefix_size(const struct tw_prefix *p)
+size_t msg_prefix_size(const struct tw_prefix *p)
 {
 	return attr_size(0) + attr_size(2) +
 	       attr_size(p->family == AF_INET ? 4 : 16) + attr_size(1) +
@@ -80,6 +81,8 @@ static void put_settings(struct nlmsghdr *nlh, const struct tw_device *d)
 	tw_for_each_setting(s)
 		if (TW_HAS(d, s->field))
 			setting_put(s, nlh, d);
+	if (TW_HAS(d, TW_NAT))
+		nat_put(nlh, &d->nat);
 }
 
 static void start_msg(struct builder *w)
@@ -138,7 +141,7 @@ static void close_peer(struct builder *w)
 	mnl_attr_nest_end(w->nlh, w->peer);
 }
 
-static void put_prefix(struct nlmsghdr *nlh, const struct tw_prefix *p)
+void msg_put_prefix(struct nlmsghdr *nlh, const struct tw_prefix *p)
 {
 	struct nlattr *n = mnl_attr_nest_start(nlh, 0);
 
@@ -166,12 +169,12 @@ static void build_peer(struct builder *w, const struct tw_peer *p)
 		next_msg(w);
 	open_peer(w, p, false);
 	for (i = 0; w->pfxs && i < p->npfx; i++) {
-		if (room(w) < prefix_size(&p->pfx[i])) {
+		if (room(w) < msg_prefix_size(&p->pfx[i])) {
 			close_peer(w);
 			next_msg(w);
 			open_peer(w, p, true);
 		}
-		put_prefix(w->nlh, &p->pfx[i]);
+		msg_put_prefix(w->nlh, &p->pfx[i]);
 	}
 	close_peer(w);
 }
@@ -183,6 +186,9 @@ void build_set(const struct tw_device *dev, struct tw_build *b,
 	size_t i;
 
 	w.max = b->max_len ? b->max_len : TW_MSG_MAX;
+	/* the NAT nest cannot be split: the first message holds it whole */
+	if (TW_HAS(dev, TW_NAT) && w.max < nat_put_size(&dev->nat) + 1024)
+		w.max = nat_put_size(&dev->nat) + 1024;
 	memset(out, 0, sizeof(*out));
 	start_msg(&w);
 	for (i = 0; i < dev->npeers; i++)
@@ -200,11 +206,10 @@ void batch_free(struct tw_batch *batch)
 	memset(batch, 0, sizeof(*batch));
 }
 
-size_t build_get(void *buf, uint16_t family, uint32_t seq,
-		 const struct tw_device *dev)
+size_t build_dump(void *buf, uint16_t family, uint32_t seq, uint8_t cmd,
+		  const struct tw_device *dev)
 {
-	struct nlmsghdr *nlh = put_genl(buf, family, seq, TWILL_CMD_GET_DEVICE,
-					NLM_F_DUMP);
+	struct nlmsghdr *nlh = put_genl(buf, family, seq, cmd, NLM_F_DUMP);
 
 	put_ifid(nlh, dev);
 	return nlh->nlmsg_len;
@@ -232,22 +237,29 @@ static int copy_bin(const struct nlattr *a, void *dst, size_t len)
 	return 0;
 }
 
-static int parse_drops(const struct nlattr *nest, uint64_t *drops)
+int msg_parse_u64s(const struct nlattr *nest, uint64_t *v, size_t n)
 {
 	const struct nlattr *a;
 
 	mnl_attr_for_each_nested(a, nest) {
 		uint16_t t = mnl_attr_get_type(a);
 
+		if (!t)
+			continue;	/* padding */
 		if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
 			return -1;
-		if (t < __TWILL_DROP_MAX)
-			drops[t] = mnl_attr_get_u64(a);
+		if (t < n)
+			v[t] = mnl_attr_get_u64(a);
 	}
 	return 0;
 }
 
-static int parse_prefix_attr(const struct nlattr *nest, struct tw_prefix *p)
+static int parse_drops(const struct nlattr *nest, uint64_t *drops)
+{
+	return msg_parse_u64s(nest, drops, __TWILL_DROP_MAX);
+}
+
+int msg_parse_prefix(const struct nlattr *nest, struct tw_prefix *p)
 {
 	const struct nlattr *a;
 	size_t alen = 0;
@@ -339,7 +351,7 @@ static int peer_attr(const struct nlattr *a, struct tw_peer *peer,
 		return copy_bin(a, peer->mac, TW_MAC_LEN);
 	case TWILL_PEER_A_PREFIXES:
 		mnl_attr_for_each_nested(x, a) {
-			if (parse_prefix_attr(x, &p))
+			if (msg_parse_prefix(x, &p))
 				return -1;
 			peer_push_prefix(peer, &p);
 		}
@@ -422,6 +434,8 @@ static int device_attr(const struct nlattr *a, struct tw_device *d)
 		return get_u32(a, &d->generation) ? -1 : TW_GENERATION;
 	case TWILL_A_DROPS:
 		return parse_drops(a, d->drops) ? -1 : TW_DROPS;
+	case TWILL_A_NAT:
+		return nat_parse_attr(a, &d->nat) ? -1 : TW_NAT;
 	default:
 		s = setting_by_attr(mnl_attr_get_type(a));
 		if (!s)

@@ -39,8 +39,9 @@ void build_set(const struct tw_device *dev, struct tw_build *b,
 	       struct tw_batch *out);
 void batch_free(struct tw_batch *batch);
 
-size_t build_get(void *buf, uint16_t family, uint32_t seq,
-		 const struct tw_device *dev);
+/* A dump request (GET_DEVICE, GET_FLOWS) for dev's ifindex or name. */
+size_t build_dump(void *buf, uint16_t family, uint32_t seq, uint8_t cmd,
+		  const struct tw_device *dev);
 size_t build_lookup(void *buf, uint16_t family, uint32_t seq,
 		    const struct tw_device *dev, const struct tw_addr *addr);
 
@@ -52,5 +53,13 @@ size_t build_lookup(void *buf, uint16_t family, uint32_t seq,
  */
 int parse_device_msg(const struct nlmsghdr *nlh, struct tw_device *dev,
 		     uint32_t *peer_flags);
+
+/* A prefix nest (family, address, length, flags) and its size. */
+void msg_put_prefix(struct nlmsghdr *nlh, const struct tw_prefix *p);
+size_t msg_prefix_size(const struct tw_prefix *p);
+/* Reads a prefix nest; -1 if malformed. */
+int msg_parse_prefix(const struct nlattr *nest, struct tw_prefix *p);
+/* Reads a nest of u64 indexed by type (< n; type 0 is padding). */
+int msg_parse_u64s(const struct nlattr *nest, uint64_t *v, size_t n);
 
 #endif

@@ -28,25 +28,50 @@ static char *recv_buf(void)
 	return buf;
 }
 
+/* The extack message of an error or DONE whose attributes start at off. */
+static const char *extack_msg(const struct nlmsghdr *nlh, size_t off)
+{
+	const struct nlattr *a;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NULL;
+	mnl_attr_for_each(a, nlh, off) {
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
+			return mnl_attr_get_str(a);
+	}
+	return NULL;
+}
+
 /* Kernel error: the extack message if any, else strerror. */
 static int ack_error(struct tw_nl *n, const struct nlmsghdr *nlh)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *a;
+	const char *msg;
 	size_t off = sizeof(*e);
 
 	if (n)
 		n->error = -e->error;
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		off += e->msg.nlmsg_len - sizeof(e->msg);
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		mnl_attr_for_each(a, nlh, off) {
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-			    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
-				return tw_err("%s", mnl_attr_get_str(a));
-		}
-	}
-	return tw_err("%s", strerror(-e->error));
+	msg = extack_msg(nlh, off);
+	return tw_err("%s", msg ? msg : strerror(-e->error));
+}
+
+/* A dump that failed after it started: DONE carries the error; 0 if none. */
+static int done_error(struct tw_nl *n, const struct nlmsghdr *nlh)
+{
+	const char *msg;
+	int err;
+
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(err))
+		return 0;
+	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+	if (err >= 0)
+		return 0;
+	n->error = -err;
+	msg = extack_msg(nlh, sizeof(err));
+	return tw_err("%s", msg ? msg : strerror(-err));
 }
 
 static struct mnl_socket *open_sock(int bus)
@@ -175,8 +200,16 @@ void nl_close(struct tw_nl *n)
 
 enum { DUMP_MORE, DUMP_DONE, DUMP_FAIL };
 
-static int dump_chunk(struct tw_nl *n, size_t len, struct tw_device *dev,
-		      bool *intr)
+struct dump {
+	uint8_t cmd;
+	const struct tw_device *dev;	/* ifindex or name */
+	int (*cb)(const struct nlmsghdr *nlh, void *arg);
+	void *arg;
+	bool restart;	/* NLM_F_DUMP_INTR: the rest is useless */
+	bool intr;
+};
+
+static int dump_chunk(struct tw_nl *n, size_t len, struct dump *d)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)recv_buf();
 	int rlen = (int)len;
@@ -185,36 +218,41 @@ static int dump_chunk(struct tw_nl *n, size_t len, struct tw_device *dev,
 		if (nlh->nlmsg_seq != n->seq || nlh->nlmsg_pid != n->portid)
 			continue;
 		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-			*intr = true;
+			d->intr = true;
 		if (nlh->nlmsg_type == NLMSG_DONE)
-			return DUMP_DONE;
+			return done_error(n, nlh) ? DUMP_FAIL : DUMP_DONE;
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			ack_error(n, nlh);
 			return DUMP_FAIL;
 		}
-		if (!*intr && parse_device_msg(nlh, dev, NULL))
+		if (!(d->intr && d->restart) && d->cb(nlh, d->arg))
 			return DUMP_FAIL;
 	}
 	return DUMP_MORE;
 }
 
-static int dump_once(struct tw_nl *n, struct tw_device *dev, bool *intr)
+static int dump_once(struct tw_nl *n, struct dump *d)
 {
 	char req[512];
-	size_t len = build_get(req, n->family, ++n->seq, dev);
+	size_t len = build_dump(req, n->family, ++n->seq, d->cmd, d->dev);
 	ssize_t r;
 	int st = DUMP_MORE;
 
-	*intr = false;
+	d->intr = false;
 	if (sendreq(n->sock, req, len))
 		return -1;
 	while (st == DUMP_MORE) {
 		r = recvreply(n->sock);
 		if (r < 0)
 			return -1;
-		st = dump_chunk(n, (size_t)r, dev, intr);
+		st = dump_chunk(n, (size_t)r, d);
 	}
 	return st == DUMP_DONE ? 0 : -1;
+}
+
+static int device_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	return parse_device_msg(nlh, arg, NULL);
 }
 
 static void reset_device(struct tw_device *dev)
@@ -230,14 +268,15 @@ static void reset_device(struct tw_device *dev)
 
 int nl_get_device(struct tw_nl *n, struct tw_device *dev)
 {
-	bool intr;
+	struct dump d = { TWILL_CMD_GET_DEVICE, dev, device_cb, dev, true,
+			  false };
 	int i;
 
 	for (i = 0; i < DUMP_RETRIES; i++) {
 		reset_device(dev);
-		if (dump_once(n, dev, &intr))
+		if (dump_once(n, &d))
 			return -1;
-		if (!intr) {
+		if (!d.intr) {
 			dev_sort_prefixes(dev);
 			/* The kernel leaves an unset local address out; it is
 			 * still a setting (none), so showconf round-trips. */
@@ -247,6 +286,29 @@ int nl_get_device(struct tw_nl *n, struct tw_device *dev)
 	}
 	return tw_err("the peer table kept changing during %d dumps",
 		      DUMP_RETRIES);
+}
+
+struct flows_dump {
+	tw_flow_cb cb;
+	void *arg;
+};
+
+static int flows_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct flows_dump *f = arg;
+
+	return parse_flows_msg(nlh, f->cb, f->arg) ? -1 : 0;
+}
+
+int nl_dump_flows(struct tw_nl *n, const struct tw_device *dev,
+		  tw_flow_cb cb, void *arg)
+{
+	struct flows_dump f = { cb, arg };
+	/* resumed by bucket, never restarted: no flow appears twice */
+	struct dump d = { TWILL_CMD_GET_FLOWS, dev, flows_cb, &f, false,
+			  false };
+
+	return dump_once(n, &d);
 }
 
 /* ---- transactions ---- */

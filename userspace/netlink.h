@@ -5,6 +5,7 @@
 
 #include <linux/netlink.h>
 
+#include "flow.h"
 #include "model.h"
 #include "msg.h"
 
@@ -24,6 +25,12 @@ int nl_open(struct tw_nl *n);
 void nl_close(struct tw_nl *n);
 /* Dumps dev (ifindex or ifname set) into dev, restarting if interrupted. */
 int nl_get_device(struct tw_nl *n, struct tw_device *dev);
+/*
+ * Dumps dev's NAT flow table, calling cb for every flow as it arrives;
+ * -1 with the kernel's message (no NAT: -ENOENT) or cb's error.
+ */
+int nl_dump_flows(struct tw_nl *n, const struct tw_device *dev,
+		  tw_flow_cb cb, void *arg);
 /* Sends a transaction and checks every ack. */
 int nl_send_batch(struct tw_nl *n, const struct tw_batch *batch);
 /* 0: found (dev gets the peer), 1: no peer, -1: error. */

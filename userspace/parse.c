@@ -192,23 +192,40 @@ static int split_endpoint(const char *s, char host[TW_ADDR_STRLEN],
 	return 0;
 }
 
-/* What the kernel refuses as an endpoint, refused here with the token. */
-static int check_unicast(const char *s, const struct tw_addr *a)
+/* Zero and multicast addresses, refused naming `what` and the token. */
+static int check_unicast(const char *what, const char *s,
+			 const struct tw_addr *a)
 {
 	static const uint8_t zero[16];
 
 	if (a->family == AF_INET) {
 		if (a->addr[0] == 0)
-			return tw_err("invalid endpoint '%s' (zero address)", s);
+			return tw_err("invalid %s '%s' (zero address)", what, s);
 		if ((a->addr[0] & 0xf0) == 0xe0)
-			return tw_err("invalid endpoint '%s' (multicast)", s);
+			return tw_err("invalid %s '%s' (multicast)", what, s);
 		return 0;
 	}
 	if (!memcmp(a->addr, zero, sizeof(zero)))
-		return tw_err("invalid endpoint '%s' (zero address)", s);
+		return tw_err("invalid %s '%s' (zero address)", what, s);
 	if (a->addr[0] == 0xff)
-		return tw_err("invalid endpoint '%s' (multicast)", s);
-	if (a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80)
+		return tw_err("invalid %s '%s' (multicast)", what, s);
+	return 0;
+}
+
+int parse_unicast(const char *s, const char *what, struct tw_addr *out)
+{
+	if (pton(s, out))
+		return tw_err("invalid %s '%s'", what, s);
+	return check_unicast(what, s, out);
+}
+
+/* What the kernel refuses as an endpoint, refused here with the token. */
+static int check_endpoint(const char *s, const struct tw_addr *a)
+{
+	if (check_unicast("endpoint", s, a))
+		return -1;
+	if (a->family == AF_INET6 && a->addr[0] == 0xfe &&
+	    (a->addr[1] & 0xc0) == 0x80)
 		return tw_err("invalid endpoint '%s' (link-local endpoints are not supported)",
 			      s);
 	return 0;
@@ -230,7 +247,7 @@ int parse_endpoint(const char *s, union tw_sockaddr *out)
 		return tw_err("invalid endpoint '%s' (bad address)", s);
 	if (port && endpoint_port(s, port, &p))
 		return -1;
-	if (check_unicast(s, &a))
+	if (check_endpoint(s, &a))
 		return -1;
 	memset(out, 0, sizeof(*out));
 	if (a.family == AF_INET) {
@@ -241,6 +258,66 @@ int parse_endpoint(const char *s, union tw_sockaddr *out)
 		out->in6.sin6_family = AF_INET6;
 		out->in6.sin6_port = htons(p);
 		memcpy(&out->in6.sin6_addr, a.addr, 16);
+	}
+	return 0;
+}
+
+int parse_range(const char *s, const char *name, uint32_t min, uint32_t max,
+		uint32_t *lo, uint32_t *hi)
+{
+	char lo_s[16];
+	const char *dash = strchr(s, '-');
+	size_t len = dash ? (size_t)(dash - s) : 0;
+
+	if (!dash || len >= sizeof(lo_s))
+		return tw_err("invalid %s '%s' (expected MIN-MAX)", name, s);
+	memcpy(lo_s, s, len);
+	lo_s[len] = '\0';
+	if (parse_u32(lo_s, min, max, lo) || parse_u32(dash + 1, min, max, hi))
+		return tw_err("invalid %s '%s' (ports must be %u-%u)", name, s,
+			      min, max);
+	if (*lo > *hi)
+		return tw_err("invalid %s '%s' (MIN > MAX)", name, s);
+	return 0;
+}
+
+static char *trim_blanks(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	return s;
+}
+
+int parse_list(const char *list, const char *what,
+	       int (*item)(void *arg, const char *item), void *arg)
+{
+	char buf[TW_PREFIX_STRLEN + 2];
+	const char *p = list, *comma;
+	size_t len;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (*p) {
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len >= sizeof(buf))
+			return tw_err("invalid %s '%.*s...'", what, 40, p);
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		if (!*trim_blanks(buf))
+			return tw_err("empty %s in list '%s'", what, list);
+		if (item(arg, trim_blanks(buf)))
+			return -1;
+		if (!comma)
+			break;
+		p = comma + 1;
+		if (!*p)
+			return tw_err("empty %s in list '%s'", what, list);
 	}
 	return 0;
 }

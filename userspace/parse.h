@@ -20,6 +20,18 @@ int parse_addr(const char *s, struct tw_addr *out);
 int parse_prefix(const char *s, struct tw_prefix *out);
 int parse_endpoint(const char *s, union tw_sockaddr *out);
 int parse_ifname(const char *s, char out[IFNAMSIZ]);
+/* An address that is neither zero nor multicast; errors name `what`. */
+int parse_unicast(const char *s, const char *what, struct tw_addr *out);
+/* "LO-HI", both in min..max, LO <= HI; errors name the setting `name`. */
+int parse_range(const char *s, const char *name, uint32_t min, uint32_t max,
+		uint32_t *lo, uint32_t *hi);
+/*
+ * Calls item() for every element of a comma-separated list, blanks around
+ * it trimmed; an empty element is an error naming `what` ("prefix").  A
+ * list of only blanks has no elements.
+ */
+int parse_list(const char *list, const char *what,
+	       int (*item)(void *arg, const char *item), void *arg);
 
 const char *fmt_addr(const struct tw_addr *a, char buf[TW_ADDR_STRLEN]);
 const char *fmt_prefix(const struct tw_prefix *p, char buf[TW_PREFIX_STRLEN]);

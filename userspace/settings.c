@@ -208,24 +208,14 @@ static int parse_num(const struct tw_setting *s, struct tw_device *d,
 	return 0;
 }
 
-static int parse_range(const struct tw_setting *s, struct tw_device *d,
-		       const char *v, const char *name)
+static int parse_setting_range(const struct tw_setting *s,
+			       struct tw_device *d, const char *v,
+			       const char *name)
 {
-	char lo_s[16];
-	const char *dash = strchr(v, '-');
-	size_t len = dash ? (size_t)(dash - v) : 0;
 	uint32_t lo = 0, hi = 0;
 
-	if (!dash || len >= sizeof(lo_s))
-		return tw_err("invalid %s '%s' (expected MIN-MAX)", name, v);
-	memcpy(lo_s, v, len);
-	lo_s[len] = '\0';
-	if (parse_u32(lo_s, s->min, s->max, &lo) ||
-	    parse_u32(dash + 1, s->min, s->max, &hi))
-		return tw_err("invalid %s '%s' (ports must be %u-%u)", name, v,
-			      s->min, s->max);
-	if (lo > hi)
-		return tw_err("invalid %s '%s' (MIN > MAX)", name, v);
+	if (parse_range(v, name, s->min, s->max, &lo, &hi))
+		return -1;
 	store(at_mut(d, s->off), s->size, lo);
 	store(at_mut(d, s->off2), s->size2, hi);
 	return 0;
@@ -286,7 +276,7 @@ int setting_parse(const struct tw_setting *s, struct tw_device *dev,
 
 	switch (s->kind) {
 	case TW_K_RANGE:
-		ret = parse_range(s, dev, value, name);
+		ret = parse_setting_range(s, dev, value, name);
 		break;
 	case TW_K_ADDR:
 		ret = parse_local(s, dev, value, name);
@@ -543,50 +533,31 @@ static int add_item(struct tw_device *dev, struct tw_peer *peer,
 	return dev_add_prefix(dev, peer, &p);
 }
 
-static char *trim(char *s)
-{
-	char *end;
+struct list_ctx {
+	struct tw_device *dev;
+	struct tw_peer *peer;
+	uint32_t line;
+	bool allow_delta;
+};
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	return s;
+static int list_item(void *arg, const char *item)
+{
+	struct list_ctx *l = arg;
+
+	return add_item(l->dev, l->peer, item, l->line, l->allow_delta);
 }
 
 int parse_prefix_list(struct tw_device *dev, struct tw_peer *peer,
 		      const char *list, uint32_t line, bool allow_delta)
 {
-	char item[TW_PREFIX_STRLEN + 2];
-	const char *p = list, *comma;
-	size_t len;
+	struct list_ctx l = { dev, peer, line, allow_delta };
 
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!*p) {
+	if (!list[strspn(list, " \t")]) {
 		/* an empty list: the peer has no prefixes */
 		if (peer->mode == TW_PFX_DELTA)
 			return tw_err("empty prefix list mixed with +/- changes");
 		peer->mode = TW_PFX_REPLACE;
 		return 0;
 	}
-	while (*p) {
-		comma = strchr(p, ',');
-		len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len >= sizeof(item))
-			return tw_err("invalid prefix '%.*s...'", 40, p);
-		memcpy(item, p, len);
-		item[len] = '\0';
-		if (!*trim(item))
-			return tw_err("empty prefix in list '%s'", list);
-		if (add_item(dev, peer, trim(item), line, allow_delta))
-			return -1;
-		if (!comma)
-			break;
-		p = comma + 1;
-		if (!*p)
-			return tw_err("empty prefix in list '%s'", list);
-	}
-	return 0;
+	return parse_list(list, "prefix", list_item, &l);
 }

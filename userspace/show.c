@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "show.h"
+#include "nat.h"
 #include "parse.h"
 #include "settings.h"
 #include "util.h"
@@ -107,6 +108,8 @@ static void human_settings(FILE *f, const struct tw_device *d)
 	if (TW_HAS(d, TW_NUM_PEERS) && TW_HAS(d, TW_NUM_PREFIXES))
 		fprintf(f, "  peers: %u, prefixes: %u\n", d->num_peers,
 			d->num_prefixes);
+	if (TW_HAS(d, TW_NAT) && d->nat.on)
+		fprintf(f, "  nat: on, %u flows\n", d->nat.num_flows);
 }
 
 static void human_prefixes(FILE *f, const struct tw_peer *p)
@@ -169,6 +172,13 @@ static void json_settings(struct json *j, const struct tw_device *d)
 	json_u64(j, "num_peers", d->num_peers);
 	json_u64(j, "num_prefixes", d->num_prefixes);
 	json_u64(j, "generation", d->generation);
+	if (TW_HAS(d, TW_NAT) && d->nat.on) {
+		json_obj_open(j, "nat");
+		nat_json_body(j, &d->nat);
+		json_obj_close(j);
+	} else {
+		json_null(j, "nat");
+	}
 }
 
 static void json_peer(struct json *j, const struct tw_peer *p)
