@@ -20,6 +20,7 @@
 
 #include "commit.h"
 #include "device.h"
+#include "nat.h"
 #include "netlink.h"
 #include "socket.h"
 #include "table.h"
@@ -71,6 +72,8 @@ struct twill_plan {
 	size_t nprefixes;
 	u32 limit_peers;
 	size_t limit_prefixes;
+	bool nat_set;			/* TWILL_A_NAT given: @nat replaces */
+	struct twill_nat_config *nat;	/* NULL: NAT off */
 };
 
 struct gone_prefix {
@@ -99,6 +102,7 @@ struct commit {
 	size_t ngone_list, gone_cap;
 	bool sockets_changed;
 	bool routes_changed;
+	struct twill_nat_change nat;
 };
 
 /* --- Building a plan ----------------------------------------------- */
@@ -156,6 +160,7 @@ void twill_plan_free(struct twill_plan *plan)
 		cond_resched();
 	}
 	kvfree(plan->peer_hash);
+	twill_nat_config_free(plan->nat);
 	sock_put(plan->owner);
 	kfree(plan);
 }
@@ -186,14 +191,24 @@ void twill_plan_hold(struct twill_plan *plan, bool held)
 	plan->held = held;
 }
 
-/* Settings whose change goes through twill_socket_set(). */
+/* Settings whose change goes through twill_socket_set(), and NAT's hooks. */
 bool twill_plan_needs_rtnl(const struct twill_plan *plan)
 {
-	return plan->set.present & (BIT_ULL(TWILL_A_LISTEN_PORT) |
+	const u64 socket_settings = BIT_ULL(TWILL_A_LISTEN_PORT) |
 				    BIT_ULL(TWILL_A_LOCAL) |
 				    BIT_ULL(TWILL_A_LINK) |
 				    BIT_ULL(TWILL_A_FWMARK) |
-				    BIT_ULL(TWILL_A_TOS));
+				    BIT_ULL(TWILL_A_TOS);
+
+	return plan->nat_set || (plan->set.present & socket_settings);
+}
+
+/* A later message of a transaction replaces an earlier one's NAT. */
+void twill_plan_nat(struct twill_plan *plan, struct twill_nat_config *cfg)
+{
+	twill_nat_config_free(plan->nat);
+	plan->nat = cfg;
+	plan->nat_set = true;
 }
 
 void twill_plan_set_flags(struct twill_plan *plan, u32 flags)
@@ -871,6 +886,20 @@ static int check_prefixes(struct commit *c)
 	return ret;
 }
 
+/* Hands the plan's NAT config to the commit, which applies or frees it. */
+static int check_nat(struct commit *c)
+{
+	struct twill_plan *plan = c->plan;
+	struct twill_nat_config *cfg = plan->nat;
+
+	if (!plan->nat_set)
+		return 0;
+	plan->nat = NULL;
+	plan->nat_set = false;
+	return twill_nat_prepare(c->tdev, cfg, plan->rights, &c->nat,
+				 c->extack);
+}
+
 static int switch_sockets(struct commit *c)
 {
 	int ret;
@@ -953,6 +982,7 @@ static void apply_prefixes(struct commit *c)
 static void apply(struct commit *c)
 {
 	apply_config(c);
+	twill_nat_apply(c->tdev, &c->nat);
 	apply_peers(c);
 	apply_prefixes(c);
 	c->tdev->generation++;
@@ -966,7 +996,7 @@ static void send_events(struct commit *c)
 	struct twill_peer *peer;
 	u32 i;
 
-	if (c->plan->set.present)
+	if (c->plan->set.present || c->nat.active)
 		twill_netlink_notify_device(tdev);
 	list_for_each_entry(ppeer, &c->plan->peers, list)
 		if (ppeer->created)
@@ -995,6 +1025,7 @@ static void commit_cleanup(struct commit *c, bool applied)
 	}
 	for (i = 0; i < c->nremoved; i++)
 		twill_peer_put(c->removed[i]);
+	twill_nat_abort(&c->nat);
 	twill_table_unreserve(&c->tdev->table);
 	kvfree(c->removed);
 	kvfree(c->set);
@@ -1021,6 +1052,8 @@ int twill_plan_commit(struct twill_device *tdev, struct twill_plan *plan,
 		ret = check_peers(&c);
 	if (!ret)
 		ret = check_prefixes(&c);
+	if (!ret)
+		ret = check_nat(&c);
 	if (!ret)
 		ret = switch_sockets(&c);
 	if (!ret) {

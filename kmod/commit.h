@@ -12,6 +12,7 @@
 #include "peer.h"
 
 struct twill_device;
+struct twill_nat_config;
 struct twill_plan;
 struct twill_plan_peer;
 
@@ -57,6 +58,8 @@ void twill_plan_hold(struct twill_plan *plan, bool held);
 bool twill_plan_needs_rtnl(const struct twill_plan *plan);
 
 void twill_plan_set_flags(struct twill_plan *plan, u32 flags);
+/* Replaces the device's NAT config (NULL: off); the plan owns @cfg. */
+void twill_plan_nat(struct twill_plan *plan, struct twill_nat_config *cfg);
 void twill_plan_settings(struct twill_plan *plan,
 			 const struct twill_settings *settings);
 /* The device's listen port as the plan would leave it. */

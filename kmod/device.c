@@ -316,6 +316,11 @@ static struct pernet_operations pernet_ops = {
 	.pre_exit = twill_netns_pre_exit,
 };
 
+bool twill_device_is(const struct net_device *dev)
+{
+	return dev->rtnl_link_ops == &link_ops;
+}
+
 struct twill_device *twill_device_lookup(struct net *net, int ifindex,
 					 const char *ifname)
 {

@@ -18,6 +18,7 @@
 
 struct twill_socket;
 struct twill_plan;
+struct twill_nat;
 
 /* Defaults sized for a 5,000-node cluster with room to spare. */
 #define TWILL_DEFAULT_MAX_PEERS		16384
@@ -63,12 +64,15 @@ struct twill_device {
 	struct twill_plan *stage;	/* pending multi-message SET */
 	struct delayed_work stage_expiry;	/* drops an abandoned stage */
 	bool dead;			/* unregistered; update_lock */
+	struct twill_nat *nat;		/* rtnl and update_lock to change */
 	struct gro_cells gro_cells;
 	struct twill_drops __percpu *drops;
 };
 
 int twill_device_module_init(void);
 void twill_device_module_exit(void);
+
+bool twill_device_is(const struct net_device *dev);
 
 /* The twill device named by ifindex or ifname, with a reference, or NULL. */
 struct twill_device *twill_device_lookup(struct net *net, int ifindex,

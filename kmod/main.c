@@ -10,6 +10,7 @@
 #include <net/genetlink.h>
 
 #include "device.h"
+#include "nat.h"
 #include "netlink.h"
 #include "table.h"
 
@@ -46,7 +47,10 @@ static int __init twill_init(void)
 		return ret;
 	ret = selftests();
 	if (ret)
-		goto err_device;
+		goto err_nat;
+	ret = twill_nat_module_init();
+	if (ret)
+		goto err_nat;
 	ret = twill_device_module_init();
 	if (ret)
 		goto err_device;
@@ -59,6 +63,8 @@ static int __init twill_init(void)
 err_netlink:
 	twill_device_module_exit();
 err_device:
+	twill_nat_module_exit();
+err_nat:
 	twill_table_module_exit();
 	return ret;
 }
@@ -67,6 +73,7 @@ static void __exit twill_exit(void)
 {
 	twill_netlink_module_exit();
 	twill_device_module_exit();
+	twill_nat_module_exit();
 	twill_table_module_exit();
 }
 

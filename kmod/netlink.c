@@ -13,6 +13,7 @@
 
 #include "commit.h"
 #include "device.h"
+#include "nat.h"
 #include "netlink.h"
 #include "peer.h"
 #include "table.h"
@@ -67,6 +68,8 @@ static const struct nla_policy set_policy[TWILL_A_MAX + 1] = {
 						&max_prefixes_range),
 	[TWILL_A_PEERS]		= NLA_POLICY_NESTED_ARRAY(peer_policy),
 	[TWILL_A_LINK_NAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	/* Parsed strictly by nat.c. */
+	[TWILL_A_NAT]		= { .type = NLA_NESTED },
 };
 
 static const struct nla_policy get_policy[TWILL_A_MAX + 1] = {
@@ -179,7 +182,8 @@ static int put_dev_attrs(struct sk_buff *skb, struct twill_device *tdev)
 	    nla_put_u32(skb, TWILL_A_MAX_PREFIXES, tdev->max_prefixes) ||
 	    nla_put_u32(skb, TWILL_A_NUM_PEERS, tdev->num_peers) ||
 	    nla_put_u32(skb, TWILL_A_NUM_PREFIXES, tdev->table.count) ||
-	    put_config(skb, cfg) || put_link_name(skb, tdev, cfg->link))
+	    put_config(skb, cfg) || put_link_name(skb, tdev, cfg->link) ||
+	    twill_nat_put(skb, tdev))
 		return -EMSGSIZE;
 	twill_drops_read(tdev->drops, drops);
 	return put_drops(skb, TWILL_A_DROPS, drops);
@@ -700,6 +704,17 @@ static int parse_settings(struct twill_device *tdev, struct twill_plan *plan,
 	return 0;
 }
 
+static int parse_nat(struct twill_plan *plan, const struct nlattr *attr,
+		     struct netlink_ext_ack *extack)
+{
+	struct twill_nat_config *cfg = twill_nat_parse(attr, extack);
+
+	if (IS_ERR(cfg))
+		return PTR_ERR(cfg);
+	twill_plan_nat(plan, cfg);
+	return 0;
+}
+
 static int parse_flags(struct nlattr **attrs, bool first, u32 *flags,
 		       struct netlink_ext_ack *extack)
 {
@@ -732,6 +747,8 @@ static int parse_message(struct twill_device *tdev, struct twill_plan *plan,
 	if (first)
 		twill_plan_set_flags(plan, *flags & TWILL_F_REPLACE_PEERS);
 	ret = parse_settings(tdev, plan, attrs, rights, extack);
+	if (!ret && attrs[TWILL_A_NAT])
+		ret = parse_nat(plan, attrs[TWILL_A_NAT], extack);
 	if (ret || !attrs[TWILL_A_PEERS])
 		return ret;
 	nla_for_each_nested(pos, attrs[TWILL_A_PEERS], rem) {
@@ -982,6 +999,86 @@ static int lookup_doit(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/* --- GET_FLOWS ------------------------------------------------------- */
+
+struct flows_ctx {
+	struct twill_device *tdev;
+	struct twill_nat_dump_pos pos;
+	bool done;
+};
+
+static struct flows_ctx *flows_ctx(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct flows_ctx) > sizeof(cb->ctx));
+	return (struct flows_ctx *)cb->ctx;
+}
+
+static int flows_start(struct netlink_callback *cb)
+{
+	struct flows_ctx *ctx = flows_ctx(cb);
+	struct twill_device *tdev;
+	bool nat;
+
+	tdev = lookup_device(sock_net(cb->skb->sk),
+			     twill_compat_dump_attrs(cb), cb->extack);
+	if (IS_ERR(tdev))
+		return PTR_ERR(tdev);
+	mutex_lock(&tdev->update_lock);
+	nat = twill_nat_enabled(tdev);
+	mutex_unlock(&tdev->update_lock);
+	if (!nat) {
+		NL_SET_ERR_MSG(cb->extack, "device has no NAT");
+		dev_put(tdev->dev);
+		return -ENOENT;
+	}
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->tdev = tdev;
+	return 0;
+}
+
+static int flows_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct flows_ctx *ctx = flows_ctx(cb);
+	struct twill_device *tdev = ctx->tdev;
+	void *hdr;
+	int ret;
+
+	if (ctx->done)
+		return 0;
+	mutex_lock(&tdev->update_lock);
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &genl_family, NLM_F_MULTI, TWILL_CMD_GET_FLOWS);
+	if (!hdr) {
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	ret = nla_put_u32(skb, TWILL_A_IFINDEX, tdev->dev->ifindex) ||
+	      nla_put_string(skb, TWILL_A_IFNAME, tdev->dev->name) ?
+	      -EMSGSIZE : twill_nat_dump_flows(skb, tdev, &ctx->pos);
+	if (ret == -ENOENT) {
+		/* NAT went off (or was replaced): the dump ends here. */
+		genlmsg_cancel(skb, hdr);
+		ctx->done = true;
+		ret = skb->len;
+		goto out;
+	}
+	ctx->done = !ret;
+	genlmsg_end(skb, hdr);
+	ret = skb->len;
+out:
+	mutex_unlock(&tdev->update_lock);
+	return ret;
+}
+
+static int flows_done(struct netlink_callback *cb)
+{
+	struct flows_ctx *ctx = flows_ctx(cb);
+
+	if (ctx->tdev)
+		dev_put(ctx->tdev->dev);
+	return 0;
+}
+
 /* --- Notifications --------------------------------------------------- */
 
 static bool have_listeners(struct twill_device *tdev)
@@ -1097,6 +1194,14 @@ static const struct genl_ops genl_ops[] = {
 		.cmd = TWILL_CMD_LOOKUP,
 		.doit = lookup_doit,
 		.policy = lookup_policy,
+		.maxattr = TWILL_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = TWILL_CMD_GET_FLOWS,
+		.start = flows_start,
+		.dumpit = flows_dumpit,
+		.done = flows_done,
+		.policy = get_policy,
 		.maxattr = TWILL_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},

@@ -282,7 +282,7 @@ enum twill_drop {
 #define TWILL_NAT_DEFAULT_PORT_MIN	1024
 #define TWILL_NAT_DEFAULT_PORT_MAX	65535
 #define TWILL_NAT_DEFAULT_MAX_FLOWS	131072
-#define TWILL_NAT_MAX_PREFIXES		64	/* per list */
+#define TWILL_NAT_MAX_PREFIXES		32	/* per list */
 
 enum twill_nat_attr {
 	TWILL_NAT_A_UNSPEC,
