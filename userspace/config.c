@@ -18,7 +18,7 @@ struct cfg {
 	enum section sec;
 	bool seen_device;
 	uint32_t device_keys;	/* settings already given */
-	uint32_t nat_line;	/* the first NAT key but Masquerade */
+	uint32_t nat_lines[TW_NK_COUNT];	/* where each NAT key is */
 	struct tw_device *dev;
 	size_t peer;		/* index of the current peer */
 	bool peer_ep, peer_mac;
@@ -86,8 +86,7 @@ static int nat_key(struct cfg *c, const struct tw_nat_key *k,
 		nat_init(n);
 	if (n->given & TW_BIT(k->id))
 		return tw_err("duplicate key '%s'", k->key);
-	if (k->id != TW_NK_MASQUERADE && !c->nat_line)
-		c->nat_line = c->line;
+	c->nat_lines[k->id] = c->line;
 	c->dev->mask |= TW_BIT(TW_NAT);
 	return nat_parse_key(n, k, value, k->key);
 }
@@ -95,9 +94,11 @@ static int nat_key(struct cfg *c, const struct tw_nat_key *k,
 /* The NAT keys together: Masquerade is what the others need. */
 static int end_nat(const struct cfg *c)
 {
-	if (!TW_HAS(c->dev, TW_NAT) || !nat_check(&c->dev->nat, true))
+	enum tw_nat_key_id bad = TW_NK_MASQUERADE;
+
+	if (!TW_HAS(c->dev, TW_NAT) || !nat_check(&c->dev->nat, true, &bad))
 		return 0;
-	return tw_err_ctx("%s:%u", c->name, c->nat_line);
+	return tw_err_ctx("%s:%u", c->name, c->nat_lines[bad]);
 }
 
 static int device_key(struct cfg *c, const char *key, const char *value)

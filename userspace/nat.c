@@ -12,6 +12,8 @@
 #include <strings.h>
 
 #define NK_BIT(id) (1U << (id))
+/* The kernel's bound (kmod/nat.c, nat_policy). */
+#define TW_MAX_FLOWS_LIMIT (1U << 24)
 
 #define AT(m) .off = offsetof(struct tw_nat, m), \
 	      .size = sizeof(((struct tw_nat *)NULL)->m)
@@ -132,9 +134,9 @@ static int parse_ports(struct tw_nat *n, const char *v, const char *name)
 
 static int parse_max_flows(struct tw_nat *n, const char *v, const char *name)
 {
-	if (parse_u32(v, 1, UINT32_MAX, &n->max_flows))
+	if (parse_u32(v, 1, TW_MAX_FLOWS_LIMIT, &n->max_flows))
 		return tw_err("invalid %s '%s' (expected 1-%u)", name, v,
-			      UINT32_MAX);
+			      TW_MAX_FLOWS_LIMIT);
 	return 0;
 }
 
@@ -301,7 +303,7 @@ static const char *key_name(const struct tw_nat_key *k, bool file)
 	return file ? k->key : k->arg;
 }
 
-int nat_check(const struct tw_nat *n, bool file)
+int nat_check(const struct tw_nat *n, bool file, enum tw_nat_key_id *bad)
 {
 	const struct tw_nat_key *k, *m = key_by_id(TW_NK_MASQUERADE);
 	bool masq = n->given & NK_BIT(TW_NK_MASQUERADE);
@@ -309,6 +311,8 @@ int nat_check(const struct tw_nat *n, bool file)
 	tw_for_each_nat_key(k) {
 		if (k == m || !(n->given & NK_BIT(k->id)))
 			continue;
+		if (bad)
+			*bad = k->id;
 		if (masq && !n->on && file)
 			return tw_err("%s cannot be combined with Masquerade = off",
 				      k->key);
@@ -347,7 +351,7 @@ int nat_parse_args(int argc, char *const argv[], struct tw_nat *args)
 		if (nat_parse_key(args, k, argv[i], k->arg))
 			return -1;
 	}
-	return nat_check(args, false);
+	return nat_check(args, false, NULL);
 }
 
 static const void *at(const struct tw_nat *n, size_t off)

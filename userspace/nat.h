@@ -47,9 +47,9 @@ int nat_parse_key(struct tw_nat *n, const struct tw_nat_key *k,
 /*
  * Checks the keys a user gave (file: true for config key names): NAT off
  * combined with other keys, keys without masquerade (a file gives the
- * whole NAT configuration).
+ * whole NAT configuration).  On error *bad (if not NULL) is the key.
  */
-int nat_check(const struct tw_nat *n, bool file);
+int nat_check(const struct tw_nat *n, bool file, enum tw_nat_key_id *bad);
 /*
  * The words after `twill nat set DEV`: "off", or keys with values.  Only
  * the keys given are set (tw_nat.given); nothing is sent.
