@@ -56,6 +56,8 @@ extern const struct test diff_tests[];
 extern const size_t diff_tests_count;
 extern const struct test output_tests[];
 extern const size_t output_tests_count;
+extern const struct test nat_tests[];
+extern const size_t nat_tests_count;
 
 /* work counters (test_count.c): calls into the hash sets and allocator */
 extern unsigned long t_ops;
