@@ -8,7 +8,8 @@
  *
  * Resolves the family with CTRL_CMD_GETFAMILY, then sends MESSAGES
  * generated messages (valid skeletons of every command aimed at the real
- * device -i/-I and at bogus ones, notification and out-of-range command
+ * device -i/-I and at bogus ones, TWILL_A_NAT configurations valid and
+ * malformed, GET_FLOWS dumps, notification and out-of-range command
  * numbers, corrupted lengths, types, flags, deep/truncated/overlapping
  * nests, random bytes, batches of several messages in one send, staged
  * TWILL_F_STAGE transactions committed or left open, sockets closed with a
@@ -19,8 +20,9 @@
  * checked: each must be a well-formed NLMSG_ERROR (error or ack, with
  * sane extack TLVs and the request echoed byte for byte), a dump sequence
  * ending in NLMSG_DONE whose messages agree with each other (generation,
- * endpoint continuation, peer/prefix counts, prefix sanity), or a LOOKUP
- * reply whose prefix covers the address.  A second socket listens to the
+ * endpoint continuation, peer/prefix counts, prefix sanity, the NAT
+ * nest), a GET_FLOWS dump of well-formed flows none of which appears
+ * twice, or a LOOKUP reply whose prefix covers the address.  A second socket listens to the
  * "events" group and checks every notification.  Anything else is an
  * anomaly: printed with the exchange number, counted; exit status 1.
  *
@@ -34,6 +36,9 @@
  * be gone by then: any well-formed answer will do) and close; for
  * scenarios that delete the device or its namespace under an open
  * transaction.
+ *
+ * At the end NAT is turned off on the device (the fuzzer's masquerade
+ * must not outlive it).
  *
  * Exit: 0 clean, 1 anomalies or fewer than MESSAGES sent (the -t limit or
  * an error stopped it), 2 usage or setup error.  Static build: see Makefile.
@@ -82,13 +87,13 @@
  * checkout checks them against the header.
  */
 enum { C_UNSPEC, C_GET, C_SET, C_LOOKUP, C_DEV_CHANGED, C_PEER_ADDED,
-       C_PEER_CHANGED, C_PEER_REMOVED, C_MAX = C_PEER_REMOVED };
+       C_PEER_CHANGED, C_PEER_REMOVED, C_GET_FLOWS, C_MAX = C_GET_FLOWS };
 enum { F_REPLACE_PEERS = 1, F_STAGE = 2 };
 enum { A_UNSPEC, A_IFINDEX, A_IFNAME, A_FLAGS, A_LISTEN_PORT, A_VNI,
        A_FWMARK, A_LOCAL, A_LINK, A_MAC, A_PORT_MIN, A_PORT_MAX, A_TTL,
        A_TOS, A_DF, A_UDP_CSUM, A_MAX_PEERS, A_MAX_PREFIXES, A_NUM_PEERS,
        A_NUM_PREFIXES, A_GENERATION, A_DROPS, A_PEERS, A_LOOKUP_ADDR,
-       A_PAD, A_LINK_NAME, A_MAX = A_LINK_NAME };
+       A_PAD, A_LINK_NAME, A_NAT, A_FLOWS, A_MAX = A_FLOWS };
 enum { PF_REMOVE = 1, PF_UPDATE_ONLY = 2, PF_REPLACE_PREFIXES = 4,
        PF_TRUNCATED = 8 };
 enum { P_UNSPEC, P_ENDPOINT, P_FLAGS, P_MAC, P_PREFIXES, P_RX_PACKETS,
@@ -96,9 +101,18 @@ enum { P_UNSPEC, P_ENDPOINT, P_FLAGS, P_MAC, P_PREFIXES, P_RX_PACKETS,
        P_NUM_PREFIXES, P_PAD, P_MAX = P_PAD };
 enum { XF_REMOVE = 1 };
 enum { X_UNSPEC, X_FAMILY, X_ADDR, X_CIDR, X_FLAGS, X_MAX = X_FLAGS };
+enum { N_UNSPEC, N_MASQUERADE, N_EXCLUDE, N_TO4, N_TO6, N_PORT_MIN, N_PORT_MAX,
+       N_MAX_FLOWS, N_NUM_FLOWS, N_BUCKETS, N_STATS, N_PAD, N_MAX = N_PAD };
+enum { FL_UNSPEC, FL_FAMILY, FL_PROTO, FL_ORIG_SRC, FL_ORIG_DST, FL_ORIG_SPORT,
+       FL_ORIG_DPORT, FL_REPLY_SRC, FL_REPLY_DST, FL_REPLY_SPORT,
+       FL_REPLY_DPORT, FL_STATE, FL_TIMEOUT, FL_MAX = FL_TIMEOUT };
 #define DROP_MAX 11
 #define DF_MAX 2
 #define VNI_MAX 0xffffff
+#define NAT_MAX_PREFIXES 32
+#define NAT_STAT_MAX 10
+#define NAT_MAX_FLOWS_LIMIT (1U << 24)	/* kmod/nat.c, nat_policy */
+#define FLOW_S_MAX 4
 
 #if defined(__has_include)
 #if __has_include("../../include/uapi/linux/twill.h")
@@ -123,7 +137,8 @@ CHK(A_NUM_PREFIXES, TWILL_A_NUM_PREFIXES);
 CHK(A_GENERATION, TWILL_A_GENERATION); CHK(A_DROPS, TWILL_A_DROPS);
 CHK(A_PEERS, TWILL_A_PEERS); CHK(A_LOOKUP_ADDR, TWILL_A_LOOKUP_ADDR);
 CHK(A_PAD, TWILL_A_PAD); CHK(A_LINK_NAME, TWILL_A_LINK_NAME);
-CHK(A_MAX, TWILL_A_MAX);
+CHK(A_NAT, TWILL_A_NAT); CHK(A_FLOWS, TWILL_A_FLOWS);
+CHK(A_MAX, TWILL_A_MAX); CHK(C_GET_FLOWS, TWILL_CMD_GET_FLOWS);
 CHK(PF_REMOVE, TWILL_PEER_F_REMOVE);
 CHK(PF_UPDATE_ONLY, TWILL_PEER_F_UPDATE_ONLY);
 CHK(PF_REPLACE_PREFIXES, TWILL_PEER_F_REPLACE_PREFIXES);
@@ -140,6 +155,24 @@ CHK(X_CIDR, TWILL_PREFIX_A_CIDR); CHK(X_FLAGS, TWILL_PREFIX_A_FLAGS);
 CHK(X_MAX, TWILL_PREFIX_A_MAX);
 CHK(DROP_MAX, TWILL_DROP_MAX); CHK(DF_MAX, TWILL_DF_MAX);
 CHK(VNI_MAX, TWILL_VNI_MAX);
+CHK(N_MASQUERADE, TWILL_NAT_A_MASQUERADE); CHK(N_EXCLUDE, TWILL_NAT_A_EXCLUDE);
+CHK(N_TO4, TWILL_NAT_A_TO4); CHK(N_TO6, TWILL_NAT_A_TO6);
+CHK(N_PORT_MIN, TWILL_NAT_A_PORT_MIN); CHK(N_PORT_MAX, TWILL_NAT_A_PORT_MAX);
+CHK(N_MAX_FLOWS, TWILL_NAT_A_MAX_FLOWS); CHK(N_NUM_FLOWS, TWILL_NAT_A_NUM_FLOWS);
+CHK(N_BUCKETS, TWILL_NAT_A_BUCKETS); CHK(N_STATS, TWILL_NAT_A_STATS);
+CHK(N_PAD, TWILL_NAT_A_PAD); CHK(N_MAX, TWILL_NAT_A_MAX);
+CHK(NAT_MAX_PREFIXES, TWILL_NAT_MAX_PREFIXES);
+CHK(NAT_STAT_MAX, TWILL_NAT_STAT_MAX);
+CHK(FL_FAMILY, TWILL_FLOW_A_FAMILY); CHK(FL_PROTO, TWILL_FLOW_A_PROTO);
+CHK(FL_ORIG_SRC, TWILL_FLOW_A_ORIG_SRC); CHK(FL_ORIG_DST, TWILL_FLOW_A_ORIG_DST);
+CHK(FL_ORIG_SPORT, TWILL_FLOW_A_ORIG_SPORT);
+CHK(FL_ORIG_DPORT, TWILL_FLOW_A_ORIG_DPORT);
+CHK(FL_REPLY_SRC, TWILL_FLOW_A_REPLY_SRC);
+CHK(FL_REPLY_DST, TWILL_FLOW_A_REPLY_DST);
+CHK(FL_REPLY_SPORT, TWILL_FLOW_A_REPLY_SPORT);
+CHK(FL_REPLY_DPORT, TWILL_FLOW_A_REPLY_DPORT);
+CHK(FL_STATE, TWILL_FLOW_A_STATE); CHK(FL_TIMEOUT, TWILL_FLOW_A_TIMEOUT);
+CHK(FL_MAX, TWILL_FLOW_A_MAX); CHK(FLOW_S_MAX, TWILL_FLOW_S_MAX);
 #endif
 #endif
 
@@ -167,6 +200,7 @@ static long st_msgs, st_exch, st_batches, st_tx, st_tx_open, st_reconnects;
 static long st_own, st_acks, st_errs, st_dumps, st_dump_msgs, st_dump_intr;
 static long st_lookups, st_events, st_ev_overrun, st_stray, st_send_err;
 static long st_overrun, st_unknown_attr, st_gen_back, st_replies;
+static long st_nat_sets, st_flow_dumps, st_flows;
 static long st_errno[4096];
 static long anomalies;
 static long cur_exch;
@@ -557,6 +591,143 @@ static void gen_peers(struct msg *m)
 	nest_end(m, n);
 }
 
+/*
+ * A prefix of a NAT list: from the generator's pools, or (in a message
+ * with mistakes) of the wrong family, out of range, with host bits set or
+ * a short address.
+ */
+static void gen_nat_prefix(struct msg *m)
+{
+	long n = nest(m, !bad(10) ? 0 : (uint16_t)rn(8));
+	uint8_t a[16];
+	int v6 = chance(35), bytes = gen_addr(a, v6);
+	int cidr = v6 ? 32 + 16 * (int)rn(5) : 8 * (1 + (int)rn(3));
+	uint16_t fam = v6 ? AF_INET6 : AF_INET;
+	int k = (int)pick(12);
+
+	if (k != 3)
+		mask_prefix(a, bytes, cidr);
+	switch (k) {
+	case 0: fam = v6 ? AF_INET : AF_INET6; break;	/* wrong family */
+	case 1: fam = (uint16_t)rn(50); break;
+	case 2: cidr = v6 ? 129 + (int)rn(127) : 33 + (int)rn(100); break;
+	case 3: a[bytes - 1] |= 1; break;		/* host bits set */
+	case 4: bytes = (int)rn(20); break;
+	}
+	if (!bad(3))
+		put_u16(m, X_FAMILY, fam);
+	if (!bad(3))
+		m_put(m, X_ADDR, a, (size_t)bytes);
+	if (!bad(3))
+		put_u8(m, X_CIDR, (uint8_t)cidr);
+	if (bad(3))	/* not taken in NAT lists */
+		put_u32(m, X_FLAGS, XF_REMOVE);
+	nest_end(m, n);
+}
+
+static void gen_nat_list(struct msg *m, uint16_t type, int count)
+{
+	long n = nest(m, type);
+	int i;
+
+	for (i = 0; i < count && !m->full; i++)
+		gen_nat_prefix(m);
+	nest_end(m, n);
+}
+
+/* TWILL_NAT_A_TO4/TO6: a unicast address, or zero, multicast, wrong size. */
+static void gen_nat_to(struct msg *m, int v6)
+{
+	uint8_t a[20] = { 0 };
+	size_t len = v6 ? 16 : 4;
+
+	if (v6) {
+		a[0] = 0x20; a[1] = 0x01; a[2] = 0x0d; a[3] = 0xb8;
+		a[15] = (uint8_t)(0xc8 + rn(8));
+	} else {
+		a[0] = 192; a[2] = 2; a[3] = (uint8_t)(0xc8 + rn(12));
+	}
+	switch (pick(10)) {
+	case 0: memset(a, 0, sizeof(a)); break;			/* zero */
+	case 1: a[0] = v6 ? 0xff : 224; break;			/* multicast */
+	case 2: memset(a, 0xff, sizeof(a)); break;		/* broadcast */
+	case 3: len = v6 ? 4 : 16; break;			/* the other size */
+	case 4: len = rn(20); break;
+	}
+	m_put(m, v6 ? N_TO6 : N_TO4, a, len);
+}
+
+/*
+ * TWILL_A_NAT: NAT off (an empty nest) or a configuration; in a message
+ * with mistakes prefix lists with bad prefixes or too many of them,
+ * settings without masquerade, port_min > port_max, max_flows 0 or above
+ * the limit, read-only attributes.  Valid limits stay small: the kernel
+ * sizes the hash table from max_flows.
+ */
+static void gen_nat(struct msg *m)
+{
+	static const uint32_t flows[] = { 1, 16, 1024, 65536, 131072 };
+	long n = nest(m, A_NAT);
+	int nmasq = 1 + (int)rn(3), nexcl = (int)rn(3);
+	uint16_t lo, hi;
+
+	st_nat_sets++;
+	if (chance(25)) {	/* NAT off */
+		nest_end(m, n);
+		return;
+	}
+	if (bad(6))
+		nmasq = 0;	/* settings without masquerade */
+	if (bad(6))
+		nmasq = NAT_MAX_PREFIXES + 1 + (int)rn(4);
+	if (bad(3))
+		nexcl = NAT_MAX_PREFIXES + 1;
+	if (nmasq)
+		gen_nat_list(m, N_MASQUERADE, nmasq);
+	if (nexcl || chance(10))
+		gen_nat_list(m, N_EXCLUDE, nexcl);
+	if (chance(30))
+		gen_nat_to(m, 0);
+	if (chance(20))
+		gen_nat_to(m, 1);
+	if (chance(50)) {
+		lo = (uint16_t)(1024 + rn(30000));
+		hi = (uint16_t)(lo + rn(30000));
+		switch (pick(8)) {
+		case 0: hi = (uint16_t)(lo - 1 - rn(lo - 1)); break;	/* min > max */
+		case 1: lo = 0; break;
+		case 2: hi = 0; break;
+		}
+		if (bad(3))
+			put_u32(m, N_PORT_MIN, lo);	/* wrong size */
+		else
+			put_u16(m, N_PORT_MIN, lo);
+		put_u16(m, N_PORT_MAX, hi);
+	}
+	if (chance(40)) {
+		uint32_t v = flows[rn(5)];
+
+		switch (pick(6)) {
+		case 0: v = 0; break;
+		case 1: v = NAT_MAX_FLOWS_LIMIT + 1 + rn(100); break;
+		case 2: v = 0xffffffff; break;
+		}
+		put_u32(m, N_MAX_FLOWS, v);
+	}
+	if (bad(3))	/* read-only attributes in a request */
+		put_u32(m, (uint16_t)(N_NUM_FLOWS + rn(2)), (uint32_t)r64());
+	if (bad(2)) {
+		long st = nest(m, N_STATS);
+		uint64_t v = r64();
+
+		m_put(m, (uint16_t)(1 + rn(NAT_STAT_MAX)), &v, 8);
+		nest_end(m, st);
+	}
+	if (bad(2))
+		gen_random_attrs(m, 1 + (int)rn(3), N_MAX + 2, 1);
+	nest_end(m, n);
+}
+
 /* A chain of nests DEPTH deep ending in random bytes. */
 static void gen_deep(struct msg *m, int depth)
 {
@@ -761,6 +932,14 @@ static void gen_set_body(struct msg *m, long flags)
 		gen_target(m);
 	if (chance(25))
 		gen_settings(m);
+	if (chance(10))
+		gen_nat(m);
+	if (bad(2)) {	/* flows are read only */
+		long f = nest(m, A_FLOWS);
+
+		gen_random_attrs(m, 1 + (int)rn(3), FL_MAX + 1, 1);
+		nest_end(m, f);
+	}
 	if (chance(80))
 		gen_peers(m);
 	if (order == 2)
@@ -797,7 +976,7 @@ static void gen_message(struct msg *m)
 	k = (int)rn(g_clean ? 72 : 100);
 
 	if (k < 15) {
-		m_init(m, family_id, flags | NLM_F_DUMP, C_GET);
+		m_init(m, family_id, flags | NLM_F_DUMP, chance(30) ? C_GET_FLOWS : C_GET);
 		if (!bad(10))
 			gen_target(m);
 		if (bad(10))
@@ -823,7 +1002,7 @@ static void gen_message(struct msg *m)
 			gen_set_body(m, -1);
 	} else if (k < 90) {	/* a command without its usual form */
 		m_init(m, family_id, flags | (chance(50) ? NLM_F_DUMP : 0),
-		       (uint8_t)(C_GET + rn(3)));
+		       chance(20) ? C_GET_FLOWS : (uint8_t)(C_GET + rn(3)));
 		if (chance(50))
 			gen_lookup_body(m);
 		else
@@ -1293,8 +1472,42 @@ static int pfx_add(int fam, int cidr, const uint8_t *addr, int alen)
 	}
 }
 
+/* flows seen in the current GET_FLOWS dump: hashes of the orig tuple */
+#define FLOW_HASH (1 << 16)
+static uint64_t *flowset;	/* 0: empty */
+static size_t nflowset;
+
+static void flows_reset(void)
+{
+	if (nflowset)
+		memset(flowset, 0, FLOW_HASH * sizeof(*flowset));
+	nflowset = 0;
+}
+
+/* Returns 1 if the flow was already in the set. */
+static int flow_add(const uint8_t *key, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ key[i]) * 1099511628211ULL;
+	h |= 1;
+	if (nflowset >= FLOW_HASH / 2)
+		return 0;	/* too many to track: no check */
+	for (i = h & (FLOW_HASH - 1);; i = (i + 1) & (FLOW_HASH - 1)) {
+		if (!flowset[i]) {
+			flowset[i] = h;
+			nflowset++;
+			return 0;
+		}
+		if (flowset[i] == h)
+			return 1;
+	}
+}
+
 /* validation of family messages: dump replies, lookup replies, events */
-enum vmode { V_DUMP, V_LOOKUP, V_EVENT };
+enum vmode { V_DUMP, V_LOOKUP, V_EVENT, V_FLOWS };
 
 struct vctx {
 	enum vmode mode;
@@ -1317,6 +1530,14 @@ struct vctx {
 	/* lookup */
 	int l_fam, l_cidr, l_alen;
 	uint8_t l_addr[16];
+	/* NAT nest */
+	int nat_n, nat_masq, nat_ports;
+	uint16_t nat_pmin, nat_pmax;
+	/* current flow: attributes seen, family, address sizes, tuple key */
+	uint32_t f_have;
+	int f_fam, f_alen[4];
+	uint8_t f_key[40];
+	int nflows;
 	struct pend *p;
 };
 
@@ -1389,10 +1610,9 @@ static int prefix_cb(void *arg, const struct nlattr *a)
 	return 0;
 }
 
-static int prefixes_cb(void *arg, const struct nlattr *a)
+/* One prefix nest of a reply, checked: family, cidr, length, address in f. */
+static int reply_prefix(struct vctx *c, const struct nlattr *a, int *f)
 {
-	struct vctx *c = arg;
-	int f[3 + 4] = { -1, -1, 0, 0, 0, 0, 0 };
 	const uint8_t *addr = (const uint8_t *)&f[3];
 
 	if (walk_attrs(NLA_DATA(a), NLA_PLEN(a), prefix_cb, f))
@@ -1404,6 +1624,17 @@ static int prefixes_cb(void *arg, const struct nlattr *a)
 		return verr(c, "prefix family %d, %d bytes, /%d disagree", f[0], f[2], f[1]);
 	if (!host_bits_clear(addr, f[2], f[1]))
 		return verr(c, "prefix with host bits set");
+	return 0;
+}
+
+static int prefixes_cb(void *arg, const struct nlattr *a)
+{
+	struct vctx *c = arg;
+	int f[3 + 4] = { -1, -1, 0, 0, 0, 0, 0 };
+	const uint8_t *addr = (const uint8_t *)&f[3];
+
+	if (reply_prefix(c, a, f))
+		return -1;
 	c->p_npfx++;
 	if (c->mode == V_DUMP && pfx_add(f[0], f[1], addr, f[2]))
 		return verr(c, "prefix listed twice in one dump");
@@ -1539,6 +1770,171 @@ static int peers_cb(void *arg, const struct nlattr *a)
 	return 0;
 }
 
+static int nat_prefixes_cb(void *arg, const struct nlattr *a)
+{
+	struct vctx *c = arg;
+	int f[3 + 4] = { -1, -1, 0, 0, 0, 0, 0 };
+
+	if (reply_prefix(c, a, f))
+		return -1;
+	c->nat_n++;
+	return 0;
+}
+
+/* An attribute of TWILL_A_NAT in a reply or an event. */
+static int nat_cb(void *arg, const struct nlattr *a)
+{
+	struct vctx *c = arg;
+	size_t l = NLA_PLEN(a);
+	const uint8_t *d = NLA_DATA(a);
+	int t = NLA_T(a);
+
+	switch (t) {
+	case N_MASQUERADE:
+	case N_EXCLUDE:
+		c->nat_n = 0;
+		if (walk_attrs(d, l, nat_prefixes_cb, c))
+			return verr(c, "malformed NAT prefix list");
+		if (c->nat_n > NAT_MAX_PREFIXES)
+			return verr(c, "NAT list of %d prefixes", c->nat_n);
+		if (t == N_MASQUERADE)
+			c->nat_masq = c->nat_n;
+		break;
+	case N_TO4:
+	case N_TO6:
+		if (l != (t == N_TO4 ? 4u : 16u))
+			return verr(c, "NAT address %d of %zu bytes", t, l);
+		break;
+	case N_PORT_MIN:
+	case N_PORT_MAX:
+		if (l != 2)
+			return verr(c, "NAT port %d of %zu bytes", t, l);
+		if (t == N_PORT_MIN)
+			memcpy(&c->nat_pmin, d, 2);
+		else
+			memcpy(&c->nat_pmax, d, 2);
+		c->nat_ports |= t == N_PORT_MIN ? 1 : 2;
+		break;
+	case N_MAX_FLOWS:
+	case N_NUM_FLOWS:
+	case N_BUCKETS:
+		if (l != 4)
+			return verr(c, "NAT attribute %d of %zu bytes, want 4", t, l);
+		if (t != N_NUM_FLOWS && !*(const uint32_t *)d)
+			return verr(c, "NAT attribute %d is 0", t);
+		break;
+	case N_STATS:
+		if (walk_attrs(d, l, drops_cb, c))
+			return verr(c, "malformed NAT stats");
+		break;
+	case N_PAD:
+		break;
+	default:
+		st_unknown_attr++;
+	}
+	return c->err ? -1 : 0;
+}
+
+static int check_nat(struct vctx *c, const uint8_t *d, size_t l)
+{
+	c->nat_masq = c->nat_ports = 0;
+	if (walk_attrs(d, l, nat_cb, c))
+		return verr(c, "malformed NAT nest");
+	if (c->err)
+		return -1;
+	if (!c->nat_masq)
+		return verr(c, "NAT nest without masquerade prefixes");
+	if (c->nat_ports == 3 && c->nat_pmin > c->nat_pmax)
+		return verr(c, "NAT ports %u-%u", c->nat_pmin, c->nat_pmax);
+	return 0;
+}
+
+/* An attribute of one flow; f_key: family, proto, orig addresses, ports. */
+static int flow_cb(void *arg, const struct nlattr *a)
+{
+	static const int key_off[FL_MAX + 1] = {
+		[FL_ORIG_SRC] = 3, [FL_ORIG_DST] = 19,
+		[FL_ORIG_SPORT] = 35, [FL_ORIG_DPORT] = 37,
+	};
+	struct vctx *c = arg;
+	size_t l = NLA_PLEN(a);
+	const uint8_t *d = NLA_DATA(a);
+	int t = NLA_T(a);
+	size_t want;
+
+	switch (t) {
+	case FL_FAMILY:
+	case FL_ORIG_SPORT: case FL_ORIG_DPORT:
+	case FL_REPLY_SPORT: case FL_REPLY_DPORT:
+		want = 2;
+		break;
+	case FL_PROTO:
+	case FL_STATE:
+		want = 1;
+		break;
+	case FL_TIMEOUT:
+		want = 4;
+		break;
+	case FL_ORIG_SRC: case FL_ORIG_DST:
+	case FL_REPLY_SRC: case FL_REPLY_DST:
+		if (l != 4 && l != 16)
+			return verr(c, "flow address %d of %zu bytes", t, l);
+		c->f_alen[(t == FL_ORIG_SRC ? 0 : t == FL_ORIG_DST ? 1 :
+			   t == FL_REPLY_SRC ? 2 : 3)] = (int)l;
+		want = l;
+		break;
+	default:
+		st_unknown_attr++;
+		return 0;
+	}
+	if (l != want)
+		return verr(c, "flow attribute %d of %zu bytes, want %zu", t, l, want);
+	if (c->f_have & (1u << t))
+		return verr(c, "flow attribute %d twice", t);
+	c->f_have |= 1u << t;
+	if (t == FL_FAMILY)
+		c->f_fam = *(const uint16_t *)d;
+	if (t == FL_STATE && *d > FLOW_S_MAX)
+		return verr(c, "flow state %u", *d);
+	if (t == FL_FAMILY)
+		memcpy(c->f_key, d, 2);
+	else if (t == FL_PROTO)
+		c->f_key[2] = *d;
+	else if (key_off[t])
+		memcpy(c->f_key + key_off[t], d, l);
+	return 0;
+}
+
+static int flows_cb(void *arg, const struct nlattr *a)
+{
+	struct vctx *c = arg;
+	int i, alen;
+
+	c->f_have = 0;
+	c->f_fam = 0;
+	memset(c->f_alen, 0, sizeof(c->f_alen));
+	memset(c->f_key, 0, sizeof(c->f_key));
+	if (walk_attrs(NLA_DATA(a), NLA_PLEN(a), flow_cb, c))
+		return verr(c, "malformed flow");
+	if (c->err)
+		return -1;
+	for (i = FL_FAMILY; i <= FL_MAX; i++)
+		if (!(c->f_have & (1u << i)))
+			return verr(c, "flow lacks attribute %d", i);
+	if (c->f_fam != AF_INET && c->f_fam != AF_INET6)
+		return verr(c, "flow of family %d", c->f_fam);
+	alen = c->f_fam == AF_INET ? 4 : 16;
+	for (i = 0; i < 4; i++)
+		if (c->f_alen[i] != alen)
+			return verr(c, "flow of family %d with a %d-byte address", c->f_fam,
+				    c->f_alen[i]);
+	c->nflows++;
+	st_flows++;
+	if (flow_add(c->f_key, sizeof(c->f_key)))
+		return verr(c, "flow listed twice in one dump");
+	return 0;
+}
+
 static int dev_cb(void *arg, const struct nlattr *a)
 {
 	struct vctx *c = arg;
@@ -1608,7 +2004,21 @@ static int dev_cb(void *arg, const struct nlattr *a)
 		if (walk_attrs(d, l, drops_cb, c))
 			return verr(c, "malformed drops");
 		break;
+	case A_NAT:
+		if (c->mode == V_FLOWS)
+			return verr(c, "NAT settings in a flows dump");
+		if (check_nat(c, d, l))
+			return -1;
+		break;
+	case A_FLOWS:
+		if (c->mode != V_FLOWS)
+			return verr(c, "flows outside a GET_FLOWS dump");
+		if (walk_attrs(d, l, flows_cb, c))
+			return verr(c, "malformed flows");
+		break;
 	case A_PEERS:
+		if (c->mode == V_FLOWS)
+			return verr(c, "peers in a flows dump");
 		if (c->mode == V_EVENT && c->cmd == C_DEV_CHANGED)
 			return verr(c, "peers in a device event");
 		if (walk_attrs(d, l, peers_cb, c))
@@ -1646,6 +2056,12 @@ static int validate_family_msg(const struct nlmsghdr *h, struct vctx *c)
 		if (!c->have_ifindex || !c->ifname_ok || !c->have_gen ||
 		    !c->have_num_peers || !c->have_num_prefixes)
 			return verr(c, "dump message lacks device attributes");
+		break;
+	case V_FLOWS:
+		if (g->cmd != C_GET_FLOWS)
+			return verr(c, "flows dump message with cmd %u", g->cmd);
+		if (!c->have_ifindex || !c->ifname_ok)
+			return verr(c, "flows dump message lacks ifindex or ifname");
 		break;
 	case V_LOOKUP:
 		if (g->cmd != C_LOOKUP)
@@ -1842,9 +2258,10 @@ static void handle_error(struct nlsock *s, const struct nlmsghdr *h, struct pend
 	    p->m->len >= NLMSG_HDRLEN + GENL_HDRLEN) {
 		int dump = (p->flags & NLM_F_DUMP) == NLM_F_DUMP;
 
-		if (p->cmd == C_GET && !dump)
-			anomaly("GET without NLM_F_DUMP acked");
-		if (p->cmd != C_GET && p->cmd != C_SET && p->cmd != C_LOOKUP)
+		if ((p->cmd == C_GET || p->cmd == C_GET_FLOWS) && !dump)
+			anomaly("dump command %u without NLM_F_DUMP acked", p->cmd);
+		if (p->cmd != C_GET && p->cmd != C_SET && p->cmd != C_LOOKUP &&
+		    p->cmd != C_GET_FLOWS)
 			anomaly("command %u acked", p->cmd);
 		if ((p->cmd == C_SET || p->cmd == C_LOOKUP) && dump)
 			anomaly("command %u acked as a dump", p->cmd);
@@ -1925,6 +2342,8 @@ static void handle_done(struct nlsock *s, const struct nlmsghdr *h, struct pend 
 		if (!err)
 			dump_finish(p);
 	}
+	if (p->type == family_id && p->cmd == C_GET_FLOWS)
+		st_flow_dumps++;
 	if (p->expect && err != p->expect_err)
 		anomaly("dump: expected %d, DONE says %d", p->expect_err, err);
 }
@@ -1942,7 +2361,7 @@ static void handle_family(const struct nlmsghdr *h, struct pend *p)
 	memset(&c, 0, sizeof(c));
 	c.p = p;
 	if (p->is_dump && p->type == family_id) {
-		c.mode = V_DUMP;
+		c.mode = p->cmd == C_GET_FLOWS ? V_FLOWS : V_DUMP;
 		if (p->dump_done)
 			anomaly("dump message after NLMSG_DONE");
 		if (!(h->nlmsg_flags & NLM_F_MULTI))
@@ -2237,6 +2656,7 @@ static int exchange(struct nlsock *s, struct msg **msgs, int n)
 	}
 	deadline = now_s() + opt_wait;
 	dump_reset();
+	flows_reset();
 	for (;;) {
 		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
 		ssize_t got;
@@ -2430,6 +2850,29 @@ static void print_exchange(struct msg **msgs, int n)
 
 static void summary(double t0, int stopped_by_time);
 
+/*
+ * NAT off on the device: what the fuzzer configured must not outlive it
+ * (the hooks act on the host's traffic).  A fresh socket drops our own
+ * open transaction; the answer is only reported.
+ */
+static void nat_off(void)
+{
+	struct msg *m = mbuf[0];
+	long off;
+
+	if (opt_dry || !opt_ifindex || reopen_main())
+		return;
+	m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK, C_SET);
+	put_u32(m, A_IFINDEX, opt_ifindex);
+	off = m_put(m, A_NAT | NLA_F_NESTED, NULL, 0);
+	nest_end(m, off);
+	m_finish(m);
+	if (exchange(&mainsock, &m, 1))
+		return;
+	if (!pend[0].got_ack)
+		printf("nlfuzz: turning NAT off at the end: %d\n", pend[0].err);
+}
+
 /* A staged message: one peer with one prefix. */
 static void stage_msg(struct msg *m, uint32_t flags, uint8_t last)
 {
@@ -2532,7 +2975,8 @@ static void summary(double t0, int stopped_by_time)
 	       st_reconnects, st_own, now_s() - t0,
 	       stopped_by_time ? " (stopped by the time limit)" : "");
 	if (opt_dry) {
-		printf("nlfuzz: dry run: %ld malformed unmutated messages\n", dry_bad);
+		printf("nlfuzz: dry run: %ld malformed unmutated messages, %ld NAT configurations\n",
+		       dry_bad, st_nat_sets);
 		return;
 	}
 	printf("nlfuzz: replies %ld: acks %ld, errors %ld, dumps %ld (%ld messages, %ld interrupted), "
@@ -2541,6 +2985,8 @@ static void summary(double t0, int stopped_by_time)
 	       st_stray, st_overrun, st_send_err);
 	printf("nlfuzz: events %ld (overruns %ld, generation went back %ld), unknown attributes %ld\n",
 	       st_events, st_ev_overrun, st_gen_back, st_unknown_attr);
+	printf("nlfuzz: NAT configurations %ld, flow dumps %ld (%ld flows)\n", st_nat_sets,
+	       st_flow_dumps, st_flows);
 	printf("nlfuzz: errors by errno:");
 	for (e = 1; e < 4096; e++)
 		if (st_errno[e])
@@ -2585,7 +3031,8 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	pfxset = calloc(PFX_HASH, sizeof(*pfxset));
-	if (!pfxset)
+	flowset = calloc(FLOW_HASH, sizeof(*flowset));
+	if (!pfxset || !flowset)
 		return 2;
 	if (opt_dry) {
 		if (!family_id)
@@ -2664,6 +3111,8 @@ int main(int argc, char **argv)
 				put_u32(m, A_FLAGS, (uint32_t)fl);
 				if (chance(15))
 					gen_settings(m);
+				if (chance(8))
+					gen_nat(m);
 				if (chance(85))
 					gen_peers(m);
 				m_finish(m);
@@ -2709,6 +3158,7 @@ int main(int argc, char **argv)
 			drain_events();
 	}
 	if (!opt_dry) {
+		nat_off();
 		sock_close(&mainsock);
 		drain_events();
 		sock_close(&evsock);
