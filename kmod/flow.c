@@ -185,9 +185,9 @@ static bool remove_flow(struct twill_flow_table *t, struct twill_flow *f,
 }
 
 /*
- * The node for @key in @bucket (locked), live or not.  An expired flow in
- * the way is removed when its other bucket is also held, else left for the
- * collector and reported as a clash.
+ * The live node for @key in @bucket (locked).  Expired flows count as
+ * gone: one in the way is removed when its other bucket is held too, else
+ * left to the collector (lookups skip it meanwhile).
  */
 static struct twill_flow_node *find_locked(struct twill_flow_table *t,
 					   u32 bucket,
@@ -197,7 +197,7 @@ static struct twill_flow_node *find_locked(struct twill_flow_table *t,
 	struct twill_flow_node *n;
 	struct hlist_node *tmp;
 	struct twill_flow *f;
-	u32 other;
+	spinlock_t *other;
 
 	hlist_for_each_entry_safe(n, tmp, &t->buckets[bucket], hnode) {
 		if (!tuple_equal(&n->t, key))
@@ -205,12 +205,11 @@ static struct twill_flow_node *find_locked(struct twill_flow_table *t,
 		f = twill_flow_of(n);
 		if (!twill_flow_expired(f))
 			return n;
-		other = bucket_of(t, &f->node[!n->dir].t);
-		if (lock_of(t, other) != lock_of(t, b0) &&
-		    lock_of(t, other) != lock_of(t, b1))
-			return n;
-		unlink_flow(t, f);
-		(*expired)++;
+		other = lock_of(t, bucket_of(t, &f->node[!n->dir].t));
+		if (other == lock_of(t, b0) || other == lock_of(t, b1)) {
+			unlink_flow(t, f);
+			(*expired)++;
+		}
 	}
 	return NULL;
 }
