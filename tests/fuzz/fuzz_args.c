@@ -2,11 +2,18 @@
 /*
  * libFuzzer harness for `twill set` arguments: the input is split on
  * newlines into argv.  Accepted arguments must build into messages that
- * the reply parser reads back with the same number of prefixes.
+ * the reply parser reads back with the same number of prefixes.  An input
+ * starting with "nat" is `twill nat set DEV ...` instead: accepted keys,
+ * merged into NAT off and into a configuration that is on, must build
+ * into a TWILL_A_NAT nest that reads back the same, and must print (as
+ * monitor does) into words that parse back the same.
  */
 #include "msg.h"
+#include "nat.h"
+#include "parse.h"
 #include "setargs.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +50,70 @@ static void check(const struct tw_device *d)
 	batch_free(&batch);
 }
 
+static void check_nat_nest(const struct tw_nat *n)
+{
+	struct tw_build b = { .family = 0x10, .seq = 1, .max_len = 1024 };
+	struct tw_device d, back;
+	struct tw_batch batch;
+
+	dev_init(&d);
+	d.ifindex = 1;
+	d.nat = *n;
+	d.mask = TW_BIT(TW_NAT);
+	build_set(&d, &b, &batch);
+	dev_init(&back);
+	if (batch.n != 1 ||
+	    parse_device_msg((const void *)batch.msgs[0].buf, &back, NULL) ||
+	    !TW_HAS(&back, TW_NAT) || !nat_same(&back.nat, n))
+		abort();
+	batch_free(&batch);
+	dev_free(&back);
+	dev_free(&d);
+}
+
+/* nat_print_args() words parse back into the same configuration. */
+static void check_nat_words(const struct tw_nat *n)
+{
+	char *buf = NULL, *argv[16], *tok, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct tw_nat args, again;
+	int argc = 0;
+
+	if (!f)
+		abort();
+	nat_print_args(f, n);
+	fclose(f);
+	for (tok = strtok_r(buf, " ", &save); tok && argc < 16;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	if (nat_parse_args(argc, argv, &args) ||
+	    nat_merge(NULL, &args, &again) || !nat_same(&again, n))
+		abort();
+	free(buf);
+}
+
+static void nat_args(int argc, char **argv)
+{
+	struct tw_nat args, cur, out;
+
+	if (nat_parse_args(argc, argv, &args))
+		return;
+	nat_init(&cur);
+	if (!nat_merge(NULL, &args, &out)) {
+		check_nat_nest(&out);
+		check_nat_words(&out);
+	}
+	cur.on = true;
+	cur.masq.n = 1;
+	if (parse_prefix("10.244.0.0/16", &cur.masq.p[0]))
+		abort();
+	if (!nat_merge(&cur, &args, &out)) {
+		check_nat_nest(&out);
+		check_nat_words(&out);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	char *buf = malloc(size + 1), *argv[MAX_ARGS], *p, *nl;
@@ -56,6 +127,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		if (nl)
 			*nl++ = '\0';
 		argv[argc++] = p;
+	}
+	if (argc && !strcmp(argv[0], "nat")) {
+		nat_args(argc - 1, argv + 1);
+		free(buf);
+		return 0;
 	}
 	dev_init(&d);
 	if (!parse_set_args(argc, argv, &d))
