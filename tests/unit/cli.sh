@@ -75,5 +75,28 @@ printf '[Device]\nMaxPrefixes = 67108865\n' >"$tmp/max.conf"
 expect "setconf max-prefixes bound" 1 "$tmp/max.conf:2: invalid MaxPrefixes '67108865'" \
 	$TW setconf nosuch0 "$tmp/max.conf"
 
+# nat: bad input refused naming the token, before the device is looked up
+expect "nat help" 0 "" $TW nat --help
+expect "nat no subcommand" 1 "" $TW nat
+expect "nat unknown subcommand" 1 "twill: unknown nat command 'sett'" $TW nat sett nosuch0 off
+expect "nat set nothing" 1 "nat set nosuch0: nothing to set" $TW nat set nosuch0
+expect "nat set host bits" 1 "nat set nosuch0: invalid prefix '10.244.0.1/16' (host bits set; did you mean 10.244.0.0/16?)" \
+	$TW nat set nosuch0 masquerade 10.244.0.1/16
+expect "nat set off and more" 1 "nat set nosuch0: 'off' cannot be combined with other arguments" \
+	$TW nat set nosuch0 off ports 1-2
+expect "nat set two IPv4" 1 "nat set nosuch0: to: more than one IPv4 address ('192.0.2.2')" \
+	$TW nat set nosuch0 to 192.0.2.1,192.0.2.2
+expect "nat set ports" 1 "nat set nosuch0: invalid ports '9-8' (MIN > MAX)" $TW nat set nosuch0 ports 9-8
+expect "nat set max-flows" 1 "nat set nosuch0: invalid max-flows '0' (expected 1-16777216)" \
+	$TW nat set nosuch0 max-flows 0
+expect "nat set unknown" 1 "nat set nosuch0: unknown argument 'masq'" $TW nat set nosuch0 masq 10.0.0.0/8
+expect "nat set no device" 1 "nosuch0: no such device" $TW nat set nosuch0 masquerade 10.0.0.0/8
+expect "nat flows no device" 1 "nosuch0: no such device" $TW -j nat flows nosuch0
+printf '[Device]\nVNI = 1\nMasqueradeTo = auto\n' >"$tmp/nat.conf"
+for c in setconf syncconf; do
+	expect "$c NAT key without Masquerade" 1 "$tmp/nat.conf:3: MasqueradeTo needs Masquerade" \
+		$TW $c nosuch0 "$tmp/nat.conf"
+done
+
 echo "$p passed, $f failed"
 [ "$f" -eq 0 ]

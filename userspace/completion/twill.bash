@@ -11,7 +11,8 @@ _twill()
 	local cur prev words cword
 	_init_completion || return
 
-	local cmds="show showconf set setconf addconf syncconf route monitor help"
+	local cmds="show showconf set setconf addconf syncconf route monitor nat help"
+	local natkeys="masquerade exclude to ports max-flows"
 	local settings="listen-port vni fwmark local link mac port-range ttl tos df udp-csum max-peers max-prefixes peer"
 	local peeropts="mac prefixes remove update-only peer"
 	local opts="-j -p --json --pretty --help --version"
@@ -67,6 +68,50 @@ _twill()
 		;;
 	help)
 		[[ $cword -eq 2 ]] && COMPREPLY=($(compgen -W "$cmds" -- "$cur"))
+		;;
+	nat)
+		if [[ $cword -eq 2 ]]; then
+			COMPREPLY=($(compgen -W "set show flows" -- "$cur"))
+			return
+		fi
+		case "${words[2]}" in
+		show)
+			if [[ $cword -eq 3 ]]; then
+				COMPREPLY=($(compgen -W "all $(_twill_devices) -j -p" -- "$cur"))
+			else
+				COMPREPLY=($(compgen -W "-j -p" -- "$cur"))
+			fi
+			;;
+		flows)
+			if [[ $cword -eq 3 ]]; then
+				COMPREPLY=($(compgen -W "$(_twill_devices)" -- "$cur"))
+			else
+				COMPREPLY=($(compgen -W "-j -p" -- "$cur"))
+			fi
+			;;
+		set)
+			if [[ $cword -eq 3 ]]; then
+				COMPREPLY=($(compgen -W "$(_twill_devices)" -- "$cur"))
+				return
+			fi
+			case "$prev" in
+			exclude) COMPREPLY=($(compgen -W "none" -- "$cur")); return ;;
+			to) COMPREPLY=($(compgen -W "auto" -- "$cur")); return ;;
+			masquerade|ports|max-flows) return ;;
+			off) return ;;
+			esac
+			# keys not given yet; "off" only alone
+			local i w left=""
+			for w in $natkeys; do
+				for ((i = 4; i < cword; i++)); do
+					[[ ${words[i]} == "$w" ]] && continue 2
+				done
+				left="$left $w"
+			done
+			[[ $cword -eq 4 ]] && left="$left off"
+			COMPREPLY=($(compgen -W "$left" -- "$cur"))
+			;;
+		esac
 		;;
 	set)
 		if [[ $cword -eq 2 ]]; then
