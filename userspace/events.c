@@ -83,6 +83,8 @@ static void print_json(FILE *f, const char *ev, const struct tw_device *d,
 		json_obj_open(&j, "nat");
 		nat_json_body(&j, &d->nat);
 		json_obj_close(&j);
+	} else if (TW_HAS(d, TW_NAT)) {
+		json_null(&j, "nat");
 	}
 	if (p) {
 		json_str(&j, "endpoint", fmt_endpoint(&p->ep, e));
@@ -117,9 +119,10 @@ int event_print(FILE *f, const struct nlmsghdr *nlh,
 	if (!ev)
 		return 0;
 	dev_init(&d);
-	/* the kernel leaves an unset local address out of device events */
+	/* the kernel leaves an unset local address and NAT off out of
+	 * device events */
 	if (g->cmd == TWILL_CMD_DEVICE_CHANGED)
-		d.mask |= TW_BIT(TW_LOCAL);
+		d.mask |= TW_BIT(TW_LOCAL) | TW_BIT(TW_NAT);
 	if (parse_device_msg(nlh, &d, &pflags)) {
 		ret = -1;
 	} else if (!o->ifname || !strcmp(o->ifname, d.ifname)) {

@@ -244,7 +244,7 @@ static void test_events(void)
 	CHECK_STR(s, "twill0: device_changed generation 12 listen-port 4789 "
 		  "vni 42 fwmark 0x0 local none link eth0 mac 02:00:00:00:00:aa "
 		  "port-range 1000-2000 ttl inherit tos inherit df set udp-csum on "
-		  "max-peers 16384 max-prefixes 2097152\n");
+		  "max-peers 16384 max-prefixes 2097152 nat off\n");
 	free(s);
 	e.o = &js;
 	s = capture(event_cb, &e);
@@ -254,7 +254,7 @@ static void test_events(void)
 		  "\"mac\":\"02:00:00:00:00:aa\",\"port_min\":1000,"
 		  "\"port_max\":2000,\"ttl\":0,\"tos\":1,\"df\":\"set\","
 		  "\"udp_csum\":true,\"max_peers\":16384,"
-		  "\"max_prefixes\":2097152}\n");
+		  "\"max_prefixes\":2097152,\"nat\":null}\n");
 	free(s);
 	e.o = &all;
 	put_event(buf, TWILL_CMD_GET_DEVICE, "twill0", 0);
