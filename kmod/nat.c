@@ -24,6 +24,7 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/vmalloc.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
@@ -407,6 +408,21 @@ static int parse_prefix(const struct nlattr *attr, struct twill_nat_prefix *px,
 	return 0;
 }
 
+static int cmp_prefix(const void *a, const void *b)
+{
+	const struct twill_nat_prefix *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	if (x->cidr != y->cidr)
+		return x->cidr - y->cidr;
+	return memcmp(&x->addr, &y->addr, sizeof(x->addr));
+}
+
+/*
+ * Kept sorted, so that the same lists in another order are the same
+ * config (a caller without rights may repeat it unchanged).
+ */
 static int parse_prefixes(const struct nlattr *attr,
 			  struct twill_nat_prefix *px, u8 *n,
 			  struct netlink_ext_ack *extack)
@@ -428,6 +444,7 @@ static int parse_prefixes(const struct nlattr *attr,
 			return ret;
 		(*n)++;
 	}
+	sort(px, *n, sizeof(*px), cmp_prefix, NULL);
 	return 0;
 }
 

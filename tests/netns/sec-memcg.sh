@@ -4,6 +4,9 @@
 # process in a fresh cgroup show up in that cgroup's memory.stat as slab
 # (peers, table nodes, staging) and as per-CPU memory (each peer's
 # counters and route cache), and go again when the peers are removed.
+# The same for NAT: the flow table's buckets when NAT is turned on, and the
+# flows that a pod's traffic makes later (in softirq context), go to the
+# cgroup of whoever turned NAT on, and the flows go again with NAT off.
 # Needs the cgroup2 memory controller (Debian's kernels have it; the
 # minimal debug kernel does not, so this scenario is not in its lane).
 . "$(dirname "$0")/lib.sh"
@@ -53,3 +56,38 @@ step "removing them uncharges it"
 in_ns "$H" twill setconf twill0 "$TW_TMP/empty.conf"
 wait_for 30 sh -c "[ \$(awk '\$1 == \"percpu\" { print \$2 }' '$G/memory.stat') -lt $((pcpu0 + 2000 * 32)) ]"
 echo "   percpu after removal: $(memstat percpu) bytes"
+
+# NAT: the flow table is charged to whoever turned NAT on, and so are the
+# flows, although the datapath makes them in softirq context.
+step "NAT turned on from the test cgroup: the flow table's buckets"
+P=$(ns_new pod)
+O=$(ns_new out)
+veth_pair "$H" cni0 "$P" eth0
+veth_pair "$H" up0 "$O" eth0
+ip -n "$H" addr add 10.244.1.1/24 dev cni0
+ip -n "$P" addr add 10.244.1.2/24 dev eth0
+ip -n "$P" route add default via 10.244.1.1
+ip -n "$H" addr add 198.51.100.2/24 dev up0
+ip -n "$O" addr add 198.51.100.1/24 dev eth0
+in_ns "$H" sysctl -qw net.ipv4.ip_forward=1
+cur0=$(cat "$G/memory.current")
+in_cg "$TW_IP" netns exec "$H" twill nat set twill0 masquerade 10.244.0.0/16 max-flows 131072
+cur1=$(cat "$G/memory.current")
+echo "   memory.current: $cur0 -> $cur1 bytes"
+# 131,072 buckets of 8 bytes
+[ $((cur1 - cur0)) -ge $((131072 * 8)) ] || fail "NAT's flow table not charged to the caller's cgroup"
+
+step "5,000 flows from a pod: charged to the same cgroup"
+slab2=$(memstat slab)
+in_ns "$P" flowtool udpflows -S 10 -n 500 198.51.100.1 20000 >/dev/null
+flows=$(in_ns "$H" twill -j nat show twill0 | tr ',' '\n' |
+	sed -n 's/.*"num_flows": *\([0-9]*\).*/\1/p')
+assert_eq "$flows" 5000 "flows in the table"
+slab3=$(memstat slab)
+echo "   slab: $slab2 -> $slab3 bytes for $flows flows"
+[ $((slab3 - slab2)) -ge $((5000 * 128)) ] || fail "flows not charged to the cgroup that turned NAT on"
+
+step "NAT off: the flows are uncharged"
+in_ns "$H" twill nat set twill0 off
+wait_for 30 sh -c "[ \$(awk '\$1 == \"slab\" { print \$2 }' '$G/memory.stat') -lt $((slab3 - 5000 * 96)) ]"
+echo "   slab after NAT off: $(memstat slab) bytes"
