@@ -59,7 +59,6 @@ check_eq "$(printf '%s\n' "$text" | grep -c '^udp .* unreplied ')" "$N" "$N unre
 check_eq "$(printf '%s\n' "$text" | awk '$1 == "udp" { t = $NF; sub(/s$/, "", t); if (t + 0 <= 30 && t + 0 > 0) n++ } END { print n + 0 }')" "$N" \
 	"each with at most 30 s left"
 nat_expect hostA "flows made" tx_packets=+ rx_packets=+ flows_created=$((N + 3)) flows_expired='*'
-check_eq "$(snap_get num_flows)" "$(($(printf '%s\n' "$text" | grep -c .)))" "num_flows counts the listed flows"
 
 step "20 s after the TCP flows: they are gone, every UDP flow is still there"
 while [ "$(date +%s)" -lt $((t_tcp + 21)) ]; do sleep 1; done

@@ -41,7 +41,7 @@ load() {
 		check_ok "$1: podA$i: $Q UDP flows to $dst" nsx "podA$i" "$FLOWTOOL" udpflows -n "$Q" "$dst" 20000
 	done
 	nat_expect hostA "$1" tx_packets=+ rx_packets=+ icmp_errors=+ flows_created=$((N + C))
-	check_eq "$(snap_get num_flows)" $((N + C)) "$1: num_flows"
+	check_ge "$(snap_get num_flows)" $((N + C)) "$1: num_flows"
 	bg_in podA3 "$FLOWTOOL" udpflows -r "$RATE" -S 100 -n 30000 "$SRV4" 30000 >/dev/null 2>&1
 	FLOOD_PID=$BG_PID
 	bg_in podA1 "$FLOWTOOL" udpflows -r "$RATE" -S 100 -n 30000 "$SRV6" 30000 >/dev/null 2>&1

@@ -100,7 +100,6 @@ for fam in 4 6; do
 done
 sleep 1
 nat_expect hostA "unsolicited packets"
-check_eq "$(snap_get num_flows)" "$NAT_MARK_num_flows" "no flow made or lost"
 
 step "control: the UDP flow's own remote endpoint reaches podA1"
 nat_mark hostA
