@@ -197,7 +197,7 @@ static struct twill_flow_node *find_locked(struct twill_flow_table *t,
 	struct twill_flow_node *n;
 	struct hlist_node *tmp;
 	struct twill_flow *f;
-	spinlock_t *other;
+	spinlock_t *other;	/* the lock of the flow's other bucket */
 
 	hlist_for_each_entry_safe(n, tmp, &t->buckets[bucket], hnode) {
 		if (!tuple_equal(&n->t, key))
@@ -371,3 +371,7 @@ void twill_flow_table_free(struct twill_flow_table *t)
 	kvfree(t->buckets);
 	t->buckets = NULL;
 }
+
+#ifdef DEBUG
+#include "selftest/flow.c"
+#endif

@@ -118,4 +118,8 @@ unsigned int twill_flow_gc(struct twill_flow_table *t, u32 budget);
 int twill_flow_walk(struct twill_flow_table *t, u32 *bucket, u32 *skip,
 		    int (*fn)(void *ctx, struct twill_flow *f), void *ctx);
 
+#ifdef DEBUG
+bool twill_flow_selftest(void);
+#endif
+
 #endif /* _TWILL_FLOW_H */

@@ -10,6 +10,7 @@
 #include <net/genetlink.h>
 
 #include "device.h"
+#include "flow.h"
 #include "nat.h"
 #include "netlink.h"
 #include "table.h"
@@ -25,7 +26,7 @@ MODULE_PARM_DESC(bench_table, "debug builds: benchmark the table at load");
 /* Debug builds refuse to load when a self-test fails. */
 static int __init selftests(void)
 {
-	if (selftest && !twill_table_selftest())
+	if (selftest && (!twill_table_selftest() || !twill_flow_selftest()))
 		return -ENOTRECOVERABLE;
 	if (bench_table)
 		twill_table_bench();
@@ -45,12 +46,13 @@ static int __init twill_init(void)
 	ret = twill_table_module_init();
 	if (ret)
 		return ret;
-	ret = selftests();
-	if (ret)
-		goto err_nat;
 	ret = twill_nat_module_init();
 	if (ret)
 		goto err_nat;
+	/* After the caches they test exist. */
+	ret = selftests();
+	if (ret)
+		goto err_device;
 	ret = twill_device_module_init();
 	if (ret)
 		goto err_device;
