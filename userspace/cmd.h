@@ -38,9 +38,6 @@ int device_load(const char *name, struct tw_nl *nl, struct tw_device *dev,
  * EXIT_USER if any failed, else 0.
  */
 int for_each_device(int (*fn)(void *arg, const char *name), void *arg);
-/* Sends dev as one transaction; errors get "CMD DEV: " in front. */
-int send_device(struct tw_nl *nl, const struct tw_device *dev,
-		const char *cmd);
 
 int cmd_show(int argc, char **argv);
 int cmd_showconf(int argc, char **argv);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* twill nat set | show | flows */
+#include "apply.h"
 #include "cmd.h"
 #include "flow.h"
 #include "json.h"
@@ -27,7 +28,7 @@ static int send_nat(struct tw_nl *nl, const struct tw_device *dev,
 	memcpy(out.ifname, dev->ifname, IFNAMSIZ);
 	out.nat = *nat;
 	out.mask = TW_BIT(TW_NAT);
-	ret = send_device(nl, &out, "nat set");
+	ret = apply_set(nl, &out, "nat set");
 	dev_free(&out);
 	return ret;
 }

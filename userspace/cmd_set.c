@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include "apply.h"
 #include "cmd.h"
 #include "config.h"
-#include "diff.h"
-#include "msg.h"
 #include "setargs.h"
 #include "util.h"
 
@@ -10,21 +9,6 @@
 #include <string.h>
 
 static const char *const conf_names[] = { "setconf", "addconf", "syncconf" };
-
-int send_device(struct tw_nl *nl, const struct tw_device *dev,
-		const char *cmd)
-{
-	struct tw_build b = { .family = nl->family, .seq = nl->seq + 1 };
-	struct tw_batch batch;
-	int ret;
-
-	build_set(dev, &b, &batch);
-	ret = nl_send_batch(nl, &batch);
-	batch_free(&batch);
-	if (ret)
-		tw_err_ctx("%s %s", cmd, dev->ifname);
-	return ret;
-}
 
 int cmd_set(int argc, char **argv)
 {
@@ -48,30 +32,10 @@ int cmd_set(int argc, char **argv)
 	if (!ret)
 		ret = device_open(argv[0], &nl, &dev);
 	if (!ret)
-		ret = send_device(&nl, &dev, "set");
+		ret = apply_set(&nl, &dev, "set");
 	nl_close(&nl);
 	dev_free(&dev);
 	return ret ? fail() : 0;
-}
-
-static int sync_device(struct tw_nl *nl, struct tw_device *want)
-{
-	struct tw_device cur, out;
-	int ret;
-
-	dev_init(&cur);
-	dev_init(&out);
-	cur.ifindex = out.ifindex = want->ifindex;
-	memcpy(cur.ifname, want->ifname, IFNAMSIZ);
-	memcpy(out.ifname, want->ifname, IFNAMSIZ);
-	ret = device_fetch(nl, &cur);
-	if (ret)
-		tw_err_ctx("syncconf %s", want->ifname);
-	else if (sync_diff(&cur, want, &out))
-		ret = send_device(nl, &out, "syncconf");
-	dev_free(&cur);
-	dev_free(&out);
-	return ret;
 }
 
 static int do_conf(int argc, char **argv, enum tw_conf_mode mode)
@@ -96,9 +60,9 @@ static int do_conf(int argc, char **argv, enum tw_conf_mode mode)
 		ret = device_open(argv[0], &nl, &dev);
 	}
 	if (!ret && mode == TW_CONF_SYNC)
-		ret = sync_device(&nl, &dev);
+		ret = apply_sync(&nl, &dev, "syncconf", NULL);
 	else if (!ret)
-		ret = send_device(&nl, &dev, cmd);
+		ret = apply_set(&nl, &dev, cmd);
 	nl_close(&nl);
 	dev_free(&dev);
 	return ret ? fail() : 0;

@@ -553,3 +553,33 @@ int list_twill_links(char (**names)[IFNAMSIZ], size_t *count)
 	free(ll.v);
 	return 0;
 }
+
+int rtnl_request(struct nlmsghdr *nlh)
+{
+	struct mnl_socket *s = open_sock(NETLINK_ROUTE);
+	uint32_t seq = (uint32_t)time(NULL);
+	ssize_t r;
+	int err = 0;
+
+	if (!s)
+		return -1;
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	r = sendreq(s, nlh, nlh->nlmsg_len) ? -1 : 0;
+	while (r >= 0) {
+		r = recvreply(s);
+		if (r <= 0)
+			break;
+		r = mnl_cb_run(recv_buf(), (size_t)r, seq,
+			       mnl_socket_get_portid(s), NULL, NULL);
+		if (r <= 0)
+			break;
+	}
+	if (r < 0) {
+		err = errno;
+		tw_err("%s", strerror(err));
+	}
+	mnl_socket_close(s);
+	errno = err;
+	return r < 0 ? -1 : 0;
+}

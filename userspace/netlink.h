@@ -47,5 +47,10 @@ int nl_monitor(struct tw_nl *n,
 int link_kind(const char *ifname, uint32_t *ifindex, char *kind, size_t len);
 /* The names of all twill interfaces, sorted by ifindex. */
 int list_twill_links(char (**names)[IFNAMSIZ], size_t *count);
+/*
+ * Sends one rtnetlink request (RTM_NEWLINK, RTM_NEWADDR, ...) and waits
+ * for its ack; -1 with the kernel's message, errno set to its error.
+ */
+int rtnl_request(struct nlmsghdr *nlh);
 
 #endif
