@@ -9,12 +9,16 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod
 	# building the module and the CLI
 	build-essential bc flex bison libelf-dev libssl-dev pkg-config libmnl-dev dkms
+	# twilld, the node agent (userspace/twilld): etcd's JSON gateway
+	libjson-c-dev libcurl4-openssl-dev
 	# the 7.3 debug kernel from source (tests/vm/debug-kernel.sh)
 	perl rsync
 	# pahole: 6.12 headers ship vmlinux, so modules get BTF (needs pahole)
 	dwarves
 	# tools copied into the guest
 	iproute2 iperf3 tcpdump nftables iputils-ping
+	# the cluster scenarios (agent-*): a real etcd in the guest
+	etcd-server etcd-client
 	# the kernel fetch (apt-get download, dpkg-deb)
 	apt dpkg ca-certificates
 	# make check (tests/check.sh) and the spec/header unit test

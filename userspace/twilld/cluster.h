@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The cluster's data in etcd, in flannel's formats: the network
+ * configuration (<prefix>/config), the subnet leases
+ * (<prefix>/subnets/10.244.3.0-24 = {"PublicIP": ..., "BackendType":
+ * "vxlan", "BackendData": {"VNI": 1, "VtepMAC": "..."}}), and the subnet
+ * arithmetic.  Nothing here does I/O, so all of it is unit-tested.
+ */
+#ifndef TWILLD_CLUSTER_H
+#define TWILLD_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#define TW_DEFAULT_PREFIX "/coreos.com/network"
+#define TW_SUBNET_KEYLEN 64	/* "255.255.255.255-32" and then some */
+
+/* <prefix>/config.  Addresses are IPv4, in host byte order. */
+struct tw_netconf {
+	uint32_t network;
+	uint8_t plen;		/* of Network */
+	uint8_t subnet_len;	/* SubnetLen */
+	uint32_t subnet_min, subnet_max;	/* first and last subnet */
+	uint32_t vni;		/* Backend.VNI, default 1 */
+	uint16_t port;		/* Backend.Port, default 8472 */
+	bool ipv6;		/* EnableIPv6 or IPv6Network given */
+};
+
+/* A subnet lease: the key's subnet and the value's fields. */
+struct tw_lease {
+	uint32_t subnet;	/* host order */
+	uint8_t plen;
+	struct tw_addr public_ip;	/* PublicIP (IPv4) */
+	uint32_t vni;
+	bool has_mac;
+	uint8_t mac[TW_MAC_LEN];	/* VtepMAC */
+};
+
+/*
+ * Parses and checks a network configuration as flanneld does (defaults:
+ * SubnetLen 24, or Network's length + 2 for networks smaller than /22;
+ * SubnetMin the second subnet, SubnetMax the last; Backend vxlan, VNI 1,
+ * port 8472).  -1 with tw_errmsg on invalid JSON, a missing Network, a
+ * SubnetLen that leaves fewer than four subnets or exceeds 30, bounds
+ * outside the network or off a subnet boundary, another backend.
+ */
+int netconf_parse(const char *json, struct tw_netconf *c);
+/* How many subnets lie in SubnetMin..SubnetMax. */
+uint32_t netconf_count(const struct tw_netconf *c);
+/* Whether a lease's subnet is one of the network's (any in the network). */
+bool netconf_has(const struct tw_netconf *c, uint32_t subnet, uint8_t plen);
+
+/* "10.244.3.0-24" <-> subnet; parsing refuses host bits and junk. */
+void subnet_key(uint32_t subnet, uint8_t plen, char buf[TW_SUBNET_KEYLEN]);
+int subnet_key_parse(const char *s, uint32_t *subnet, uint8_t *plen);
+/* "10.244.3.0/24", and the first address "10.244.3.1/24". */
+void subnet_cidr(uint32_t subnet, uint8_t plen, uint32_t host,
+		 char buf[TW_SUBNET_KEYLEN]);
+
+/* The lease value; -1 with tw_errmsg if it is not a vxlan lease. */
+int lease_parse(const char *json, size_t len, struct tw_lease *l);
+/* The lease value as JSON (malloc'd), in flannel's key order. */
+char *lease_format(const struct tw_lease *l);
+
+/*
+ * A free subnet: the first one from index `start` (mod the count) on that
+ * is not in `taken` (sorted, host order).  -1 with tw_errmsg when every
+ * subnet is taken.
+ */
+int subnet_pick(const struct tw_netconf *c, const uint32_t *taken,
+		size_t ntaken, uint32_t start, uint32_t *out);
+
+/* Standard base64 with padding (etcd's JSON bytes). */
+char *b64_encode(const void *data, size_t len);
+/* -1 on bad input; *out is malloc'd and NUL-terminated. */
+int b64_decode(const char *s, char **out, size_t *len);
+/* The key after every key starting with `prefix` (etcd's range_end). */
+char *prefix_end(const char *prefix);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The host side of twilld: the device, its address and route, files. */
+#ifndef TWILLD_HOST_H
+#define TWILLD_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+
+/*
+ * The host's public IPv4: `want` if given, else the first IPv4 of `iface`
+ * (a name or one of its addresses), else the first global IPv4 of an up,
+ * non-loopback interface.  *mtu: that interface's MTU (0 if unknown).
+ */
+int host_public_ip(const char *want, const char *iface, struct tw_addr *ip,
+		   uint32_t *mtu);
+/* Creates a twill link `name` unless it exists; its ifindex. */
+int host_ensure_link(const char *name, uint32_t *ifindex);
+/*
+ * Brings the link up with this MTU (0: leave it), gives it addr/32 (host
+ * order) and routes network/plen through it.
+ */
+int host_configure(uint32_t ifindex, uint32_t mtu, uint32_t addr,
+		   uint32_t network, uint8_t plen);
+/* Writes `text` to path atomically (a temporary file, then rename). */
+int host_write_file(const char *path, const char *text);
+/* A file's contents (malloc'd), NULL if it does not exist. */
+char *host_read_file(const char *path);
+
+#endif
