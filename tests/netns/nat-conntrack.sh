@@ -85,7 +85,7 @@ nat_topo 2 1
 srv_start outside 7,8080
 nsx hostA nft -f - <<'NFT' || t_fail "nft ruleset"
 table inet fw {
-	chain fwd {
+	chain fw_forward {
 		type filter hook forward priority filter; policy drop;
 		ct state established,related counter accept comment "est"
 		ct state new iifname "cni0" counter accept comment "new-pods"
@@ -96,11 +96,11 @@ table inet fw {
 }
 NFT
 nsx hostA nft list ruleset | sed 's/^/   | /'
-# rule_count COMMENT: packets of the fwd rule with that comment
+# rule_count COMMENT: packets of the forward chain's rule with that comment
 rule_count() {
 	local v
-	v=$(nsx hostA nft list chain inet fw fwd | grep -F "comment \"$1\"" | grep -o 'packets [0-9]*' | awk '{ print $2 }')
-	[ -n "$v" ] || t_fail "no counter for rule '$1' in hostA's fwd chain"
+	v=$(nsx hostA nft list chain inet fw fw_forward | grep -F "comment \"$1\"" | grep -o 'packets [0-9]*' | awk '{ print $2 }')
+	[ -n "$v" ] || t_fail "no counter for rule '$1' in hostA's forward chain"
 	echo "$v"
 }
 check_eq "$(ct_count)" 0 "conntrack table empty before the traffic"
@@ -121,7 +121,9 @@ if nsx hostA test -r /proc/net/nf_conntrack; then
 	ct=$(nsx hostA cat /proc/net/nf_conntrack)
 	printf '%s\n' "$ct" | head -n 20 | sed 's/^/   | /'
 	check_lacks "$ct" "dst=$UP4 " "no conntrack tuple towards hostA's uplink address (IPv4)"
-	check_lacks "$ct" "dst=$UP6 " "no conntrack tuple towards hostA's uplink address (IPv6)"
+	# (IPv6 addresses in full there)
+	check_lacks "$ct" "dst=2001:0db8:0100:0000:0000:0000:0000:0002 " "no conntrack tuple towards hostA's uplink address (IPv6)"
+	check_lacks "$ct" "dst=$UP6 " "no conntrack tuple towards hostA's uplink address (IPv6, short form)"
 	# per entry whose original source is a pod: the reply tuple mirrors
 	# the original one (addresses, ports, echo id): conntrack never saw
 	# the translated packets.  Prints "GOOD TOTAL ASSURED_TCP TCP".
@@ -135,7 +137,7 @@ if nsx hostA test -r /proc/net/nf_conntrack; then
 			if (!(k in o)) o[k] = v
 			else if (!(k in r)) r[k] = v
 		}
-		if (o["src"] !~ /^(10\.244\.|fd00:244:)/) next
+		if (o["src"] !~ /^(10\.244\.|fd00:(0244|244):)/) next
 		total++
 		ok = r["src"] == o["dst"] && r["dst"] == o["src"]
 		if ("sport" in o) ok = ok && r["sport"] == o["dport"] && r["dport"] == o["sport"]

@@ -26,7 +26,8 @@ OTHER6=2001:db8:100::3
 step "topology; the outside namespace also has $OTHER4 and $OTHER6"
 nat_topo 2 1
 nsx outside "$IP" addr add "$OTHER4/24" dev eth0
-nsx outside "$IP" addr add "$OTHER6/64" dev eth0 nodad
+# deprecated: the server's answers keep coming from $SRV6
+nsx outside "$IP" addr add "$OTHER6/64" dev eth0 nodad preferred_lft 0
 srv_start outside 7,8080
 nat_on hostA
 # hostA answers every probe below itself: no rate limit on its errors
@@ -54,6 +55,13 @@ for fam in 4 6; do
 		"IPv$fam: the TCP flow is mapped to port 41000"
 done
 
+# listeners on the flows' own ports in the pods: whatever reaches them
+# is logged (a SYN to podA2:41000 would be accepted)
+srv_start podA1 40000
+P1LOG=$SRV_LOG
+P1PID=$SRV_PID
+srv_start podA2 41000
+P2LOG=$SRV_LOG
 capture_start hostA cni0 -s 128 'ip or ip6'
 nat_mark hostA
 for fam in 4 6; do
@@ -72,8 +80,9 @@ for fam in 4 6; do
 	check_contains "$out" "icmp $pu from=$up " "UDP $other:7 -> $up:40000: hostA says port unreachable"
 	out=$(nsx outside "$FLOWTOOL" connect -n 3 -t 5 -b "$other" "$up" 41000) || t_fail "flowtool connect"
 	check_eq "$out" "ok=0 fail=3" "TCP $other -> $up:41000 refused"
-	out=$(nsx outside "$FLOWTOOL" connect -t 5 -b "$other" -P 8080 "$up" 41000) || t_fail "flowtool connect"
-	check_eq "$out" "ok=0 fail=1" "TCP $other:8080 -> $up:41000 refused"
+	# (not from port 8080 itself: the server listens there)
+	out=$(nsx outside "$FLOWTOOL" connect -t 5 -b "$other" -P 8081 "$up" 41000) || t_fail "flowtool connect"
+	check_eq "$out" "ok=0 fail=1" "TCP $other:8081 -> $up:41000 refused"
 
 	step "IPv$fam: from the server, but from other ports than the flows'"
 	out=$(nsx outside "$FLOWTOOL" udp -b "$srv" -P 8 "$up" 40000) || t_fail "flowtool udp"
@@ -103,14 +112,24 @@ nat_expect hostA "unsolicited packets"
 
 step "control: the UDP flow's own remote endpoint reaches podA1"
 nat_mark hostA
+check_eq "$(cat "$P1LOG" "$P2LOG" | grep -v '^listening')" "" "nothing reached the listeners in podA1 and podA2"
 out=$(nsx outside "$FLOWTOOL" udp -b "$SRV4" -P 7 "$UP4" 40000) || t_fail "flowtool udp"
-# podA1's socket is gone: podA1 answers port unreachable, about a packet
-# of the flow: masqueraded like the flow (outer source and inner header)
+check_eq "$out" "reply $UP4 40000 16" "podA1's listener echoed it, from $UP4:40000"
+check_eq "$(grep -v '^listening' "$P1LOG")" "udp $SRV4 7" "podA1's listener got it from $SRV4:7"
+nat_expect hostA "the flow's remote endpoint" rx_packets=1 tx_packets=1
+
+step "control: with podA1's listener gone, its port unreachable goes out masqueraded"
+bg_stop "$P1PID"
+nat_mark hostA
+out=$(nsx outside "$FLOWTOOL" udp -b "$SRV4" -P 7 "$UP4" 40000) || t_fail "flowtool udp"
+# an ICMP error about a packet of the flow: translated like the flow
+# (outer source and inner header), so the server's socket matches it
 check_contains "$out" "icmp type=3 code=3 from=$UP4 " "podA1's port unreachable reached the server from $UP4"
-nat_expect hostA "the flow's remote endpoint" rx_packets=1 tx_packets='*' icmp_errors='*'
+nat_expect hostA "podA1's port unreachable" rx_packets=1 tx_packets='*' icmp_errors='*'
+sleep 1
 capture_stop
 cap=$(capture_read)
-printf '%s\n' "$cap" | grep -v "ICMP6, neighbor\|ICMP6, router\|ICMP6, multicast" | tail -n 20 | sed 's/^/   | /'
+printf '%s\n' "$cap" | grep -v -e "ICMP6, neighbor" -e "ICMP6, router" -e "ICMP6, multicast" | tail -n 20 | sed 's/^/   | /'
 check_contains "$cap" "$SRV4.7 > 10.244.1.11.40000: UDP" "the control datagram reached podA1 (the capture works)"
 check_lacks "$cap" "$OTHER4" "nothing from $OTHER4 reached the pods' bridge"
 check_lacks "$cap" "$OTHER6" "nothing from $OTHER6 reached the pods' bridge"

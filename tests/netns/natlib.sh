@@ -102,8 +102,11 @@ nat_topo() {
 		nsx router sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 >/dev/null
 	fi
 	nsx outside sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 >/dev/null
-	# the server answers nothing for 10.244.0.0/16: no route there
-	check_fails "outside has no route to the pods" nsx outside "$IP" route get 10.244.1.11
+	# the server answers nothing for the pods: no route there
+	local far=outside
+	[ $router = yes ] && far=router
+	check_fails "$far has no route to the pods" nsx $far "$IP" route get 10.244.1.11
+	check_fails "$far has no route to the pods (IPv6)" nsx $far "$IP" -6 route get fd00:244:0:1::11
 }
 
 # nat_on HOST [ARGS...]: `twill nat set twill0 masquerade CLUSTER exclude

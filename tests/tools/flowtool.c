@@ -13,13 +13,15 @@
  *	ready.
  *
  *   flowtool connect [-n N] [-b SRC] [-P SPORT] [-t SECS] [-s SYNCNT] [-R]
- *		      [-H] DST PORT
+ *		      [-H [-w SECS]] [-v] DST PORT
  *	N (1) connections at once; each that connects sends 'h' and waits
  *	for "ok".  Prints "local LOCALPORT" for each success with -P or -v,
- *	then "ok=N fail=M" when every attempt has ended (or SECS, 10, are
- *	over: the rest are failures).  -s: TCP_SYNCNT (SYN retransmissions).
- *	-H: then keep the connections until SIGTERM/SIGINT (at most SECS
- *	more); -R: close them with a reset (SO_LINGER 0).  Exit 0 once done.
+ *	then "ok=N fail=M" when every attempt has ended or SECS (10; a
+ *	fraction is fine: 0.8 ends the attempts before the first SYN
+ *	retransmission) are over: the rest are failures, their sockets
+ *	closed.  -s: TCP_SYNCNT (SYN retransmissions).  -H: then keep the
+ *	connections until SIGTERM/SIGINT, at most -w SECS (300); -R: close
+ *	them with a reset (SO_LINGER 0).  Exit 0 once done.
  *
  *   flowtool rate [-T SECS] [-c WORKERS] [-b SRC] DST PORT
  *	Short connections for SECS (5): connect, send 'q', read "ok" and the
@@ -87,7 +89,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: flowtool serve [-q] PORT[,PORT...]\n"
-		"       flowtool connect [-n N] [-b SRC] [-P SPORT] [-t SECS] [-s SYNCNT] [-R] [-H] [-v] DST PORT\n"
+		"       flowtool connect [-n N] [-b SRC] [-P SPORT] [-t SECS] [-s SYNCNT] [-R] [-H [-w SECS]] [-v] DST PORT\n"
 		"       flowtool rate [-T SECS] [-c WORKERS] [-b SRC] DST PORT\n"
 		"       flowtool udp [-b SRC] [-P SPORT] [-T TTL] [-l LEN] [-D] [-w MS] [-n COUNT] DST PORT\n"
 		"       flowtool udpflows [-b SRC] [-S SOCKETS] [-n N] [-r RATE] DST PORTBASE\n");
@@ -111,6 +113,20 @@ static long num(const char *s, long lo, long hi)
 	v = strtol(s, &end, 0);
 	if (errno || *end || end == s || v < lo || v > hi) {
 		fprintf(stderr, "flowtool: bad number '%s'\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+static double fnum(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || v <= 0 || v > 86400) {
+		fprintf(stderr, "flowtool: bad duration '%s'\n", s);
 		exit(2);
 	}
 	return v;
@@ -356,19 +372,20 @@ static int connect_cmd(int argc, char **argv)
 	const char *src = NULL;
 	int opt, n = 1, sport = 0, syncnt = 0, rst = 0, hold = 0, verbose = 0;
 	int i, pending, nok = 0, nfail = 0;
-	double secs = 10, deadline;
+	double secs = 10, hold_secs = 300, deadline;
 	struct sockaddr_storage dst;
 	socklen_t dl;
 	struct conn *c;
 	struct pollfd *pfd;
 	struct sigaction sa = { .sa_handler = on_stop };
 
-	while ((opt = getopt(argc, argv, "n:b:P:t:s:RHv")) != -1) {
+	while ((opt = getopt(argc, argv, "n:b:P:t:w:s:RHv")) != -1) {
 		switch (opt) {
 		case 'n': n = (int)num(optarg, 1, 1000000); break;
 		case 'b': src = optarg; break;
 		case 'P': sport = (int)num(optarg, 1, 65535); break;
-		case 't': secs = (double)num(optarg, 1, 86400); break;
+		case 't': secs = fnum(optarg); break;
+		case 'w': hold_secs = fnum(optarg); break;
 		case 's': syncnt = (int)num(optarg, 1, 255); break;
 		case 'R': rst = 1; break;
 		case 'H': hold = 1; break;
@@ -449,6 +466,13 @@ static int connect_cmd(int argc, char **argv)
 		}
 	}
 	for (i = 0; i < n; i++) {
+		if (c[i].state != 2) {
+			/* a failed attempt leaves nothing behind (no retransmission) */
+			close(c[i].fd);
+			c[i].fd = -1;
+		}
+	}
+	for (i = 0; i < n; i++) {
 		if (c[i].state == 2) {
 			nok++;
 			if (verbose || sport)
@@ -459,11 +483,13 @@ static int connect_cmd(int argc, char **argv)
 	}
 	printf("ok=%d fail=%d\n", nok, nfail);
 	fflush(stdout);
-	/* -H: until SIGTERM/SIGINT, at most SECS more */
-	deadline = now() + secs;
+	/* -H: until SIGTERM/SIGINT, at most -w SECS */
+	deadline = now() + hold_secs;
 	while (hold && !stop && now() < deadline)
 		usleep(100000);
 	for (i = 0; i < n; i++) {
+		if (c[i].fd < 0)
+			continue;
 		if (rst) {
 			struct linger lg = { 1, 0 };
 
