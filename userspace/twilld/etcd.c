@@ -51,9 +51,10 @@ int etcd_init(struct etcd *e, const char *urls)
 			tok[--len] = '\0';
 		if (strncmp(tok, "http://", 7) != 0 &&
 		    strncmp(tok, "https://", 8) != 0) {
+			tw_err("etcd endpoint '%s' is not an http:// or https:// URL",
+			       tok);
 			free(copy);
-			return tw_err("etcd endpoint '%s' is not an http:// or https:// URL",
-				      tok);
+			return -1;
 		}
 		e->urls = tw_realloc(e->urls, e->nurls + 1, sizeof(*e->urls));
 		e->urls[e->nurls] = strdup(tok);

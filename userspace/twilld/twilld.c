@@ -208,19 +208,29 @@ static const char *key_name(const struct agent *a, const char *key)
 
 /* ---- the device ---- */
 
-static void set_nat(struct agent *a, struct tw_device *d)
+/*
+ * --ip-masq: the device masquerades the network towards everything outside
+ * it, set once at start; a module without NAT is reported, not fatal.
+ */
+static void set_masquerade(struct agent *a)
 {
 	char net[TW_SUBNET_KEYLEN];
+	struct tw_device d;
 
-	nat_init(&d->nat);
-	d->mask |= TW_BIT(TW_NAT);
-	if (!a->o.ip_masq)
-		return;
+	dev_init(&d);
+	d.ifindex = a->ifindex;
+	memcpy(d.ifname, a->ifname, IFNAMSIZ);
+	nat_init(&d.nat);
+	d.mask = TW_BIT(TW_NAT);
 	subnet_cidr(a->nc.network, a->nc.plen, 0, net);
-	if (nat_parse_key(&d->nat, nat_key_by_key("Masquerade"), net, "ip-masq") ||
-	    nat_parse_key(&d->nat, nat_key_by_key("MasqueradeExclude"), net,
-			  "ip-masq"))
-		logm(L_ERROR, "ip-masq: %s", tw_errmsg);
+	if (nat_parse_key(&d.nat, nat_key_by_key("Masquerade"), net, "ip-masq") ||
+	    nat_parse_key(&d.nat, nat_key_by_key("MasqueradeExclude"), net,
+			  "ip-masq") ||
+	    apply_set(&a->nl, &d, "ip-masq"))
+		logm(L_ERROR, "cannot masquerade %s: %s", net, tw_errmsg);
+	else
+		logm(L_INFO, "%s masquerades %s", a->ifname, net);
+	dev_free(&d);
 }
 
 /* The device as the cluster wants it: settings, NAT, one peer per host. */
@@ -239,7 +249,6 @@ static void build_want(struct agent *a, struct tw_device *d)
 	d->listen_port = a->nc.port;
 	d->local = a->pub;
 	d->mask = TW_BIT(TW_VNI) | TW_BIT(TW_LISTEN_PORT) | TW_BIT(TW_LOCAL);
-	set_nat(a, d);
 	for (i = 0; i < a->nhosts; i++) {
 		const struct tw_lease *l = &a->hosts[i].l;
 
@@ -768,8 +777,8 @@ static int read_config(struct opts *o, const char *path)
 		    opt->val == O_VERSION)
 			ret = tw_err("%s:%d: unknown option '%s'", path, lineno, line);
 		else if ((opt->has_arg == required_argument) != (v != NULL))
-			ret = tw_err("%s:%d: '%s' %s a value", path, lineno, line,
-				     v ? "takes no" : "needs");
+			ret = tw_err("%s:%d: '%s' %s", path, lineno, line,
+				     v ? "takes no value" : "needs a value");
 		else
 			ret = set_opt(o, opt->val, v);
 	}
@@ -923,6 +932,8 @@ static int start(struct agent *a)
 		logm(L_ERROR, "%s", tw_errmsg);
 		return EXIT_RUNTIME;
 	}
+	if (a->o.ip_masq)
+		set_masquerade(a);
 	return 0;
 }
 
@@ -969,7 +980,7 @@ int main(int argc, char **argv)
 			logm(L_INFO, "lease on %s revoked", a.name);
 	}
 	if (stop)
-		logm(L_INFO, "stopped; %s keeps its table", a.ifname);
+		logm(L_INFO, "stopped; %s keeps its table", a.o.device);
 	clear_hosts(&a);
 	free(a.hosts);
 	dev_free(&a.applied);
