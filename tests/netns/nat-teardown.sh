@@ -32,7 +32,8 @@ N=$((Q * 4))
 load() {
 	local i dst
 	nat_mark hostA
-	conn_hold podA4 "$C" "$SRV4" 8080
+	# closed with a reset: no FIN retransmissions after the teardown
+	conn_hold podA4 "$C" "$SRV4" 8080 -R
 	HELD_PID=$CONN_PID
 	check_eq "$CONN_OUT" "ok=$C fail=0" "$1: $C TCP connections held"
 	for i in 1 2 3 4; do
