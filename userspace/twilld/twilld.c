@@ -91,7 +91,13 @@ struct agent {
 	int64_t lease, ttl;
 	struct host_entry *hosts;
 	size_t nhosts, caphosts;
-	struct tw_device applied;	/* what the kernel was last given */
+	/*
+	 * view[cur]: what the kernel was last given (valid if applied_ok);
+	 * the other one is built for the next change.  Two slots rather than
+	 * a copy: a device's indexes point back at it.
+	 */
+	struct tw_device view[2];
+	int cur;
 	bool applied_ok;
 };
 
@@ -280,34 +286,36 @@ static void build_want(struct agent *a, struct tw_device *d)
  */
 static int apply(struct agent *a, bool full)
 {
-	struct tw_device want, out;
+	struct tw_device *applied = &a->view[a->cur];
+	struct tw_device *want = &a->view[!a->cur];
+	struct tw_device out;
 	size_t n = 0;
 	int ret;
 
-	build_want(a, &want);
+	build_want(a, want);
 	if (full || !a->applied_ok) {
-		ret = apply_sync(&a->nl, &want, "sync", &n);
+		ret = apply_sync(&a->nl, want, "sync", &n);
 	} else {
 		dev_init(&out);
-		out.ifindex = want.ifindex;
-		memcpy(out.ifname, want.ifname, IFNAMSIZ);
-		n = sync_diff(&a->applied, &want, &out);
+		out.ifindex = want->ifindex;
+		memcpy(out.ifname, want->ifname, IFNAMSIZ);
+		n = sync_diff(applied, want, &out);
 		ret = n ? apply_set(&a->nl, &out, "update") : 0;
 		dev_free(&out);
 	}
 	if (ret) {
 		logm(L_ERROR, "%s", tw_errmsg);
 		a->applied_ok = false;
-	} else {
-		if (n)
-			logm(L_INFO, "%s: %zu change%s applied (%zu peers)",
-			     a->ifname, n, n == 1 ? "" : "s", want.npeers);
-		dev_free(&a->applied);
-		build_want(a, &a->applied);
-		a->applied_ok = true;
+		dev_free(want);
+		return ret;
 	}
-	dev_free(&want);
-	return ret;
+	if (n)
+		logm(L_INFO, "%s: %zu change%s applied (%zu peers)",
+		     a->ifname, n, n == 1 ? "" : "s", want->npeers);
+	dev_free(applied);
+	a->cur = !a->cur;
+	a->applied_ok = true;
+	return 0;
 }
 
 static int setup_device(struct agent *a)
@@ -964,7 +972,8 @@ int main(int argc, char **argv)
 	a.subnets = tw_malloc(plen + sizeof("/subnets/"));
 	sprintf(a.subnets, "%s/subnets/", a.o.prefix);
 	a.subnets_end = prefix_end(a.subnets);
-	dev_init(&a.applied);
+	dev_init(&a.view[0]);
+	dev_init(&a.view[1]);
 	r = start(&a);
 	if (!r && !stop) {
 		r = run(&a);
@@ -983,7 +992,8 @@ int main(int argc, char **argv)
 		logm(L_INFO, "stopped; %s keeps its table", a.o.device);
 	clear_hosts(&a);
 	free(a.hosts);
-	dev_free(&a.applied);
+	dev_free(&a.view[0]);
+	dev_free(&a.view[1]);
 	nl_close(&a.nl);
 	etcd_free(&a.e);
 	free(a.subnets);
