@@ -10,68 +10,12 @@
 # twill's masquerade of the network.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
+. "$(dirname "$0")/agentlib.sh"
 
-command -v etcd >/dev/null 2>&1 || skip "no etcd (Debian etcd-server)"
-command -v twilld >/dev/null 2>&1 || skip "no twilld"
-
-ETCD=http://192.0.2.99:2379
-TTL=30
-P=/coreos.com/network
-export ETCDCTL_API=3
-
-ctl() { nsx hostS etcdctl --endpoints "$ETCD" --dial-timeout 5s "$@"; }
-
-etcd_start() {
-	bg_in hostS etcd --name t --data-dir "$TW_TMP/etcd/data" \
-		--listen-client-urls "$ETCD" --advertise-client-urls "$ETCD" \
-		--listen-peer-urls http://127.0.0.1:2380 \
-		--initial-advertise-peer-urls http://127.0.0.1:2380 \
-		--initial-cluster t=http://127.0.0.1:2380 >>"$TW_TMP/etcd/log" 2>&1
-	ETCD_PID=$BG_PID
-	topo_wait 60 ctl endpoint health || {
-		tail -n 20 "$TW_TMP/etcd/log"
-		t_fail "etcd did not come up"
-	}
-}
-
-etcd_stop() {
-	kill "$ETCD_PID"
-	wait "$ETCD_PID" 2>/dev/null || :
-}
-
-agent() { # HOST [ARGS]: twilld in HOST in the background; PID_HOST
-	local h=$1
-	shift
-	mkdir -p "$TW_TMP/$h"
-	bg_in "$h" twilld --etcd-endpoints "$ETCD" --public-ip "$(ul4 "$h")" \
-		--subnet-file "$TW_TMP/$h/subnet.env" \
-		--state-file "$TW_TMP/$h/state" --subnet-lease-ttl "$TTL" \
-		--log-level debug "$@" >>"$TW_TMP/$h/log" 2>&1
-	eval "PID_$h=\$BG_PID"
-}
-
-peers() { nsx "$1" twill showconf twill0 2>/dev/null | grep -c '^\[Peer\]' || :; }
-has_peers() { [ "$(peers "$1")" = "$2" ]; }
-subnet_of() { sed -n 's/^FLANNEL_SUBNET=//p' "$TW_TMP/$1/subnet.env"; }
-leases() { ctl get --prefix --keys-only "$P/subnets/" | grep -c . || :; }
-running() { kill -0 "$1" 2>/dev/null; }
-
-dump_logs_on_fail() {
-	local h
-	[ "${PASSED:-0}" = 1 ] && return
-	for h in hostA hostB hostC; do
-		[ -f "$TW_TMP/$h/log" ] || continue
-		echo "--- $h"
-		sed 's/^/   /' "$TW_TMP/$h/log"
-		nsx "$h" twill showconf twill0 2>&1 | sed 's/^/   /'
-	done
-	ctl get --prefix "$P/" 2>&1 | sed 's/^/   /'
-}
-on_cleanup dump_logs_on_fail
+AGENT_ARGS="--subnet-lease-ttl 30"
 
 step "underlay: hostA hostB hostC and the etcd host hostS; etcd"
 topo_hosts hostA hostB hostC hostS
-mkdir -p "$TW_TMP/etcd"
 etcd_start
 
 # bad_config JSON MESSAGE: the agent exits 3 saying MESSAGE, no device made
@@ -102,17 +46,15 @@ ctl put "$P/subnets/10.244.1.0-24" \
 
 step "hostA's agent (--ip-masq) takes one of the two free subnets"
 agent hostA --ip-masq
-topo_wait 60 test -s "$TW_TMP/hostA/subnet.env" || t_fail "hostA wrote no subnet.env"
-info "hostA: $(subnet_of hostA)"
-topo_wait 30 has_peers hostA 1 || t_fail "hostA has $(peers hostA) peers, not 1 (the flannel host)"
+wait_subnet hostA
+wait_peers hostA 1 30
 conf=$(nsx hostA twill showconf twill0)
 check_contains "$conf" "192.0.2.4" "the flannel host is hostA's peer"
 check_contains "$conf" "02:66:6c:00:00:04" "with its VtepMAC"
 check_contains "$conf" "10.244.1.0/24" "and its subnet"
 
 step "hostA's lease reads as a flannel lease"
-keyA="$P/subnets/$(subnet_of hostA | sed 's/\.1\//.0-/')"
-lease=$(ctl get --print-value-only "$keyA")
+lease=$(ctl get --print-value-only "$(lease_key hostA)")
 macA=$(printf '%s\n' "$conf" | sed -n 's/^MAC = //p' | head -n 1)
 check_eq "$lease" "{\"PublicIP\":\"192.0.2.1\",\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"$macA\"}}" "hostA's lease"
 check_contains "$(cat "$TW_TMP/hostA/subnet.env")" "FLANNEL_NETWORK=10.244.0.0/22" "subnet.env network"
@@ -132,25 +74,16 @@ rc=0
 wait "$lpid" || rc=$?
 check_eq "$rc" 4 "$L's exit status"
 check_contains "$(cat "$TW_TMP/$L/log")" "the network is full" "$L's message"
-topo_wait 60 test -s "$TW_TMP/$W/subnet.env" || t_fail "$W wrote no subnet.env"
+wait_subnet "$W"
 check_eq "$(leases)" 3 "three leases"
 for h in hostA "$W"; do
-	topo_wait 30 has_peers "$h" 2 || t_fail "$h has $(peers "$h") peers, not 2"
+	wait_peers "$h" 2 30
 done
 info "ok: $W won, hostA and $W have two peers each"
 
 step "pods on hostA and $W ping each other"
 for h in hostA "$W"; do
-	sub=$(subnet_of "$h")
-	gw=${sub%/*}
-	topo_ns_add "pod$h"
-	"$IP" link add pod netns "$h" type veth peer name eth0 netns "pod$h"
-	nsx "$h" "$IP" addr add "$sub" dev pod
-	nsx "$h" "$IP" link set pod up
-	nsx "pod$h" "$IP" addr add "${gw%.1}.10/24" dev eth0
-	nsx "pod$h" "$IP" link set eth0 up
-	nsx "pod$h" "$IP" route add default via "$gw"
-	eval "POD_$h=${gw%.1}.10"
+	pod_add "$h"
 done
 eval "podW=\$POD_$W"
 check_ok "podhostA -> pod$W" nsx podhostA ping -c 1 -W 5 "$podW"
@@ -179,12 +112,12 @@ ctl del "$P/subnets/10.244.1.0-24" >/dev/null
 rev=$(ctl put "$P/junk" x -w json | sed 's/.*"revision":\([0-9]*\).*/\1/')
 ctl compact "$rev" >/dev/null
 kill -CONT "$wpid"
-topo_wait 60 has_peers "$W" 1 || t_fail "$W has $(peers "$W") peers, not 1"
-topo_wait 30 has_peers hostA 1 || t_fail "hostA has $(peers hostA) peers, not 1"
+wait_peers "$W" 1
+wait_peers hostA 1 30
 check_contains "$(cat "$TW_TMP/$W/log")" "compacted" "$W says the watch was compacted"
 check_lacks "$(nsx "$W" twill showconf twill0)" "192.0.2.4" "the flannel host is gone from $W"
 check_ok "podhostA -> pod$W after the re-list" nsx podhostA ping -c 1 -W 5 "$podW"
 check_eq "$(leases)" 2 "two leases"
 
-PASSED=1
+AGENT_PASSED=1
 echo "PASS: agent-etcd"

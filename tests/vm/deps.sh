@@ -17,8 +17,9 @@ pkgs=(
 	dwarves
 	# tools copied into the guest
 	iproute2 iperf3 tcpdump nftables iputils-ping
-	# the cluster scenarios (agent-*): a real etcd in the guest
-	etcd-server etcd-client
+	# the cluster scenarios (agent-*): a real etcd in the guest, and
+	# openssl for its TLS certificates
+	etcd-server etcd-client openssl
 	# the kernel fetch (apt-get download, dpkg-deb)
 	apt dpkg ca-certificates
 	# make check (tests/check.sh) and the spec/header unit test
