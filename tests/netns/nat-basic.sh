@@ -39,10 +39,12 @@ check_eq "$(snap_get 'masquerade|0') $(snap_get 'masquerade|1')" "10.244.0.0/16 
 check_eq "$(snap_get 'exclude|0') $(snap_get 'exclude|1')" "10.244.0.0/16 fd00:244::/48" "exclude prefixes"
 check_eq "$(snap_get port_min)-$(snap_get port_max)" 1024-65535 "default port range"
 check_eq "$(snap_get max_flows)" 131072 "default max-flows"
-check_eq "$(snap_get num_flows)" 0 "no flows yet"
+nat_vars S_
+check_eq "$S_num_flows" 0 "no flows yet"
 check_gt "$(snap_get buckets)" 0 "hash buckets"
 for s in $NAT_STATS; do
-	check_eq "$(snap_get "stats|$s")" 0 "stats $s"
+	eval "v=\$S_$s"
+	check_eq "$v" 0 "stats $s"
 done
 nsx hostA "$TWILL" nat show twill0 | sed 's/^/   | /'
 
@@ -52,69 +54,70 @@ for fam in 4 6; do
 	pod1=$(pod_addr hostA 1 $fam)
 	pod2=$(pod_addr hostA 2 $fam)
 
+	# The flows are checked right after the traffic that made them: on a
+	# debug kernel minutes pass between steps, and echo flows live 30 s.
+	# nat_flows: PROTO OSRC OSPORT ODST ODPORT RSRC RSPORT RDST RDPORT
+	# STATE TIMEOUT_MS.
 	step "IPv$fam: ICMP echo podA1 -> server"
 	nat_mark hostA
 	ping_ok podA1 "$srv" 3
+	flows=$(nat_flows hostA)
 	check_eq "$PING_RCVD" "$PING_SENT" "every echo answered"
+	check_eq "$(printf '%s\n' "$flows" | awk -v p="$pod1" -v s="$srv" -v u="$up" \
+		'$1 == "icmp" && $2 == p && $4 == s && $6 == s && $8 == u && $3 == $9 && $10 == "replied" &&
+		$11 > 0 && $11 <= 30000 { n++ } END { print n + 0 }')" 1 \
+		"nat flows: echo $pod1 -> $srv as $up, id kept, replied, timeout <= 30 s"
 	nat_expect hostA "echo" tx_packets="$PING_SENT" rx_packets="$PING_RCVD" flows_created=1
 
 	step "IPv$fam: UDP podA1:40000 -> server:7, 3 datagrams, each echoed"
 	nat_mark hostA
 	n0=$(log_lines "$SLOG")
 	out=$(nsx podA1 "$FLOWTOOL" udp -P 40000 -n 3 "$srv" 7) || t_fail "flowtool udp"
+	flows=$(nat_flows hostA)
 	check_eq "$(printf '%s\n' "$out" | grep -c "^reply $srv 7 16\$")" 3 "3 replies from $srv:7"
+	check_eq "$(printf '%s\n' "$flows" | awk -v p="$pod1" -v s="$srv" -v u="$up" \
+		'$1 == "udp" && $2 == p && $3 == 40000 && $4 == s && $5 == 7 && $6 == s && $7 == 7 && $8 == u && $9 == 40000 &&
+		$10 == "replied" && $11 > 30000 && $11 <= 120000 { n++ } END { print n + 0 }')" 1 \
+		"nat flows: udp $pod1:40000 -> $srv:7 as $up:40000, replied, timeout <= 120 s"
 	nat_expect hostA "udp" tx_packets=3 rx_packets=3 flows_created=1
 	check_eq "$(log_since "$SLOG" "$n0" | sort -u)" "udp $up 40000" \
 		"the server saw hostA's uplink address, port 40000 kept"
+	[ "$fam" = 4 ] && check_contains "$(nat_flows_text hostA)" "udp $pod1:40000 -> $srv:7 as $up:40000 replied" \
+		"text dump: the UDP flow's line"
 
 	step "IPv$fam: TCP, 5 connections podA2 -> server:8080, held open"
 	nat_mark hostA
 	n0=$(log_lines "$SLOG")
 	conn_hold podA2 5 "$srv" 8080
 	check_eq "$CONN_OUT" "ok=5 fail=0" "5 connections, request answered"
-	nat_expect hostA "tcp" tx_packets=+ rx_packets=+ flows_created=5
-	check_eq "$(log_since "$SLOG" "$n0" | awk '{ print $1, $2 }' | sort | uniq -c | awk '{ print $1, $2, $3 }')" \
-		"5 tcp $up" "the server saw 5 connections, all from $up"
-
-	step "IPv$fam: nat flows lists the echo, UDP and TCP flows with both tuples"
 	nf0=$(nat_get hostA num_flows)
 	flows=$(nat_flows hostA)
-	nf1=$(nat_get hostA num_flows)
 	printf '%s\n' "$flows" | sed 's/^/   | /'
-	# PROTO OSRC OSPORT ODST ODPORT RSRC RSPORT RDST RDPORT STATE TIMEOUT_MS
-	check_eq "$(printf '%s\n' "$flows" | awk -v p="$pod1" -v s="$srv" -v u="$up" \
-		'$1 == "udp" && $2 == p && $3 == 40000 && $4 == s && $5 == 7 && $6 == s && $7 == 7 && $8 == u && $9 == 40000 &&
-		$10 == "replied" && $11 > 100000 && $11 <= 120000 { n++ } END { print n + 0 }')" 1 \
-		"udp flow $pod1:40000 -> $srv:7 as $up:40000, replied, timeout <= 120 s"
-	check_eq "$(printf '%s\n' "$flows" | awk -v p="$pod1" -v s="$srv" -v u="$up" \
-		'$1 == "icmp" && $2 == p && $4 == s && $6 == s && $8 == u && $11 <= 30000 { n++ } END { print n + 0 }')" 1 \
-		"echo flow $pod1 -> $srv as $up, timeout <= 30 s"
 	check_eq "$(printf '%s\n' "$flows" | awk -v p="$pod2" -v s="$srv" -v u="$up" \
-		'$1 == "tcp" && $2 == p && $4 == s && $5 == 8080 && $6 == s && $7 == 8080 && $8 == u &&
+		'$1 == "tcp" && $2 == p && $4 == s && $5 == 8080 && $6 == s && $7 == 8080 && $8 == u && $3 == $9 &&
 		$10 == "established" && $11 > 21000000 && $11 <= 21600000 { n++ } END { print n + 0 }')" 5 \
-		"5 tcp flows $pod2 -> $srv:8080 as $up, established, timeout <= 6 h"
+		"nat flows: 5 tcp $pod2 -> $srv:8080 as $up, ports kept, established, timeout <= 6 h"
 	# num_flows counts expired flows until the collector (a pass every
 	# 4 s) takes them; the dump leaves them out
 	nl=$(printf '%s\n' "$flows" | grep -c .)
-	[ "$nl" -le "$nf0" ] && [ "$nl" -ge 7 ] ||
-		t_fail "the dump has $nl flows, num_flows said $nf0 before it and $nf1 after"
-	info "ok: the dump lists $nl flows, num_flows said $nf0 before it and $nf1 after"
+	[ "$nl" -le "$nf0" ] && [ "$nl" -ge 6 ] || t_fail "the dump has $nl flows, num_flows said $nf0 before it"
+	info "ok: the dump lists $nl flows, num_flows said $nf0 before it"
+	nat_expect hostA "tcp" tx_packets=+ rx_packets=+ flows_created=5
+	check_eq "$(log_since "$SLOG" "$n0" | awk '{ print $1, $2 }' | sort | uniq -c | awk '{ print $1, $2, $3 }')" \
+		"5 tcp $up" "the server saw 5 connections, all from $up"
 	text=$(nat_flows_text hostA)
-	printf '%s\n' "$text" | sed 's/^/   | /'
-	check_contains "$text" "established" "text dump: established"
-	check_contains "$text" "$pod2" "text dump: podA2's address"
-	check_contains "$text" "$up" "text dump: the uplink address"
-	[ "$fam" = 4 ] && check_contains "$text" "udp $pod1:40000 -> $srv:7 as $up:40000 replied" "text dump: the UDP flow line"
+	check_contains "$text" "tcp $(ep "$pod2")" "text dump: podA2's flows"
+	check_contains "$text" "-> $(ep "$srv" 8080) as $(ep "$up")" "text dump: to the server as the uplink address"
 	bg_stop "$CONN_PID"
 
 	step "IPv$fam: TCP bulk (iperf3) podA1 -> server and back (-R)"
 	nat_mark hostA
 	iperf_tcp podA1 outside "$srv"
-	check_gt "$IPERF_RESULT" 1000000 "TCP podA1 -> server bytes"
+	check_gt "$IPERF_RESULT" 100000 "TCP podA1 -> server bytes"
 	iperf_tcp podA1 outside "$srv" -R
-	check_gt "$IPERF_RESULT" 1000000 "TCP server -> podA1 bytes"
+	check_gt "$IPERF_RESULT" 100000 "TCP server -> podA1 bytes"
 	nat_expect hostA "iperf3" tx_packets=+ rx_packets=+ flows_created=4
-	check_gt "$(snap_get 'stats|rx_packets')" $((NAT_MARK_rx_packets + 100)) "replies translated back"
+	check_gt "$NAT_NOW_rx_packets" $((NAT_MARK_rx_packets + 100)) "replies translated back"
 done
 
 step "what the server's interface carried: hostA's uplink address only"
@@ -171,8 +174,8 @@ for fam in 4 6; do
 	ping_ok podA2 "$(srv_addr $fam)" 2
 	# (with 0/0 hostA's own packets on up0, neighbour discovery, count too)
 	nat_expect hostA "IPv$fam pod -> server with 0/0" tx_packets=+ rx_packets=+ flows_created=+
-	check_ge "$(snap_get 'stats|tx_packets')" $((NAT_MARK_tx_packets + PING_SENT)) "IPv$fam: echo requests translated"
-	check_ge "$(snap_get 'stats|rx_packets')" $((NAT_MARK_rx_packets + PING_RCVD)) "IPv$fam: echo replies translated"
+	check_ge "$NAT_NOW_tx_packets" $((NAT_MARK_tx_packets + PING_SENT)) "IPv$fam: echo requests translated"
+	check_ge "$NAT_NOW_rx_packets" $((NAT_MARK_rx_packets + PING_RCVD)) "IPv$fam: echo replies translated"
 done
 capture_start outside eth0 'icmp and src host '"$UP4"
 ping_ok podA1 "$SRV4" 2

@@ -5,7 +5,7 @@
 #   - two TCP connections, one closed with FINs both ways, one reset:
 #     their flows are closing / closed with at most 10 s left, and are
 #     gone 20 s later;
-#   - TWILL_NAT_FLOWS (1,000; 200 on a debug kernel) unreplied UDP flows
+#   - TWILL_NAT_EXPIRY_FLOWS (1,000; 200 on a debug kernel) unreplied UDP flows
 #     from two pods (IPv4 and IPv6), and one answered echo: all listed as
 #     unreplied with at most 30 s left; all still there 25 s after they
 #     began (none goes early); then, within a minute, num_flows is back to
@@ -14,8 +14,8 @@
 . "$(dirname "$0")/topo.sh"
 . "$(dirname "$0")/natlib.sh"
 
-N=${TWILL_NAT_FLOWS:-$(scaled 1000 200)}
-echo "   TWILL_NAT_FLOWS=${TWILL_NAT_FLOWS:-} (kernel ${TWILL_KERNEL:-?}): $N UDP flows"
+N=${TWILL_NAT_EXPIRY_FLOWS:-$(scaled 1000 200)}
+echo "   TWILL_NAT_EXPIRY_FLOWS=${TWILL_NAT_EXPIRY_FLOWS:-} (kernel ${TWILL_KERNEL:-?}): $N UDP flows"
 HALF=$((N / 2))
 N=$((HALF * 2))
 

@@ -68,7 +68,7 @@ for fam in 4 6; do
 
 	step "IPv$fam: DF packet over the router's MTU $NAT_MTU"
 	nat_mark hostA
-	out=$(nsx podA1 "$PING" -c 1 -W 3 -M do -s 1400 "$srv" 2>&1) && t_fail "ping -M do -s 1400 got a reply: $out"
+	out=$(nsx podA1 "$PING" -c 1 -W 3 -Mdo -s 1400 "$srv" 2>&1) && t_fail "ping -M do -s 1400 got a reply: $out"
 	printf '%s\n' "$out" | sed 's/^/   | /'
 	check_contains "$out" "From $rtr icmp_seq=1" "ping printed the router's error"
 	check_contains "$(printf '%s\n' "$out" | grep "^From $rtr")" "$NAT_MTU" "with mtu $NAT_MTU"

@@ -5,7 +5,7 @@
 # TWILL_NAT_FLOWS (5,000; 1,000 on a debug kernel) UDP flows from the 4
 # pods (distinct destination ports, IPv4 and IPv6; the server answers
 # each with port unreachable, translated back to the pods) and
-# TWILL_NAT_CONNS (100; 20) held TCP connections, checks num_flows, then
+# a tenth of TWILL_NAT_CONNS (1,000; 200) held TCP connections, checks num_flows, then
 # starts a flood of new flows (2 x 2,000 a second; 2 x 300) and tears down, under it:
 #   1. `twill nat set twill0 off`: NAT off, the pods no longer reach the
 #      server; on again: no flows;
@@ -22,7 +22,7 @@
 
 N=${TWILL_NAT_FLOWS:-$(scaled 5000 1000)}
 RATE=$(scaled 2000 300)
-C=${TWILL_NAT_CONNS:-$(scaled 100 20)}
+C=$((${TWILL_NAT_CONNS:-$(scaled 1000 200)} / 10))
 echo "   TWILL_NAT_FLOWS=${TWILL_NAT_FLOWS:-} TWILL_NAT_CONNS=${TWILL_NAT_CONNS:-} (kernel ${TWILL_KERNEL:-?}): $N UDP flows, $C TCP connections"
 Q=$((N / 4))
 N=$((Q * 4))
@@ -42,7 +42,7 @@ load() {
 		check_ok "$1: podA$i: $Q UDP flows to $dst" nsx "podA$i" "$FLOWTOOL" udpflows -n "$Q" "$dst" 20000
 	done
 	nat_expect hostA "$1" tx_packets=+ rx_packets=+ icmp_errors=+ flows_created=$((N + C))
-	check_ge "$(snap_get num_flows)" $((N + C)) "$1: num_flows"
+	check_ge "$NAT_NOW_num_flows" $((N + C)) "$1: num_flows"
 	bg_in podA3 "$FLOWTOOL" udpflows -r "$RATE" -S 100 -n 30000 "$SRV4" 30000 >/dev/null 2>&1
 	FLOOD_PID=$BG_PID
 	bg_in podA1 "$FLOWTOOL" udpflows -r "$RATE" -S 100 -n 30000 "$SRV6" 30000 >/dev/null 2>&1

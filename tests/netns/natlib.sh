@@ -155,32 +155,51 @@ nat_stat() { nat_get "$1" "stats|$2"; }
 
 NAT_STATS="tx_packets rx_packets icmp_errors flows_created flows_expired drop_full drop_no_port drop_no_addr drop_bad drop_nomem"
 
+# nat_vars PREFIX [SNAP]: shell variables PREFIXNAME for every counter
+# and num_flows of NAT_SNAP (or SNAP), in one pass (processes are costly
+# on a debug kernel); a counter missing from it fails the scenario.
+nat_vars() {
+	local v s
+	v=$(printf '%s\n' "${2-$NAT_SNAP}" | awk -v p="$1" '{
+		eq = index($0, "=")
+		k = substr($0, 1, eq - 1)
+		sub(/^0\|/, "", k)
+		if (k ~ /^stats\|[a-z_]+$/) { sub(/^stats\|/, "", k); print p k "=" substr($0, eq + 1) }
+		else if (k == "num_flows") print p k "=" substr($0, eq + 1)
+	}') || t_fail "awk"
+	for s in $NAT_STATS num_flows; do
+		case $v in
+		*"$1$s="[0-9]*) ;;
+		*) t_fail "no '$s' in twill -j nat show:
+$(printf '%s\n' "${2-$NAT_SNAP}" | sed 's/^/   | /')" ;;
+		esac
+	done
+	eval "$v"
+}
+
 # nat_mark HOST: remember every counter (NAT_MARK_*) and num_flows.
 nat_mark() {
-	local s
 	nat_snap "$1"
-	for s in $NAT_STATS; do
-		eval "NAT_MARK_$s=\$(snap_get \"stats|$s\")" || exit 1
-	done
-	NAT_MARK_num_flows=$(snap_get num_flows) || exit 1
+	nat_vars NAT_MARK_
 }
 
 # nat_expect HOST WHAT NAME=DELTA...: the counters moved by exactly these
 # amounts since nat_mark, and every other counter by 0 (drops included),
 # but flows_expired (time passes) unless given.  NAME=+ means "moved" (by
-# at least 1), NAME=* "any".  Leaves NAT_SNAP at the new reading.
+# at least 1), NAME=* "any".  Leaves NAT_SNAP at the new reading and the
+# counters in NAT_NOW_*.
 nat_expect() {
 	local h=$1 what=$2 s kv want now before d summary=
 	shift 2
 	nat_snap "$h"
+	nat_vars NAT_NOW_
 	for s in $NAT_STATS; do
 		want=0
 		[ "$s" = flows_expired ] && want='*'
 		for kv in "$@"; do
 			[ "${kv%%=*}" = "$s" ] && want=${kv#*=}
 		done
-		now=$(snap_get "stats|$s") || exit 1
-		eval "before=\$NAT_MARK_$s"
+		eval "now=\$NAT_NOW_$s before=\$NAT_MARK_$s"
 		d=$((now - before))
 		case $want in
 		'*') ;;
@@ -238,6 +257,15 @@ nat_flows() {
 		}
 		exit bad
 	}' || t_fail "$1: twill -j nat flows: a flow lacks a key"
+}
+
+# ep ADDR [PORT]: an endpoint as `twill nat flows` prints it: ADDR:PORT,
+# [ADDR]:PORT for IPv6 (without PORT: up to the colon).
+ep() {
+	case $1 in
+	*:*) echo "[$1]:${2:-}" ;;
+	*) echo "$1:${2:-}" ;;
+	esac
 }
 
 # nat_flows_text HOST: `twill nat flows twill0` (one line per flow).

@@ -38,10 +38,13 @@
  *	fragmentation needed / packet too big) or "timeout".  -T: TTL / hop
  *	limit; -D: don't fragment (IP_PMTUDISC_PROBE: no local MTU check).
  *
- *   flowtool udpflows [-b SRC] [-S SOCKETS] [-n N] [-r RATE] DST PORTBASE
- *	From each of SOCKETS (1) sockets (each its own source port), one
- *	datagram to each of the N (100) ports PORTBASE.. of DST: SOCKETS x N
- *	flows.  -r: at most RATE datagrams per second.  Prints "sent N".
+ *   flowtool udpflows [-b SRC] [-P SPORT] [-S SOCKETS] [-n N] [-r RATE]
+ *		       DST PORTBASE
+ *	From each of SOCKETS (1) sockets (each its own source port: SPORT,
+ *	SPORT+1, ... with -P, so that a second run refreshes the same
+ *	flows), one datagram to each of the N (100) ports PORTBASE.. of DST:
+ *	SOCKETS x N flows.  -r: at most RATE datagrams per second.  Prints
+ *	"sent N".
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -92,7 +95,7 @@ static void usage(void)
 		"       flowtool connect [-n N] [-b SRC] [-P SPORT] [-t SECS] [-s SYNCNT] [-R] [-H [-w SECS]] [-v] DST PORT\n"
 		"       flowtool rate [-T SECS] [-c WORKERS] [-b SRC] DST PORT\n"
 		"       flowtool udp [-b SRC] [-P SPORT] [-T TTL] [-l LEN] [-D] [-w MS] [-n COUNT] DST PORT\n"
-		"       flowtool udpflows [-b SRC] [-S SOCKETS] [-n N] [-r RATE] DST PORTBASE\n");
+		"       flowtool udpflows [-b SRC] [-P SPORT] [-S SOCKETS] [-n N] [-r RATE] DST PORTBASE\n");
 	exit(2);
 }
 
@@ -408,6 +411,8 @@ static int connect_cmd(int argc, char **argv)
 	pfd = calloc((size_t)n, sizeof(*pfd));
 	if (!c || !pfd)
 		die("calloc");
+	/* SECS from the first SYN */
+	deadline = now() + secs;
 	for (i = 0; i < n; i++) {
 		c[i].fd = mksock(SOCK_STREAM, &dst, src, sport);
 		if (c[i].fd < 0)
@@ -420,7 +425,6 @@ static int connect_cmd(int argc, char **argv)
 			continue;
 		}
 	}
-	deadline = now() + secs;
 	for (;;) {
 		int k, ms;
 
@@ -738,14 +742,15 @@ static int udp_cmd(int argc, char **argv)
 static int udpflows_cmd(int argc, char **argv)
 {
 	const char *src = NULL;
-	int opt, nsock = 1, n = 100, base, s, i, *fds;
+	int opt, nsock = 1, n = 100, base, s, i, *fds, sport = 0;
 	long sent = 0, rate = 0;
 	double t0;
 	struct sockaddr_storage dst;
 
-	while ((opt = getopt(argc, argv, "b:S:n:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "b:P:S:n:r:")) != -1) {
 		switch (opt) {
 		case 'b': src = optarg; break;
+		case 'P': sport = (int)num(optarg, 1, 65535); break;
 		case 'S': nsock = (int)num(optarg, 1, 10000); break;
 		case 'n': n = (int)num(optarg, 1, 65535); break;
 		case 'r': rate = num(optarg, 1, 100000000); break;
@@ -764,8 +769,12 @@ static int udpflows_cmd(int argc, char **argv)
 	if (!fds)
 		die("calloc");
 	/* All open at once: each keeps its own source port. */
+	if (sport && sport + nsock - 1 > 65535) {
+		fprintf(stderr, "flowtool: SPORT + SOCKETS goes past 65535\n");
+		return 2;
+	}
 	for (s = 0; s < nsock; s++) {
-		fds[s] = mksock(SOCK_DGRAM, &dst, src, 0);
+		fds[s] = mksock(SOCK_DGRAM, &dst, src, sport ? sport + s : 0);
 		if (fds[s] < 0)
 			die("socket/bind");
 	}
