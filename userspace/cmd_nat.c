@@ -154,6 +154,11 @@ static int nat_flows(int argc, char **argv, const struct out_opts *oo)
 	dev_init(&dev);
 	json_init(&o.j, stdout, oo->pretty);
 	ret = device_open(argv[0], &nl, &dev);
+	/* said here: kernels before 6.2 drop a dump's start error message */
+	if (!ret)
+		ret = device_fetch(&nl, &dev);
+	if (!ret && !dev.nat.on)
+		ret = tw_err("nat flows %s: no NAT on this device", argv[0]);
 	if (!ret && nl_dump_flows(&nl, &dev, print_flow, &o))
 		ret = tw_err_ctx("nat flows %s", argv[0]);
 	/* an empty table is an empty array; a failed dump ends its array */
