@@ -30,6 +30,30 @@ BLOG=$SRV_LOG
 step "before NAT: the pods cannot reach the server (no route back)"
 ping_fails podA1 "$SRV4" 2
 
+# na_probe: podA1's entry for its gateway goes stale; one packet makes it
+# probe: a unicast NS from podA1's link-local address (a probe has no
+# packet to take a source from), which hostA answers with an NA from the
+# target, fd00:244:0:1::1 (in the masquerade prefix), to that link-local
+# address (in no exclude prefix), out of cni0.  NA_CAP: the NAs seen
+# leaving cni0.
+gw_reachable() { nsx podA1 "$IP" -6 neigh show fd00:244:0:1::1 dev eth0 | grep -q REACHABLE; }
+na_probe() {
+	nsx podA1 sysctl -qw net.ipv6.neigh.eth0.delay_first_probe_time=1 >/dev/null
+	nsx podA1 "$IP" -6 neigh replace fd00:244:0:1::1 dev eth0 \
+		lladdr "$(nsx hostA cat /sys/class/net/cni0/address)" nud stale
+	capture_start hostA cni0 -s 200 'icmp6 and ip6[40] == 136'
+	nsx podA1 "$PING" -c 1 -W 2 fd00:244:0:1::1 >/dev/null 2>&1 || :
+	topo_wait 15 gw_reachable || t_fail "podA1 never probed its gateway: $(nsx podA1 "$IP" -6 neigh show dev eth0)"
+	capture_stop
+	NA_CAP=$(capture_read)
+	printf '%s\n' "$NA_CAP" | sed 's/^/   | /'
+	nsx podA1 sysctl -qw net.ipv6.neigh.eth0.delay_first_probe_time=5 >/dev/null
+}
+CNI0_LL=$(nsx hostA "$IP" -6 addr show dev cni0 scope link | awk '/inet6/ { sub(/\/.*/, "", $2); print $2 }')
+step "before NAT: hostA's neighbour advertisement to a pod's link-local address"
+na_probe
+check_contains "$NA_CAP" "fd00:244:0:1::1 > fe80::" "without NAT, the NA leaves from fd00:244:0:1::1"
+
 step "twill nat set twill0 masquerade $CLUSTER exclude $CLUSTER"
 nat_on hostA
 capture_start outside eth0 -s 128 'ip or ip6'
@@ -119,6 +143,18 @@ for fam in 4 6; do
 	nat_expect hostA "iperf3" tx_packets=+ rx_packets=+ flows_created=4
 	check_gt "$NAT_NOW_rx_packets" $((NAT_MARK_rx_packets + 100)) "replies translated back"
 done
+
+step "hostA's own neighbour discovery with a pod is not translated"
+# (the server's capture goes on meanwhile)
+SRVCAP_FILE=$CAPTURE_FILE
+SRVCAP_PID=$CAPTURE_PID
+nat_mark hostA
+na_probe
+check_contains "$NA_CAP" "fd00:244:0:1::1 > fe80::" "hostA's NA to podA1's link-local address left from fd00:244:0:1::1, as without NAT"
+check_lacks "$NA_CAP" "$CNI0_LL > fe80::" "no NA with its source rewritten to cni0's link-local address"
+nat_expect hostA "neighbour discovery"
+CAPTURE_FILE=$SRVCAP_FILE
+CAPTURE_PID=$SRVCAP_PID
 
 step "what the server's interface carried: hostA's uplink address only"
 capture_stop

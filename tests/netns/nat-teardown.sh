@@ -41,6 +41,8 @@ load() {
 		[ $((i % 2)) = 0 ] && dst=$SRV6
 		check_ok "$1: podA$i: $Q UDP flows to $dst" nsx "podA$i" "$FLOWTOOL" udpflows -n "$Q" "$dst" 20000
 	done
+	nsx hostA "$TWILL" nat flows twill0 | awk '{ n[$1 " " $(NF - 1)]++ } $1 !~ /^(tcp|udp)$/ { print "   flow: " $0 }
+		END { for (k in n) print "   flows: " k ": " n[k] }'
 	nat_expect hostA "$1" tx_packets=+ rx_packets=+ icmp_errors=+ flows_created=$((N + C))
 	check_ge "$NAT_NOW_num_flows" $((N + C)) "$1: num_flows"
 	bg_in podA3 "$FLOWTOOL" udpflows -r "$RATE" -S 100 -n 30000 "$SRV4" 30000 >/dev/null 2>&1
