@@ -623,11 +623,27 @@ static bool from_tunnel(const struct sock *sk)
 	       READ_ONCE(udp_sk(sk)->encap_rcv) == twill_rx_encap_rcv;
 }
 
+/*
+ * Link-local and multicast packets (neighbour discovery among them) stay
+ * on their link: even a masquerade of everything leaves them alone.
+ */
+static bool link_scoped(const struct twill_flow_tuple *t)
+{
+	if (t->family == AF_INET)
+		return ipv4_is_multicast(t->dst.ip) || ipv4_is_lbcast(t->dst.ip) ||
+		       ipv4_is_linklocal_169(t->src.ip) ||
+		       ipv4_is_linklocal_169(t->dst.ip);
+	return (ipv6_addr_type(&t->dst.in6) &
+		(IPV6_ADDR_MULTICAST | IPV6_ADDR_LINKLOCAL)) ||
+	       (ipv6_addr_type(&t->src.in6) & IPV6_ADDR_LINKLOCAL);
+}
+
 static bool wants_masquerade(const struct twill_nat_config *cfg,
 			     const struct pkt *p,
 			     const struct nf_hook_state *state)
 {
 	return state->out && !twill_device_is(state->out) &&
+	       !link_scoped(&p->t) &&
 	       !from_tunnel(state->sk) &&
 	       !prefix_match(cfg->excl, cfg->nexcl, p->t.family, &p->t.dst);
 }
