@@ -30,24 +30,26 @@ BLOG=$SRV_LOG
 step "before NAT: the pods cannot reach the server (no route back)"
 ping_fails podA1 "$SRV4" 2
 
-# na_probe: podA1's entry for its gateway goes stale; one packet makes it
-# probe: a unicast NS from podA1's link-local address (a probe has no
-# packet to take a source from), which hostA answers with an NA from the
-# target, fd00:244:0:1::1 (in the masquerade prefix), to that link-local
-# address (in no exclude prefix), out of cni0.  NA_CAP: the NAs seen
-# leaving cni0.
+# na_probe: podA1's entry for its gateway goes stale and is used (without
+# a packet: `ip neigh change ... use`): after a second podA1 probes it,
+# with a unicast NS from its link-local address (a probe has no packet to
+# take a source from), which hostA answers with an NA from the target,
+# fd00:244:0:1::1 (in the masquerade prefix), to that link-local address
+# (in no exclude prefix), out of cni0.  NA_CAP: the NAs seen leaving
+# cni0.
 gw_reachable() { nsx podA1 "$IP" -6 neigh show fd00:244:0:1::1 dev eth0 | grep -q REACHABLE; }
 na_probe() {
+	capture_start hostA cni0 -s 200 'icmp6 and ip6[40] == 136'
 	nsx podA1 sysctl -qw net.ipv6.neigh.eth0.delay_first_probe_time=1 >/dev/null
 	nsx podA1 "$IP" -6 neigh replace fd00:244:0:1::1 dev eth0 \
 		lladdr "$(nsx hostA cat /sys/class/net/cni0/address)" nud stale
-	capture_start hostA cni0 -s 200 'icmp6 and ip6[40] == 136'
-	nsx podA1 "$PING" -c 1 -W 2 fd00:244:0:1::1 >/dev/null 2>&1 || :
-	topo_wait 15 gw_reachable || t_fail "podA1 never probed its gateway: $(nsx podA1 "$IP" -6 neigh show dev eth0)"
+	nsx podA1 "$IP" -6 neigh change fd00:244:0:1::1 dev eth0 use
+	sleep 1
+	topo_wait 15 gw_reachable || t_fail "podA1's probe of its gateway got no answer: $(nsx podA1 "$IP" -6 neigh show dev eth0)"
+	nsx podA1 sysctl -qw net.ipv6.neigh.eth0.delay_first_probe_time=5 >/dev/null
 	capture_stop
 	NA_CAP=$(capture_read)
 	printf '%s\n' "$NA_CAP" | sed 's/^/   | /'
-	nsx podA1 sysctl -qw net.ipv6.neigh.eth0.delay_first_probe_time=5 >/dev/null
 }
 CNI0_LL=$(nsx hostA "$IP" -6 addr show dev cni0 scope link | awk '/inet6/ { sub(/\/.*/, "", $2); print $2 }')
 step "before NAT: hostA's neighbour advertisement to a pod's link-local address"
