@@ -617,7 +617,11 @@ capture_start() {
 	shift 2
 	CAPTURE_FILE=$TOPO_TMP/cap.$$.$ns.$ifc.pcap
 	rm -f "$CAPTURE_FILE"
-	bg_in "$ns" "$TCPDUMP" -n -U -i "$ifc" -w "$CAPTURE_FILE" "$@" 2>"$CAPTURE_FILE.log"
+	# --immediate-mode: without it libpcap's TPACKET_V3 ring hands
+	# packets over only when a block fills or its 1 s timer fires, and
+	# packets still in the ring when capture_stop interrupts tcpdump are
+	# never written.
+	bg_in "$ns" "$TCPDUMP" -n -U --immediate-mode -i "$ifc" -w "$CAPTURE_FILE" "$@" 2>"$CAPTURE_FILE.log"
 	CAPTURE_PID=$BG_PID
 	topo_wait 20 grep -q "listening on" "$CAPTURE_FILE.log" || t_fail "tcpdump in $ns did not start"
 }
