@@ -30,6 +30,30 @@ lock() {
 	flock "$fd"
 }
 
+# Builds copy the checkout's sources into a cache dir with their mtimes
+# (cpio -m) so that make rebuilds only what changed.  But mtimes say
+# nothing across checkouts: a clean clone's file, or an older version
+# checked out, can be older than the object a different text of it left
+# there, and make would link the stale object.  So, after each copy:
+#   sources_changed DIR <FILES     touches every file (paths relative to
+#                                  DIR) whose content differs from the last
+#                                  successful build's
+#   sources_built DIR <FILES       records the contents once a build
+#                                  succeeded
+sources_sums() {
+	(cd "$1" && LC_ALL=C sort -u | tr '\n' '\0' | xargs -0 -r sha256sum)
+}
+sources_changed() {
+	local d=$1
+	sources_sums "$d" >"$d/.sums.now"
+	[ -f "$d/.sums" ] || : >"$d/.sums"
+	awk 'FILENAME == ARGV[1] { old[$2] = $1; next } old[$2] != $1 { print $2 }' \
+		"$d/.sums" "$d/.sums.now" | (cd "$d" && tr '\n' '\0' | xargs -0 -r touch)
+}
+sources_built() {
+	mv "$1/.sums.now" "$1/.sums"
+}
+
 kernel_ready() {
 
 	local d=$KERNELS_DIR/$1
