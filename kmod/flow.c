@@ -302,28 +302,49 @@ void twill_flow_seen(struct twill_flow *f, enum twill_flow_dir dir,
 		WRITE_ONCE(f->expires, expires);
 }
 
-unsigned int twill_flow_gc(struct twill_flow_table *t, u32 budget)
+/* Removes the expired flows of bucket @b.  Caller holds RCU. */
+static unsigned int collect_bucket(struct twill_flow_table *t, u32 b)
 {
 	struct twill_flow_node *n;
+	unsigned int removed = 0;
+
+	hlist_for_each_entry_rcu(n, &t->buckets[b], hnode) {
+		struct twill_flow *f = twill_flow_of(n);
+
+		/* Each flow once: by its ORIG node. */
+		if (n->dir == TWILL_FLOW_ORIG && twill_flow_expired(f) &&
+		    remove_flow(t, f, true))
+			removed++;
+	}
+	return removed;
+}
+
+unsigned int twill_flow_gc(struct twill_flow_table *t, u32 budget)
+{
 	unsigned int removed = 0;
 	u32 b = t->gc_next;
 
 	while (budget--) {
 		rcu_read_lock();
-		hlist_for_each_entry_rcu(n, &t->buckets[b], hnode) {
-			struct twill_flow *f = twill_flow_of(n);
-
-			/* Each flow once: by its ORIG node. */
-			if (n->dir == TWILL_FLOW_ORIG && twill_flow_expired(f) &&
-			    remove_flow(t, f, true))
-				removed++;
-		}
+		removed += collect_bucket(t, b);
 		rcu_read_unlock();
 		b = (b + 1) & t->mask;
 		if (!(b % 256))
 			cond_resched();
 	}
 	t->gc_next = b;
+	return removed;
+}
+
+unsigned int twill_flow_reclaim(struct twill_flow_table *t)
+{
+	u32 b = get_random_u32() & t->mask, i;
+	unsigned int removed = 0;
+
+	rcu_read_lock();
+	for (i = 0; i < TWILL_FLOW_RECLAIM_BUCKETS; i++)
+		removed += collect_bucket(t, (b + i) & t->mask);
+	rcu_read_unlock();
 	return removed;
 }
 

@@ -111,6 +111,15 @@ void twill_flow_seen(struct twill_flow *f, enum twill_flow_dir dir,
 unsigned int twill_flow_gc(struct twill_flow_table *t, u32 budget);
 
 /*
+ * A full table may be full of flows that expired since the collector last
+ * passed: removes the expired flows of TWILL_FLOW_RECLAIM_BUCKETS buckets
+ * from a random one, live flows untouched (conntrack's early drop, without
+ * the drop).  Returns how many it removed.  Any context.
+ */
+#define TWILL_FLOW_RECLAIM_BUCKETS 16
+unsigned int twill_flow_reclaim(struct twill_flow_table *t);
+
+/*
  * Calls @fn for every live flow from bucket *@bucket, skipping the first
  * *@skip flows (ORIG nodes) of that bucket; stops when @fn returns
  * non-zero and leaves the position of that flow.  Caller holds RCU.

@@ -261,6 +261,18 @@ static void l4_fields(struct sk_buff *skb, u32 off, const struct twill_flow_tupl
 	bool request;
 
 	memset(l, 0, sizeof(*l));
+	/*
+	 * A quoted packet may stop short of its checksum (parse() made sure
+	 * of the ports only): then there is none to patch, and the field
+	 * past the packet's end is neither read nor written.
+	 */
+	if (skb->len < off + l4_len(t->proto)) {
+		if (t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP) {
+			l->port[SRC] = &th->source;
+			l->port[DST] = &th->dest;
+		}
+		return;
+	}
 	if (is_icmp(t)) {
 		l->check = &ih->checksum;
 		l->pseudo = t->family == AF_INET6;
@@ -392,10 +404,6 @@ static void rewrite_inner(struct sk_buff *skb, const struct pkt *p, int side,
 	twill_flow_tuple_invert(&inner, &p->t);
 	old = iside == SRC ? inner.src : inner.dst;
 	l4_fields(skb, p->inner_l4, &inner, p->inner_icmp_type, &l);
-	/* Quoted TCP may stop short of its checksum. */
-	if (inner.proto == IPPROTO_TCP &&
-	    skb->len < p->inner_l4 + sizeof(struct tcphdr))
-		l.check = NULL;
 	if (family == AF_INET) {
 		struct iphdr *iph = (struct iphdr *)(skb->data + p->inner_nh);
 
@@ -556,6 +564,11 @@ static int claim_port(struct twill_nat *nat, const struct twill_nat_config *cfg,
 	start = (u32)(((u64)get_random_u32() * n) >> 32);
 	for (i = 0; ret == -EADDRINUSE && i < tries; i++) {
 		r->dport = htons(lo + (start + i) % n);
+		ret = twill_flow_insert(&nat->flows, f, &expired);
+	}
+	/* Full, perhaps of flows the collector has not reached yet: once. */
+	if (ret == -ENOSPC) {
+		expired += twill_flow_reclaim(&nat->flows);
 		ret = twill_flow_insert(&nat->flows, f, &expired);
 	}
 	if (expired)

@@ -2,8 +2,9 @@
 /*
  * Self-test of the flow table, #included at the end of flow.c in DEBUG
  * builds: both directions found, clashes refused the right way, the limit
- * held, expired flows invisible, replaced in place and collected, dumps
- * resumed without loss or repeats, and the TCP state machine's timeouts.
+ * held, expired flows invisible, replaced in place, collected and reclaimed
+ * from a full table (live ones never), dumps resumed without loss or
+ * repeats, and the TCP state machine's timeouts.
  */
 
 #define FST_MAX		8
@@ -165,6 +166,41 @@ static bool fst_walks(struct twill_flow_table *t)
 	return true;
 }
 
+static int fst_expire(void *ctx, struct twill_flow *f)
+{
+	WRITE_ONCE(f->expires, jiffies - 1);
+	return 0;
+}
+
+/*
+ * Full of live flows, reclaim removes nothing; full of expired ones, it
+ * empties the table (random buckets: 4096 passes of 16 of 1024 buckets
+ * miss one with a probability of e^-64) and a new flow fits again.
+ */
+static bool fst_reclaim(struct twill_flow_table *t)
+{
+	u32 bucket = 0, skip = 0, removed = 0;
+	int i;
+
+	if (!fst_insert(t, 4000, 4000, 0, NULL))
+		return false;
+	for (i = 0; i < 64; i++)
+		removed += twill_flow_reclaim(t);
+	if (removed || atomic_read(&t->count) != FST_MAX)
+		return fst_err("reclaim removed %u live flows\n", removed);
+	if (!fst_insert(t, 4001, 4001, -ENOSPC, NULL))
+		return false;
+	rcu_read_lock();
+	twill_flow_walk(t, &bucket, &skip, fst_expire, NULL);
+	rcu_read_unlock();
+	for (i = 0; i < 4096 && atomic_read(&t->count); i++)
+		removed += twill_flow_reclaim(t);
+	if (removed != FST_MAX || atomic_read(&t->count))
+		return fst_err("reclaim removed %u of %u expired flows\n",
+			       removed, FST_MAX);
+	return fst_insert(t, 4001, 4001, 0, NULL);
+}
+
 static bool fst_tcp(void)
 {
 	struct twill_flow *f = fst_flow(1, 1);
@@ -209,7 +245,7 @@ bool twill_flow_selftest(void)
 		return false;
 	}
 	ok = fst_clashes(t, &a) && fst_expiry(t, a) && fst_walks(t) &&
-	     fst_tcp();
+	     fst_reclaim(t) && fst_tcp();
 	twill_flow_table_free(t);
 	kvfree(t);
 	if (ok)

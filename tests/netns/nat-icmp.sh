@@ -18,6 +18,10 @@
 #     DF (IP_PMTUDISC_PROBE: past the cached MTU) gets the same error on
 #     its socket.
 #   - icmp_errors moves by exactly the number of errors (7), no drops.
+#   - errors sent by hand (flowtool icmperr) about a live UDP flow whose
+#     quote stops 4 and 6 bytes into the UDP header (short of its
+#     checksum) are translated back and counted, and nothing past the
+#     packet is touched (KASAN on the debug kernel).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 . "$(dirname "$0")/natlib.sh"
@@ -80,6 +84,24 @@ for fam in 4 6; do
 	out=$(nsx podA1 "$FLOWTOOL" udp -l 1200 "$srv" 7) || t_fail "flowtool udp -l 1200"
 	check_eq "$out" "reply $srv 7 1200" "UDP 1200 bytes fits: echoed"
 	nat_expect hostA "DF over the MTU" tx_packets=3 rx_packets='*' icmp_errors=2 flows_created=3
+
+	step "IPv$fam: hostile errors whose quote stops short of the UDP checksum"
+	pod=$(pod_addr hostA 1 $fam)
+	sport=4${fam}100
+	out=$(nsx podA1 "$FLOWTOOL" udp -P "$sport" "$srv" 7) || t_fail "flowtool udp -P $sport"
+	check_eq "$out" "reply $srv 7 16" "UDP $pod:$sport -> $srv:7 echoed"
+	mapped=$(nat_flows hostA | awk -v p="$pod" -v sp="$sport" -v s="$srv" \
+		'$1 == "udp" && $2 == p && $3 == sp && $4 == s && $5 == 7 { print $8, $9 }')
+	check_eq "$(echo "$mapped" | wc -l | tr -d ' ')" 1 "one flow for $pod:$sport -> $srv:7 ($mapped)"
+	up=${mapped% *}
+	mport=${mapped#* }
+	nat_mark hostA
+	for q in 4 6; do
+		check_ok "the router sends port unreachable to $up quoting $q bytes of $up:$mport -> $srv:7" \
+			nsx router "$FLOWTOOL" icmperr -l $q "$up" "$up" "$mport" "$srv" 7
+	done
+	# each translated back, quote and all, with nothing written past it
+	nat_expect hostA "short quotes" rx_packets='*' icmp_errors=2
 done
 
 step "the flows of the probes, and a clean kernel log"

@@ -45,6 +45,13 @@
  *	flows), one datagram to each of the N (100) ports PORTBASE.. of DST:
  *	SOCKETS x N flows.  -r: at most RATE datagrams per second.  Prints
  *	"sent N".
+ *
+ *   flowtool icmperr [-l QLEN] DST QSRC QSPORT QDST QDPORT
+ *	One ICMP port unreachable (ICMPv6 destination unreachable, code 4)
+ *	to DST, quoting a UDP datagram QSRC:QSPORT -> QDST:QDPORT of which
+ *	only QLEN (8) bytes of the UDP header are quoted: a hostile error
+ *	whose quote stops short of its checksum (QLEN 4 or 6).  From a raw
+ *	socket (needs CAP_NET_RAW).  Prints "sent".
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -95,7 +102,8 @@ static void usage(void)
 		"       flowtool connect [-n N] [-b SRC] [-P SPORT] [-t SECS] [-s SYNCNT] [-R] [-H [-w SECS]] [-v] DST PORT\n"
 		"       flowtool rate [-T SECS] [-c WORKERS] [-b SRC] DST PORT\n"
 		"       flowtool udp [-b SRC] [-P SPORT] [-T TTL] [-l LEN] [-D] [-w MS] [-n COUNT] DST PORT\n"
-		"       flowtool udpflows [-b SRC] [-P SPORT] [-S SOCKETS] [-n N] [-r RATE] DST PORTBASE\n");
+		"       flowtool udpflows [-b SRC] [-P SPORT] [-S SOCKETS] [-n N] [-r RATE] DST PORTBASE\n"
+		"       flowtool icmperr [-l QLEN] DST QSRC QSPORT QDST QDPORT\n");
 	exit(2);
 }
 
@@ -814,6 +822,107 @@ static int udpflows_cmd(int argc, char **argv)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- icmperr */
+
+static uint16_t csum16(const void *data, size_t len)
+{
+	const uint8_t *b = data;
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(b[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/* The quoted datagram: its IP header and QLEN bytes of its UDP header. */
+static size_t quote(uint8_t *q, int family, const struct sockaddr_storage *qs,
+		    const struct sockaddr_storage *qd, size_t qlen)
+{
+	const struct sockaddr_in6 *s6 = (const void *)qs, *d6 = (const void *)qd;
+	const struct sockaddr_in *s4 = (const void *)qs, *d4 = (const void *)qd;
+	uint8_t udp[8];
+	size_t ip;
+
+	/* Ports are at the same offset in both address families. */
+	memcpy(udp, &s4->sin_port, 2);
+	memcpy(udp + 2, &d4->sin_port, 2);
+	udp[4] = 0;
+	udp[5] = 24;		/* the datagram's length: 8 + 16 */
+	udp[6] = 0x12;		/* any checksum: nobody checks a quote's */
+	udp[7] = 0x34;
+	if (family == AF_INET) {
+		ip = 20;
+		memset(q, 0, ip);
+		q[0] = 0x45;
+		q[3] = 44;	/* total length: 20 + 24 */
+		q[8] = 64;
+		q[9] = IPPROTO_UDP;
+		memcpy(q + 12, &s4->sin_addr, 4);
+		memcpy(q + 16, &d4->sin_addr, 4);
+		memcpy(q + 10, &(uint16_t){ csum16(q, ip) }, 2);
+	} else {
+		ip = 40;
+		memset(q, 0, ip);
+		q[0] = 0x60;
+		q[5] = 24;	/* payload length */
+		q[6] = IPPROTO_UDP;
+		q[7] = 64;
+		memcpy(q + 8, &s6->sin6_addr, 16);
+		memcpy(q + 24, &d6->sin6_addr, 16);
+	}
+	memcpy(q + ip, udp, qlen);
+	return ip + qlen;
+}
+
+static int icmperr_cmd(int argc, char **argv)
+{
+	struct sockaddr_storage dst, qs, qd;
+	uint8_t msg[8 + 40 + 8] = { 0 };
+	size_t qlen = 8, len;
+	socklen_t dlen;
+	int opt, fd;
+
+	while ((opt = getopt(argc, argv, "l:")) != -1) {
+		switch (opt) {
+		case 'l': qlen = (size_t)num(optarg, 0, 8); break;
+		default: usage();
+		}
+	}
+	if (optind != argc - 5)
+		usage();
+	dlen = mkaddr(argv[optind], 0, &dst);
+	mkaddr(argv[optind + 1], (int)num(argv[optind + 2], 0, 65535), &qs);
+	mkaddr(argv[optind + 3], (int)num(argv[optind + 4], 0, 65535), &qd);
+	if (qs.ss_family != dst.ss_family || qd.ss_family != dst.ss_family) {
+		fprintf(stderr, "flowtool: DST, QSRC and QDST must be of one family\n");
+		return 2;
+	}
+	len = 8 + quote(msg + 8, dst.ss_family, &qs, &qd, qlen);
+	if (dst.ss_family == AF_INET) {
+		msg[0] = 3;	/* destination unreachable: port unreachable */
+		msg[1] = 3;
+		memcpy(msg + 2, &(uint16_t){ csum16(msg, len) }, 2);
+		fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	} else {
+		/* the kernel fills in an ICMPv6 raw socket's checksum */
+		msg[0] = 1;	/* destination unreachable: port unreachable */
+		msg[1] = 4;
+		fd = socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+	}
+	if (fd < 0)
+		die("socket");
+	if (sendto(fd, msg, len, 0, (struct sockaddr *)&dst, dlen) != (ssize_t)len)
+		die("sendto");
+	close(fd);
+	printf("sent\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -829,6 +938,8 @@ int main(int argc, char **argv)
 		return udp_cmd(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "udpflows"))
 		return udpflows_cmd(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "icmperr"))
+		return icmperr_cmd(argc - 1, argv + 1);
 	usage();
 	return 2;
 }
