@@ -133,17 +133,24 @@ gen() {
 	}'
 }
 
-# stamped FILE NS CMD...: CMD in NS, its output stamped line by line
-# (nstime -s through a FIFO) into FILE; STAMPED_PID is CMD's pid
+# stamped [-2] FILE NS CMD...: CMD in NS, its output (-2: and its
+# errors) stamped line by line (nstime -s through a FIFO) into FILE;
+# STAMPED_PID is CMD's pid, STAMPED_READER nstime's
 stamped() {
+	local both=
+	[ "$1" = -2 ] && both=1 && shift
 	local f=$1 ns=$2
 	shift 2
-	rm -f "$f" "$f.fifo"
+	rm -f "$f" "$f.fifo" "$f.err"
 	mkfifo "$f.fifo" || die_bench "mkfifo $f.fifo"
 	"$NSTIME" -s <"$f.fifo" >"$f" &
 	STAMPED_READER=$!
 	TOPO_PIDS="$TOPO_PIDS $!"
-	bg_in "$ns" "$@" >"$f.fifo" 2>"$f.err"
+	if [ -n "$both" ]; then
+		bg_in "$ns" "$@" >"$f.fifo" 2>&1
+	else
+		bg_in "$ns" "$@" >"$f.fifo" 2>"$f.err"
+	fi
 	STAMPED_PID=$BG_PID
 }
 
@@ -171,19 +178,24 @@ ctl put "$P/config" \
 t0=$(now)
 ctl txn <"$W/leases.txn" >"$W/out" 2>"$W/err" || die_bench "etcdctl txn of $N leases: $(tail -n 3 "$W/err")"
 t1=$(now)
-head -n 1 "$W/out" | grep -qx SUCCEEDED || die_bench "etcdctl txn: $(head -n 3 "$W/out")"
+head -n 1 "$W/out" | grep -qx -e SUCCESS -e SUCCEEDED || die_bench "etcdctl txn: $(head -n 3 "$W/out")"
 nl=$(ctl get --prefix --keys-only "$P/subnets/" | grep -c .)
 [ "$nl" = "$N" ] || die_bench "etcd holds $nl leases, not $N"
 info "$N leases written in one txn in $(ms "$t0" "$t1") ms ($(wc -c <"$W/leases.txn") bytes of etcdctl input)"
 
-# The etcd side of each change: a watch on hostS over the whole prefix,
-# made ready by a key the agent does not watch.
-stamped "$W/watch" hostS etcdctl --endpoints "$ETCD" watch --prefix "$P/"
+# The etcd side of each change: a watch over the whole prefix on the path
+# twilld's watch takes (etcd's JSON gateway, /v3/watch), from hostS with
+# busybox wget, whose stream is stamped as it comes: the time a watcher
+# learns of the event.  Made ready by a key the agent does not watch.
+b64() { printf '%s' "$1" | base64 | tr -d '\n'; }
+stamped "$W/watch" hostS wget -q -O - --header 'Content-Type: application/json' \
+	--post-data "{\"create_request\": {\"key\": \"$(b64 "$P/")\", \"range_end\": \"$(b64 "${P}0")\"}}" \
+	"$ETCD/v3/watch"
 WATCH_PID=$STAMPED_PID
 i=0
-until grep -q " $P/bench-probe\$" "$W/watch" 2>/dev/null; do
-	[ $i -lt 30 ] || die_bench "etcdctl watch shows nothing: $(cat "$W/watch.err")"
-	running "$WATCH_PID" || die_bench "etcdctl watch exited: $(cat "$W/watch.err")"
+until grep -q "\"$(b64 "$P/bench-probe")\"" "$W/watch" 2>/dev/null; do
+	[ $i -lt 30 ] || die_bench "the watch shows nothing: $(cat "$W/watch.err")"
+	running "$WATCH_PID" || die_bench "the watch (wget) exited: $(cat "$W/watch.err")"
 	ctl put "$P/bench-probe" $i >/dev/null
 	sleep 1
 	i=$((i + 1))
@@ -236,12 +248,13 @@ snapshot() {
 	local t0 t1 st g0 g n=0 deadline
 	st=$(dev_state)
 	g0=${st#* }
-	rm -f "$W/agent.log"
 	t0=$(now)
-	bg_in hostA twilld --etcd-endpoints "$ETCD" --public-ip "$ME" \
+	# its log (stderr) stamped too: where the time goes
+	stamped -2 "$W/agent.log" hostA twilld --etcd-endpoints "$ETCD" --public-ip "$ME" \
 		--subnet-file "$W/subnet.env" --state-file "$W/state" --revoke-on-exit \
-		>"$W/agent.log" 2>&1
-	AGENT_PID=$BG_PID
+		--log-level info
+	AGENT_PID=$STAMPED_PID
+	AGENT_READER=$STAMPED_READER
 	deadline=$((t0 + CAP * 1000000000))
 	while :; do
 		running "$AGENT_PID" || die_bench "twilld exited: $(tail -n 5 "$W/agent.log")"
@@ -266,7 +279,7 @@ snapshot() {
 	record snapshot_commits "$((g - g0))"
 	rl="$rl snapshot=$(ms "$t0" "$t1") ($((g - g0)) commit(s), $n peer events seen"
 	grep -q 'events lost' "$W/mon.err" && rl="$rl, the rest lost to the monitor's buffer"
-	rl="$rl)"
+	rl="$rl; twilld's log: leased +$(logms "$t0" ' info: leased '), listed +$(logms "$t0" ' leases at revision '), applied +$(logms "$t0" ' changes\{0,1\} applied '))"
 	if [ ! -s "$W/agent.peers" ]; then
 		dev_peers "$W/agent.peers"
 		cmp -s "$W/agent.peers" "$W/setconf.peers" ||
@@ -274,6 +287,13 @@ snapshot() {
 		info "ok: the agent's $N peers are setconf's (endpoint, MAC, prefix)"
 	fi
 	return 0
+}
+
+# logms T0 REGEX: ms from T0 to the first line of twilld's log matching
+logms() {
+	local t
+	t=$(grep -m 1 -e "$2" "$W/agent.log" | cut -d' ' -f1)
+	if [ -n "$t" ]; then ms "$1" "$t"; else echo "?"; fi
 }
 
 # change join|leave KEY VALUE ENDPOINT: 0 measured, 1 capped
@@ -310,8 +330,8 @@ change() {
 		sleep 0.05
 	done
 	sleep 1
-	te=$(awk -v w0="$w0" -v k="$key" 'NR > w0 && $2 == k { print $1; exit }' "$W/watch")
-	[ -n "$te" ] || die_bench "etcdctl watch did not show $key ($(tail -n 3 "$W/watch.err"))"
+	te=$(awk -v w0="$w0" -v k="\"$(b64 "$key")\"" 'NR > w0 && index($0, k) { print $1; exit }' "$W/watch")
+	[ -n "$te" ] || die_bench "the watch did not show $key ($(tail -n 3 "$W/watch.err"))"
 	v=$(ms "$te" "$tt")
 	record "$kind" "$v"
 	record "${kind}_put" "$(ms "$tp" "$tt")"
@@ -345,6 +365,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 		done 3<"$W/extra"
 	fi
 	stop_pid "$AGENT_PID"
+	wait "$AGENT_READER" 2>/dev/null
 	stop_pid "$MON_PID"
 	wait "$MON_READER" 2>/dev/null
 	nsx hostA "$IP" link del twill0 || die_bench "ip link del twill0"
