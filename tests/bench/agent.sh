@@ -19,10 +19,16 @@
 #             the commit that gives twill0 all N peers (the first event of
 #             that generation in `twill monitor twill0`, stamped as it is
 #             read by `nstime -s`).  The agent's peers must be setconf's.
+#             Its log, stamped the same way, says where the time went
+#             (leased: config, lease, claim; listed; applied).
 #   join      BENCH_AGENT_CHANGES (default 3) times a new lease put with
-#   leave     etcdctl, then deleted: time from the etcd event (read by an
-#             `etcdctl watch` on hostS, stamped the same way) to the twill
-#             event (peer_added, peer_removed).  "One small commit": the
+#   leave     etcdctl, then deleted: time from the etcd event (as a second
+#             watcher on twilld's path sees it: busybox wget on the JSON
+#             gateway's /v3/watch from hostS, stamped the same way) to the
+#             twill event (peer_added, peer_removed); the two watchers
+#             race, so a few ms either way (even below 0) are noise.
+#             From the start of the etcdctl command too (its Go start-up
+#             is most of it).  "One small commit": the
 #             change brings exactly one twill event, for that peer, the
 #             device's generation moves by one (`twill show`), and etcd
 #             serves no Range request meanwhile (its gRPC counters at
