@@ -92,6 +92,14 @@ struct agent {
 	struct host_entry *hosts;
 	size_t nhosts, caphosts;
 	/*
+	 * The leases the first claim read (at revision list_rev), kept for
+	 * the first listing: a start reads the cluster once, not twice.
+	 */
+	struct etcd_kv *list;
+	size_t nlist;
+	int64_t list_rev;
+	bool keep_list;
+	/*
 	 * view[cur]: what the kernel was last given (valid if applied_ok);
 	 * the other one is built for the next change.  Two slots rather than
 	 * a copy: a device's indexes point back at it.
@@ -168,11 +176,15 @@ static void clear_hosts(struct agent *a)
 		drop_host(a, &a->hosts[0]);
 }
 
-/* A lease put or read: parsed and kept; an unusable one is logged. */
+/*
+ * A lease put or read: parsed and kept; an unusable one is logged.  `fresh`:
+ * the name is not in the table (a listing fills an empty table with keys
+ * that are unique), so it is not looked for: a listing stays linear.
+ */
 static void put_host(struct agent *a, const char *name, const char *value,
-		     size_t vlen)
+		     size_t vlen, bool fresh)
 {
-	struct host_entry *h = find_host(a, name);
+	struct host_entry *h = fresh ? NULL : find_host(a, name);
 	struct tw_lease l;
 
 	memset(&l, 0, sizeof(l));
@@ -445,18 +457,35 @@ static int cmp_u32(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+/*
+ * A listing claim() is done with: kept for relist() when the claim took
+ * and a->keep_list asks for it (once, at start), else freed.
+ */
+static void keep_or_free(struct agent *a, struct etcd_kv *kvs, size_t n,
+			 int64_t rev, bool claimed)
+{
+	if (claimed && a->keep_list && !a->list) {
+		a->list = kvs;
+		a->nlist = n;
+		a->list_rev = rev;
+		return;
+	}
+	etcd_kvs_free(kvs, n);
+}
+
 /* 0: claimed; EXIT_FULL; -1: etcd error (retry). */
 static int claim(struct agent *a, bool prev_only)
 {
 	struct etcd_kv *kvs;
 	uint32_t *taken, subnet, pick;
 	size_t n, i, nt;
+	int64_t rev;
 	uint8_t plen;
 	bool have_prev;
 	int t, r;
 
 	for (t = 0; t < CLAIM_TRIES; t++) {
-		if (etcd_range(&a->e, a->subnets, a->subnets_end, &kvs, &n, NULL))
+		if (etcd_range(&a->e, a->subnets, a->subnets_end, &kvs, &n, &rev))
 			return -1;
 		subnet = a->subnet;
 		have_prev = prev_only ||
@@ -464,7 +493,7 @@ static int claim(struct agent *a, bool prev_only)
 		if (have_prev) {
 			r = try_claim(a, kvs, n, subnet);
 			if (r || prev_only) {
-				etcd_kvs_free(kvs, n);
+				keep_or_free(a, kvs, n, rev, r > 0);
 				return r > 0 ? 0 : r < 0 ? -1 : EXIT_LOST;
 			}
 			logm(L_INFO, "previous subnet %s is taken", a->name);
@@ -484,7 +513,7 @@ static int claim(struct agent *a, bool prev_only)
 			r = try_claim(a, kvs, n, pick);
 		else
 			r = -EXIT_FULL;
-		etcd_kvs_free(kvs, n);
+		keep_or_free(a, kvs, n, rev, r > 0);
 		if (r == -EXIT_FULL)
 			return EXIT_FULL;
 		if (r < 0)
@@ -549,7 +578,11 @@ static int reclaim(struct agent *a)
 
 /* ---- watching ---- */
 
-/* Re-lists the leases and converges the device; the revision or -1. */
+/*
+ * Re-lists the leases and converges the device; the revision or -1.  The
+ * first time, the listing of the claim at start serves (our own lease,
+ * put after it, comes as the watch's first event).
+ */
 static int64_t relist(struct agent *a)
 {
 	struct etcd_kv *kvs;
@@ -557,13 +590,20 @@ static int64_t relist(struct agent *a)
 	int64_t rev;
 	size_t n, i;
 
-	if (etcd_range(&a->e, a->subnets, a->subnets_end, &kvs, &n, &rev))
+	if (a->list) {
+		kvs = a->list;
+		n = a->nlist;
+		rev = a->list_rev;
+		a->list = NULL;
+	} else if (etcd_range(&a->e, a->subnets, a->subnets_end, &kvs, &n,
+			      &rev)) {
 		return -1;
+	}
 	clear_hosts(a);
 	for (i = 0; i < n; i++) {
 		name = key_name(a, kvs[i].key);
 		if (name)
-			put_host(a, name, kvs[i].value, kvs[i].vlen);
+			put_host(a, name, kvs[i].value, kvs[i].vlen, true);
 	}
 	etcd_kvs_free(kvs, n);
 	logm(L_INFO, "%zu leases at revision %lld", a->nhosts, (long long)rev);
@@ -605,7 +645,7 @@ static int on_event(struct agent *a, const struct etcd_event *ev,
 		if (h)
 			drop_host(a, h);
 	} else {
-		put_host(a, name, ev->kv.value, ev->kv.vlen);
+		put_host(a, name, ev->kv.value, ev->kv.vlen, false);
 	}
 	*changed = true;
 	return 0;
@@ -632,8 +672,11 @@ static int keepalive(struct agent *a, int64_t *last_ok)
 static int run(struct agent *a)
 {
 	struct etcd_watch w = { 0 };
-	int64_t rev = -1, next_ka = 0, last_ka = now_ms(), wait = 500;
+	int64_t rev = -1, last_ka = now_ms(), wait = 500;
 	int64_t period = a->o.ttl * 1000 / 3;
+	/* the lease was granted just before the claim: first renewal a
+	 * period on, not before the first listing */
+	int64_t next_ka = last_ka + period;
 	bool watching = false, changed;
 	size_t i;
 	int r;
@@ -915,6 +958,7 @@ static int start(struct agent *a)
 		a->value = lease_format(&l);
 	}
 	wait = 500;
+	a->keep_list = true;
 	while (!stop) {
 		r = grant(a);
 		if (!r)
@@ -929,6 +973,7 @@ static int start(struct agent *a)
 		logm(L_WARN, "%s; retrying", tw_errmsg);
 		nap(backoff(&wait, BACKOFF_MAX_MS));
 	}
+	a->keep_list = false;
 	if (stop)
 		return EXIT_OK;
 	logm(L_INFO, "leased %s (lease %llx, TTL %llds), public IP %s",
@@ -992,6 +1037,8 @@ int main(int argc, char **argv)
 		logm(L_INFO, "stopped; %s keeps its table", a.o.device);
 	clear_hosts(&a);
 	free(a.hosts);
+	if (a.list)
+		etcd_kvs_free(a.list, a.nlist);
 	dev_free(&a.view[0]);
 	dev_free(&a.view[1]);
 	nl_close(&a.nl);
