@@ -30,7 +30,7 @@ N=$((Q * 4))
 # load: the flows of a round, checked; then the flood (FLOOD_PID) and the
 # held connections (HELD_PID).
 load() {
-	local i dst
+	local i dst exp live
 	nat_mark hostA
 	# closed with a reset: no FIN retransmissions after the teardown
 	conn_hold podA4 "$C" "$SRV4" 8080 -R
@@ -44,13 +44,20 @@ load() {
 	nsx hostA "$TWILL" nat flows twill0 | awk '{ n[$1 " " $(NF - 1)]++ } $1 !~ /^(tcp|udp)$/ { print "   flow: " $0 }
 		END { for (k in n) print "   flows: " k ": " n[k] }'
 	nat_expect hostA "$1" tx_packets=+ rx_packets=+ icmp_errors=+ flows_created=$((N + C))
-	check_ge "$NAT_NOW_num_flows" $((N + C)) "$1: num_flows"
+	# Made one after the other, the first UDP flows can pass their 30 s
+	# before the last are made on a slow (debug, busy) guest: what is
+	# knowable is that every flow made is live or counted expired
+	# (num_flows is read before the counters).
+	exp=$((NAT_NOW_flows_expired - NAT_MARK_flows_expired))
+	check_ge "$NAT_NOW_num_flows" $((N + C - exp)) "$1: num_flows: the $((N + C)) made, less the $exp expired since"
+	live=$NAT_NOW_num_flows
 	bg_in podA3 "$FLOWTOOL" udpflows -r "$RATE" -S 100 -n 30000 "$SRV4" 30000 >/dev/null 2>&1
 	FLOOD_PID=$BG_PID
 	bg_in podA1 "$FLOWTOOL" udpflows -r "$RATE" -S 100 -n 30000 "$SRV6" 30000 >/dev/null 2>&1
 	FLOOD6_PID=$BG_PID
 	sleep 2
-	check_gt "$(nat_get hostA num_flows)" $((N + C)) "$1: the flood adds flows"
+	check_gt "$(nat_get hostA num_flows)" "$live" "$1: the flood adds flows"
+	info "$1: the teardown comes with $live flows made above, and the flood's"
 }
 
 unload() {
