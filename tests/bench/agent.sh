@@ -43,6 +43,7 @@
 # BENCH_AGENT_CHANGES (3), BENCH_AGENT_CAP, BENCH_AGENT_CHANGE_CAP.
 . "$(dirname "$0")/../netns/lib.sh"
 . "$(dirname "$0")/../netns/topo.sh"
+. "$(dirname "$0")/benchlib.sh"
 set +e
 
 ROUNDS=${BENCH_ROUNDS:-5}
@@ -101,13 +102,6 @@ ranges() {
 }
 
 record() { echo "$2" >>"$RES/$1"; } # FIGURE VALUE
-median() {
-	if [ ! -s "$RES/$1" ]; then
-		echo n/a
-		return
-	fi
-	sort -g "$RES/$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 # gen: $W/leases.txn (etcdctl txn: no compares, N puts, no else), $W/full.conf
 # (the same N peers for setconf, with the agent's settings), $W/extra (K
@@ -387,18 +381,13 @@ stop_pid "$ETCD_PID"
 
 # ------------------------------------------------------------------ report
 
-ratio() { # A B -> A/B
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "n/a" || b == "n/a" || a + 0 <= 0 || b + 0 <= 0) { print "n/a"; exit }
-		printf "%.2f\n", a / b }'
-}
 lb() { [ -s "$RES/$1.capped" ] && echo ">=" || echo ""; } # a capped sample: lower bound
 count() { # WHAT FILE: lines that are WHAT
 	if [ -f "$RES/$2" ]; then grep -cx "$1" "$RES/$2"; else echo 0; fi
 }
 
-ms_snap=$(median snapshot)
-ms_set=$(median setconf)
+ms_snap=$(median "$RES/snapshot")
+ms_set=$(median "$RES/setconf")
 rs=$(ratio "$ms_snap" "$ms_set")
 met_s=$(awk -v r="$rs" 'BEGIN { if (r == "n/a") print "n/a"; else if (r + 0 <= 2) print "yes"; else print "NO" }')
 [ -n "$(lb snapshot)" ] && [ "$met_s" = yes ] && met_s="n/a"
@@ -423,12 +412,12 @@ for kind in join leave; do
 	else
 		met="NO ($one/$all)"
 	fi
-	printf '%-38s | %10s | %-30s | %-6s | %-24s | %s\n' "$name" "$(lb "$kind")$(median "$kind")" \
-		"$(median "$base") $bname" "$(lb "$kind")$(ratio "$(median "$kind")" "$(median "$base")")" \
+	printf '%-38s | %10s | %-30s | %-6s | %-24s | %s\n' "$name" "$(lb "$kind")$(median "$RES/$kind")" \
+		"$(median "$RES/$base") $bname" "$(lb "$kind")$(ratio "$(median "$RES/$kind")" "$(median "$RES/$base")")" \
 		"1 commit of 1 peer" "$met"
 done
 echo "   snapshot: commits by the agent per round: $(tr '\n' ' ' <"$RES/snapshot_commits" 2>/dev/null)"
-echo "   from the start of etcdctl put/del instead of the etcd event: join $(median join_put), leave $(median leave_put)"
+echo "   from the start of etcdctl put/del instead of the etcd event: join $(median "$RES/join_put"), leave $(median "$RES/leave_put")"
 echo "   (a change's baseline runs twill in a new process: its start is in the figure, the agent's is not)"
 echo
 echo "   raw samples (ms):"

@@ -19,6 +19,7 @@
 # BENCH_PREFIXES (100000), BENCH_CONFIGS ("bare vxlan twill twill100k").
 . "$(dirname "$0")/../netns/lib.sh"
 . "$(dirname "$0")/../netns/topo.sh"
+. "$(dirname "$0")/benchlib.sh"
 set +e
 
 ROUNDS=${BENCH_ROUNDS:-5}
@@ -150,14 +151,6 @@ FIGS="tcp1 tcp4 udp64 rtt"
 
 record() { # CONFIG FIG VALUE
 	echo "$3" >>"$RES/$1.$2"
-}
-
-median() { # FILE -> median or n/a
-	if [ ! -s "$1" ]; then
-		echo n/a
-		return
-	fi
-	sort -g "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # ---------------------------------------------------------------------- run

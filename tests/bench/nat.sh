@@ -35,6 +35,7 @@
 . "$(dirname "$0")/../netns/lib.sh"
 . "$(dirname "$0")/../netns/topo.sh"
 . "$(dirname "$0")/../netns/natlib.sh"
+. "$(dirname "$0")/benchlib.sh"
 set +e
 
 ROUNDS=${BENCH_ROUNDS:-5}
@@ -143,14 +144,6 @@ record() { # CONFIG FIG VALUE
 	echo "$3" >>"$RES/$1.$2"
 }
 
-median() {
-	if [ ! -s "$1" ]; then
-		echo n/a
-		return
-	fi
-	sort -g "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # figures CONFIG SUFFIX [BEFORE]: both figures of CONFIG, recorded as
 # CONFIG+SUFFIX and added to $line; BEFORE (a command) runs before each.
 figures() {
@@ -217,11 +210,6 @@ done
 
 # ------------------------------------------------------------------ report
 
-ratio() { # A B -> A/B
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "n/a" || b == "n/a" || a + 0 <= 0 || b + 0 <= 0) { print "n/a"; exit }
-		printf "%.3f\n", a / b }'
-}
 met() { # VALUE TARGET [lt]: VALUE >= TARGET (or < TARGET with lt)
 	awk -v r="$1" -v t="$2" -v lt="${3:-}" 'BEGIN {
 		if (r == "n/a") print "n/a"
