@@ -171,7 +171,12 @@ for fam in 4 6; do
 	sa=$(($(syns hostA) - sa0))
 	so=$(($(syns outside) - so0))
 	info "SYNs from the pods: $sa, at the server: $so"
-	check_eq "$so" 8 "IPv$fam: 8 SYNs reached the server"
+	if [ "$(scaled stock debug)" = stock ]; then
+		check_eq "$so" 8 "IPv$fam: 8 SYNs reached the server"
+	else
+		# a SYN-ACK later than 1 s: its SYN went twice (same port)
+		check_ge "$so" 8 "IPv$fam: the 8 connections' SYNs reached the server"
+	fi
 	check_ge "$sa" 20 "IPv$fam: SYNs from the pods"
 	nat_expect hostA "IPv$fam port exhaustion" tx_packets=+ rx_packets=+ flows_created=8 drop_no_port=$((sa - so))
 	check_eq "$NAT_NOW_num_flows" $((NAT_MARK_num_flows + 8)) "IPv$fam: 8 more flows"
