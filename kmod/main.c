@@ -11,6 +11,7 @@
 
 #include "device.h"
 #include "flow.h"
+#include "maglev.h"
 #include "nat.h"
 #include "netlink.h"
 #include "table.h"
@@ -26,7 +27,8 @@ MODULE_PARM_DESC(bench_table, "debug builds: benchmark the table at load");
 /* Debug builds refuse to load when a self-test fails. */
 static int __init selftests(void)
 {
-	if (selftest && (!twill_table_selftest() || !twill_flow_selftest()))
+	if (selftest && (!twill_table_selftest() || !twill_flow_selftest() ||
+			 !twill_maglev_selftest()))
 		return -ENOTRECOVERABLE;
 	if (bench_table)
 		twill_table_bench();

@@ -366,6 +366,17 @@ enum twill_flow_state {
 };
 #define TWILL_FLOW_S_MAX (__TWILL_FLOW_S_MAX - 1)
 
+/*
+ * Services (see "Services" above): limits and the Maglev table size.  A
+ * table's size is a prime in MIN..MAX; each service with a backend to
+ * choose has one, of 2 bytes a slot.
+ */
+#define TWILL_SERVICE_DEFAULT_MAX_SERVICES	16384
+#define TWILL_SERVICE_DEFAULT_MAX_BACKENDS	131072
+#define TWILL_MAGLEV_DEFAULT_SIZE		16381
+#define TWILL_MAGLEV_MIN_SIZE			7
+#define TWILL_MAGLEV_MAX_SIZE			131071
+
 /* IFLA_TWILL_* for rtnetlink (ip link add ... type twill). */
 enum {
 	IFLA_TWILL_UNSPEC,
