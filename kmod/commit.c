@@ -21,6 +21,7 @@
 #include "commit.h"
 #include "device.h"
 #include "nat.h"
+#include "service.h"
 #include "netlink.h"
 #include "socket.h"
 #include "table.h"
@@ -74,6 +75,7 @@ struct twill_plan {
 	size_t limit_prefixes;
 	bool nat_set;			/* TWILL_A_NAT given: @nat replaces */
 	struct twill_nat_config *nat;	/* NULL: NAT off */
+	struct twill_service_plan *services;	/* NULL: none staged */
 };
 
 struct gone_prefix {
@@ -103,6 +105,7 @@ struct commit {
 	bool sockets_changed;
 	bool routes_changed;
 	struct twill_nat_change nat;
+	struct twill_service_change services;
 };
 
 /* --- Building a plan ----------------------------------------------- */
@@ -161,6 +164,7 @@ void twill_plan_free(struct twill_plan *plan)
 	}
 	kvfree(plan->peer_hash);
 	twill_nat_config_free(plan->nat);
+	twill_service_plan_free(plan->services);
 	sock_put(plan->owner);
 	kfree(plan);
 }
@@ -209,6 +213,11 @@ void twill_plan_nat(struct twill_plan *plan, struct twill_nat_config *cfg)
 	twill_nat_config_free(plan->nat);
 	plan->nat = cfg;
 	plan->nat_set = true;
+}
+
+struct twill_service_plan **twill_plan_services(struct twill_plan *plan)
+{
+	return &plan->services;
 }
 
 void twill_plan_set_flags(struct twill_plan *plan, u32 flags)
@@ -900,6 +909,16 @@ static int check_nat(struct commit *c)
 				 c->extack);
 }
 
+/* The new service table, built now so that applying it cannot fail. */
+static int check_services(struct commit *c)
+{
+	struct twill_plan *plan = c->plan;
+
+	return twill_service_prepare(c->tdev, plan->services,
+				     plan->dev_flags & TWILL_F_REPLACE_SERVICES,
+				     plan->rights, &c->services, c->extack);
+}
+
 static int switch_sockets(struct commit *c)
 {
 	int ret;
@@ -983,6 +1002,7 @@ static void apply(struct commit *c)
 {
 	apply_config(c);
 	twill_nat_apply(c->tdev, &c->nat);
+	twill_service_apply(c->tdev, c->plan->services, &c->services);
 	apply_peers(c);
 	apply_prefixes(c);
 	c->tdev->generation++;
@@ -1026,6 +1046,7 @@ static void commit_cleanup(struct commit *c, bool applied)
 	for (i = 0; i < c->nremoved; i++)
 		twill_peer_put(c->removed[i]);
 	twill_nat_abort(&c->nat);
+	twill_service_abort(&c->services);
 	twill_table_unreserve(&c->tdev->table);
 	kvfree(c->removed);
 	kvfree(c->set);
@@ -1054,6 +1075,8 @@ int twill_plan_commit(struct twill_device *tdev, struct twill_plan *plan,
 		ret = check_prefixes(&c);
 	if (!ret)
 		ret = check_nat(&c);
+	if (!ret)
+		ret = check_services(&c);
 	if (!ret)
 		ret = switch_sockets(&c);
 	if (!ret) {

@@ -15,6 +15,7 @@ struct twill_device;
 struct twill_nat_config;
 struct twill_plan;
 struct twill_plan_peer;
+struct twill_service_plan;
 
 /*
  * Settings a plan overrides: integer attributes by attribute number (bit n
@@ -60,6 +61,8 @@ bool twill_plan_needs_rtnl(const struct twill_plan *plan);
 void twill_plan_set_flags(struct twill_plan *plan, u32 flags);
 /* Replaces the device's NAT config (NULL: off); the plan owns @cfg. */
 void twill_plan_nat(struct twill_plan *plan, struct twill_nat_config *cfg);
+/* Where TWILL_CMD_SET_SERVICES messages stage their part (service.c). */
+struct twill_service_plan **twill_plan_services(struct twill_plan *plan);
 void twill_plan_settings(struct twill_plan *plan,
 			 const struct twill_settings *settings);
 /* The device's listen port as the plan would leave it. */

@@ -14,6 +14,7 @@
 
 #include "device.h"
 #include "netlink.h"
+#include "service.h"
 #include "socket.h"
 #include "tx.h"
 
@@ -115,6 +116,7 @@ static void twill_uninit(struct net_device *dev)
 	twill_netlink_stage_free(tdev);
 	twill_socket_clear(tdev);
 	twill_peer_remove_all(tdev);
+	twill_service_flush(tdev);
 	mutex_unlock(&tdev->update_lock);
 	/* The expiry work takes update_lock: never wait for it under it. */
 	cancel_delayed_work_sync(&tdev->stage_expiry);
@@ -177,6 +179,9 @@ static void twill_setup(struct net_device *dev)
 	INIT_DELAYED_WORK(&tdev->stage_expiry, twill_netlink_stage_expire);
 	tdev->max_peers = TWILL_DEFAULT_MAX_PEERS;
 	tdev->max_prefixes = TWILL_DEFAULT_MAX_PREFIXES;
+	tdev->max_services = TWILL_SERVICE_DEFAULT_MAX_SERVICES;
+	tdev->max_backends = TWILL_SERVICE_DEFAULT_MAX_BACKENDS;
+	tdev->maglev_size = TWILL_MAGLEV_DEFAULT_SIZE;
 }
 
 static struct netlink_range_validation vni_range = {

@@ -19,6 +19,7 @@
 struct twill_socket;
 struct twill_plan;
 struct twill_nat;
+struct twill_service_table;
 
 /* Defaults sized for a 5,000-node cluster with room to spare. */
 #define TWILL_DEFAULT_MAX_PEERS		16384
@@ -65,6 +66,9 @@ struct twill_device {
 	struct delayed_work stage_expiry;	/* drops an abandoned stage */
 	bool dead;			/* unregistered; update_lock */
 	struct twill_nat *nat;		/* rtnl and update_lock to change */
+	struct twill_service_table __rcu *services;	/* update_lock */
+	u32 max_services, max_backends;	/* update_lock */
+	u32 maglev_size;		/* slots of a service's table */
 	struct gro_cells gro_cells;
 	struct twill_drops __percpu *drops;
 };

@@ -14,6 +14,7 @@
 #include "maglev.h"
 #include "nat.h"
 #include "netlink.h"
+#include "service.h"
 #include "table.h"
 
 #ifdef DEBUG
@@ -51,6 +52,9 @@ static int __init twill_init(void)
 	ret = twill_nat_module_init();
 	if (ret)
 		goto err_nat;
+	ret = twill_service_module_init();
+	if (ret)
+		goto err_service;
 	/* After the caches they test exist. */
 	ret = selftests();
 	if (ret)
@@ -67,6 +71,8 @@ static int __init twill_init(void)
 err_netlink:
 	twill_device_module_exit();
 err_device:
+	twill_service_module_exit();
+err_service:
 	twill_nat_module_exit();
 err_nat:
 	twill_table_module_exit();
@@ -77,6 +83,7 @@ static void __exit twill_exit(void)
 {
 	twill_netlink_module_exit();
 	twill_device_module_exit();
+	twill_service_module_exit();
 	twill_nat_module_exit();
 	twill_table_module_exit();
 }

@@ -16,6 +16,7 @@
 #include "nat.h"
 #include "netlink.h"
 #include "peer.h"
+#include "service.h"
 #include "table.h"
 
 static struct genl_family genl_family;
@@ -70,6 +71,33 @@ static const struct nla_policy set_policy[TWILL_A_MAX + 1] = {
 	[TWILL_A_LINK_NAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
 	/* Parsed strictly by nat.c. */
 	[TWILL_A_NAT]		= { .type = NLA_NESTED },
+};
+
+static struct netlink_range_validation max_services_range = {
+	.min = 1, .max = 1U << 20,
+};
+
+static struct netlink_range_validation max_backends_range = {
+	.min = 1, .max = 1U << 24,
+};
+
+/* Primes only: service.c says so with a message of its own. */
+static struct netlink_range_validation maglev_size_range = {
+	.min = TWILL_MAGLEV_MIN_SIZE, .max = TWILL_MAGLEV_MAX_SIZE,
+};
+
+static const struct nla_policy set_services_policy[TWILL_A_MAX + 1] = {
+	[TWILL_A_IFINDEX]	= { .type = NLA_U32 },
+	[TWILL_A_IFNAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[TWILL_A_FLAGS]		= { .type = NLA_U32 },
+	/* Parsed strictly by service.c. */
+	[TWILL_A_SERVICES]	= { .type = NLA_NESTED },
+	[TWILL_A_MAX_SERVICES]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+						&max_services_range),
+	[TWILL_A_MAX_BACKENDS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+						&max_backends_range),
+	[TWILL_A_MAGLEV_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+						&maglev_size_range),
 };
 
 static const struct nla_policy get_policy[TWILL_A_MAX + 1] = {
@@ -731,11 +759,20 @@ static int parse_flags(struct nlattr **attrs, bool first, u32 *flags,
 				    "replace-peers must be in the first message of a transaction");
 		return -EINVAL;
 	}
+	if (!first && (*flags & TWILL_F_REPLACE_SERVICES)) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[TWILL_A_FLAGS],
+				    "replace-services must be in the first message of a transaction");
+		return -EINVAL;
+	}
 	return 0;
 }
 
+/*
+ * One message of a transaction: SET_DEVICE (settings, NAT, peers) or
+ * SET_SERVICES; a transaction may mix them.
+ */
 static int parse_message(struct twill_device *tdev, struct twill_plan *plan,
-			 struct nlattr **attrs, bool first, u32 rights,
+			 u8 cmd, struct nlattr **attrs, bool first, u32 rights,
 			 u32 *flags, struct netlink_ext_ack *extack)
 {
 	struct nlattr *pos;
@@ -745,7 +782,11 @@ static int parse_message(struct twill_device *tdev, struct twill_plan *plan,
 	if (ret)
 		return ret;
 	if (first)
-		twill_plan_set_flags(plan, *flags & TWILL_F_REPLACE_PEERS);
+		twill_plan_set_flags(plan, *flags & (TWILL_F_REPLACE_PEERS |
+						     TWILL_F_REPLACE_SERVICES));
+	if (cmd == TWILL_CMD_SET_SERVICES)
+		return twill_service_parse(tdev, twill_plan_services(plan),
+					   attrs, extack);
 	ret = parse_settings(tdev, plan, attrs, rights, extack);
 	if (!ret && attrs[TWILL_A_NAT])
 		ret = parse_nat(plan, attrs[TWILL_A_NAT], extack);
@@ -847,7 +888,7 @@ static int set_parse(struct twill_device *tdev, struct sk_buff *skb,
 		return PTR_ERR(plan);
 	first = plan != tdev->stage;
 	tdev->stage = plan;
-	ret = parse_message(tdev, plan, info->attrs, first,
+	ret = parse_message(tdev, plan, info->genlhdr->cmd, info->attrs, first,
 			    caller_rights(tdev, skb), &flags, info->extack);
 	if (ret) {
 		twill_netlink_stage_free(tdev);
@@ -1079,6 +1120,84 @@ static int flows_done(struct netlink_callback *cb)
 	return 0;
 }
 
+/* --- GET_SERVICES ---------------------------------------------------- */
+
+struct services_ctx {
+	struct twill_device *tdev;
+	struct twill_service_dump_pos pos;
+	bool done;
+};
+
+static struct services_ctx *services_ctx(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct services_ctx) > sizeof(cb->ctx));
+	return (struct services_ctx *)cb->ctx;
+}
+
+static int services_start(struct netlink_callback *cb)
+{
+	struct services_ctx *ctx = services_ctx(cb);
+	struct twill_device *tdev;
+
+	tdev = lookup_device(sock_net(cb->skb->sk),
+			     twill_compat_dump_attrs(cb), cb->extack);
+	if (IS_ERR(tdev))
+		return PTR_ERR(tdev);
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->tdev = tdev;
+	return 0;
+}
+
+/*
+ * As GET_DEVICE: every message has the device and its service settings;
+ * a commit in between marks the rest NLM_F_DUMP_INTR (the position is a
+ * slot of a table that was replaced).
+ */
+static int services_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct services_ctx *ctx = services_ctx(cb);
+	struct twill_device *tdev = ctx->tdev;
+	struct twill_service_dump_pos was = ctx->pos;
+	void *hdr;
+	int ret;
+
+	if (ctx->done)
+		return 0;
+	mutex_lock(&tdev->update_lock);
+	cb->seq = tdev->generation;
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &genl_family, NLM_F_MULTI, TWILL_CMD_GET_SERVICES);
+	if (!hdr) {
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	genl_dump_check_consistent(cb, hdr);
+	ret = nla_put_u32(skb, TWILL_A_IFINDEX, tdev->dev->ifindex) ||
+	      nla_put_u32(skb, TWILL_A_GENERATION, tdev->generation) ||
+	      nla_put_string(skb, TWILL_A_IFNAME, tdev->dev->name) ?
+	      -EMSGSIZE : twill_service_dump(skb, tdev, &ctx->pos);
+	/* Not one service (or backend) fitted in an empty message. */
+	if (ret && !memcmp(&was, &ctx->pos, sizeof(was))) {
+		genlmsg_cancel(skb, hdr);
+		goto out;
+	}
+	ctx->done = !ret;
+	genlmsg_end(skb, hdr);
+	ret = skb->len;
+out:
+	mutex_unlock(&tdev->update_lock);
+	return ret;
+}
+
+static int services_done(struct netlink_callback *cb)
+{
+	struct services_ctx *ctx = services_ctx(cb);
+
+	if (ctx->tdev)
+		dev_put(ctx->tdev->dev);
+	return 0;
+}
+
 /* --- Notifications --------------------------------------------------- */
 
 static bool have_listeners(struct twill_device *tdev)
@@ -1202,6 +1321,20 @@ static const struct genl_ops genl_ops[] = {
 		.dumpit = flows_dumpit,
 		.done = flows_done,
 		.policy = get_policy,
+		.maxattr = TWILL_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = TWILL_CMD_GET_SERVICES,
+		.start = services_start,
+		.dumpit = services_dumpit,
+		.done = services_done,
+		.policy = get_policy,
+		.maxattr = TWILL_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = TWILL_CMD_SET_SERVICES,
+		.doit = set_doit,
+		.policy = set_services_policy,
 		.maxattr = TWILL_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},

@@ -55,6 +55,7 @@ HEADER_ONLY = {
     "__TWILL_F_ALL": "flag-mask",
     "__TWILL_PEER_F_ALL": "flag-mask",
     "__TWILL_PREFIX_F_ALL": "flag-mask",
+    "__TWILL_SERVICE_F_ALL": "flag-mask",
 }
 # Header parts outside the generic netlink family (rtnetlink link attributes).
 HEADER_IGNORE_RE = re.compile(r"^(IFLA_TWILL_|__IFLA_TWILL_)")

@@ -98,6 +98,40 @@
  *   when NAT is on.  Moving the device to another namespace turns its NAT
  *   off.
  *
+ * TWILL_CMD_SET_SERVICES (do, needs CAP_NET_ADMIN in the namespace that
+ * created the device, as NAT)
+ *   Request:  TWILL_A_IFINDEX or TWILL_A_IFNAME, TWILL_A_FLAGS,
+ *             TWILL_A_MAX_SERVICES, TWILL_A_MAX_BACKENDS,
+ *             TWILL_A_MAGLEV_SIZE, TWILL_A_SERVICES.
+ *   Each service (family, address, port, protocol) given replaces that
+ *   service whole: its backends (a backend without a port takes the
+ *   service's) and its affinity; with TWILL_SERVICE_F_REMOVE it is removed
+ *   (a service that does not exist is no error).  TWILL_F_REPLACE_SERVICES
+ *   removes every service the transaction does not name.  A service given
+ *   twice in a transaction, the same backend (address and port) twice in
+ *   a service, a backend of the other family, or more backends than
+ *   Maglev slots are refused; so is anything past the limits (-ENOSPC).
+ *   Messages are staged exactly as SET_DEVICE's (TWILL_F_STAGE) and may be
+ *   mixed with them in one transaction, which holds at most twice the
+ *   device's limits.  Repeating the current services unchanged needs no
+ *   privilege; raising TWILL_A_MAX_SERVICES or TWILL_A_MAX_BACKENDS above
+ *   their defaults needs CAP_NET_ADMIN in the initial user namespace.
+ *   A commit builds the whole next service table, with a Maglev table of
+ *   TWILL_A_MAGLEV_SIZE slots for every changed service, before anything
+ *   is published, then replaces the table at once: readers see all of a
+ *   transaction's services or none.  Backends are chosen among the active
+ *   ones with a weight, else among the terminating ones; a service without
+ *   such a backend has no table (its new connections will be refused).
+ *
+ * TWILL_CMD_GET_SERVICES (dump only, needs CAP_NET_ADMIN in the device's
+ * netns)
+ *   Replies:  TWILL_A_IFINDEX, TWILL_A_IFNAME, TWILL_A_GENERATION, the
+ *             limits, TWILL_A_NUM_SERVICES, TWILL_A_NUM_BACKENDS and
+ *             TWILL_A_SERVICES with as many services as fit.  A service
+ *             whose backends do not fit continues in the next message with
+ *             its key repeated: merge by key.  NLM_F_DUMP_INTR as for
+ *             GET_DEVICE.
+ *
  * Notifications (multicast group TWILL_MCGRP_EVENTS, "events"; joining it
  * needs CAP_NET_ADMIN in the namespace's user namespace)
  *   TWILL_CMD_DEVICE_CHANGED   device settings changed (device attributes)
@@ -147,6 +181,8 @@ enum twill_cmd {
 	TWILL_CMD_PEER_CHANGED,
 	TWILL_CMD_PEER_REMOVED,
 	TWILL_CMD_GET_FLOWS,
+	TWILL_CMD_GET_SERVICES,
+	TWILL_CMD_SET_SERVICES,
 	__TWILL_CMD_MAX
 };
 #define TWILL_CMD_MAX (__TWILL_CMD_MAX - 1)
@@ -155,7 +191,11 @@ enum twill_cmd {
 enum twill_device_flag {
 	TWILL_F_REPLACE_PEERS = 1U << 0,	/* peers not in the request go */
 	TWILL_F_STAGE = 1U << 1,		/* more messages follow */
-	__TWILL_F_ALL = TWILL_F_REPLACE_PEERS | TWILL_F_STAGE
+	TWILL_F_REPLACE_SERVICES = 1U << 2,	/* services not in the
+						 * transaction go
+						 */
+	__TWILL_F_ALL = TWILL_F_REPLACE_PEERS | TWILL_F_STAGE |
+			TWILL_F_REPLACE_SERVICES
 };
 
 enum twill_attr {
@@ -196,6 +236,12 @@ enum twill_attr {
 	TWILL_A_FLOWS,		/* nest of nests of enum twill_flow_attr,
 				 * TWILL_CMD_GET_FLOWS replies only
 				 */
+	TWILL_A_SERVICES,	/* nest of nests of enum twill_service_attr */
+	TWILL_A_MAX_SERVICES,	/* u32, limit; refused with -ENOSPC */
+	TWILL_A_MAX_BACKENDS,	/* u32, limit, all services together */
+	TWILL_A_MAGLEV_SIZE,	/* u32, prime: slots of a service's table */
+	TWILL_A_NUM_SERVICES,	/* u32, read only */
+	TWILL_A_NUM_BACKENDS,	/* u32, read only */
 	__TWILL_A_MAX
 };
 #define TWILL_A_MAX (__TWILL_A_MAX - 1)
@@ -367,15 +413,63 @@ enum twill_flow_state {
 #define TWILL_FLOW_S_MAX (__TWILL_FLOW_S_MAX - 1)
 
 /*
- * Services (see "Services" above): limits and the Maglev table size.  A
- * table's size is a prime in MIN..MAX; each service with a backend to
- * choose has one, of 2 bytes a slot.
+ * Services (see TWILL_CMD_SET_SERVICES above): limits and the Maglev table
+ * size, a prime in MIN..MAX.  Each service with a backend to choose has a
+ * table of 2 bytes a slot (32 KiB at the default), charged to the memory
+ * cgroup of whoever set it.
  */
 #define TWILL_SERVICE_DEFAULT_MAX_SERVICES	16384
 #define TWILL_SERVICE_DEFAULT_MAX_BACKENDS	131072
 #define TWILL_MAGLEV_DEFAULT_SIZE		16381
 #define TWILL_MAGLEV_MIN_SIZE			7
 #define TWILL_MAGLEV_MAX_SIZE			131071
+
+/* TWILL_SERVICE_A_FLAGS */
+enum twill_service_flag {
+	TWILL_SERVICE_F_REMOVE = 1U << 0,	/* remove this service */
+	__TWILL_SERVICE_F_ALL = TWILL_SERVICE_F_REMOVE
+};
+
+#define TWILL_SERVICE_MAX_AFFINITY	86400	/* seconds, as Kubernetes */
+#define TWILL_BACKEND_MAX_WEIGHT	65535
+#define TWILL_BACKEND_DEFAULT_WEIGHT	1
+
+/* A service: (family, address, port, protocol) and its backends. */
+enum twill_service_attr {
+	TWILL_SERVICE_A_UNSPEC,
+	TWILL_SERVICE_A_FAMILY,	/* u16, AF_INET or AF_INET6 */
+	TWILL_SERVICE_A_ADDR,	/* binary 4 or 16: the virtual address */
+	TWILL_SERVICE_A_PORT,	/* u16, 1..65535 */
+	TWILL_SERVICE_A_PROTO,	/* u8, IPPROTO_TCP or IPPROTO_UDP */
+	TWILL_SERVICE_A_FLAGS,	/* u32, enum twill_service_flag */
+	TWILL_SERVICE_A_AFFINITY,/* u32, client affinity timeout in seconds,
+				  * 0..86400; 0 (default) = off
+				  */
+	TWILL_SERVICE_A_BACKENDS,/* nest of nests of enum twill_backend_attr */
+	TWILL_SERVICE_A_NUM_BACKENDS,/* u32, read only */
+	__TWILL_SERVICE_A_MAX
+};
+#define TWILL_SERVICE_A_MAX (__TWILL_SERVICE_A_MAX - 1)
+
+enum twill_backend_attr {
+	TWILL_BACKEND_A_UNSPEC,
+	TWILL_BACKEND_A_ADDR,	/* binary 4 or 16, the service's family */
+	TWILL_BACKEND_A_PORT,	/* u16; 0 or absent: the service's port */
+	TWILL_BACKEND_A_WEIGHT,	/* u32, 0..65535, default 1; 0 = not chosen */
+	TWILL_BACKEND_A_STATE,	/* u8, enum twill_backend_state */
+	__TWILL_BACKEND_A_MAX
+};
+#define TWILL_BACKEND_A_MAX (__TWILL_BACKEND_A_MAX - 1)
+
+enum twill_backend_state {
+	TWILL_BACKEND_S_ACTIVE,		/* chosen for new flows (default) */
+	TWILL_BACKEND_S_TERMINATING,	/* chosen only while no backend is
+					 * active; its flows continue
+					 */
+	TWILL_BACKEND_S_MAINTENANCE,	/* never chosen */
+	__TWILL_BACKEND_S_MAX
+};
+#define TWILL_BACKEND_S_MAX (__TWILL_BACKEND_S_MAX - 1)
 
 /* IFLA_TWILL_* for rtnetlink (ip link add ... type twill). */
 enum {
