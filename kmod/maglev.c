@@ -65,10 +65,10 @@ int twill_maglev_build(u16 *table, u32 size,
 	u32 i, filled = 0, wmax = 0;
 	struct turn *t;
 
-	for (i = 0; i < size; i++)
-		table[i] = TWILL_MAGLEV_EMPTY;
 	if (!twill_maglev_size_valid(size) || n > TWILL_MAGLEV_MAX_BACKENDS)
 		return -EINVAL;
+	for (i = 0; i < size; i++)
+		table[i] = TWILL_MAGLEV_EMPTY;
 	for (i = 0; i < n; i++)
 		wmax = max(wmax, b[i].weight);
 	if (!wmax)

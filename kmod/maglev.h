@@ -44,7 +44,8 @@ void twill_maglev_permute(struct twill_maglev_backend *b, const void *key,
 /*
  * Fills @table (@size u16 slots) with indexes into @b (@n entries).
  * Returns -ENOENT when no backend has a weight (the table is then all
- * EMPTY), -EINVAL for a bad size or too many backends, -ENOMEM.  Deter-
+ * EMPTY), -EINVAL for a bad size or too many backends (the table is not
+ * touched: it may be smaller than @size), -ENOMEM.  Deter-
  * ministic: the same backends in the same order give the same table.
  */
 int twill_maglev_build(u16 *table, u32 size,
