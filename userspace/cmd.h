@@ -48,5 +48,6 @@ int cmd_syncconf(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_nat(int argc, char **argv);
+int cmd_service(int argc, char **argv);
 
 #endif

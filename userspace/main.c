@@ -65,6 +65,15 @@ static const struct subcommand subcommands[] = {
 	  "  the 'to' address, one per family).  'set' changes the keys given\n"
 	  "  and keeps the others; 'off' turns NAT off.  'flows' lists the\n"
 	  "  flow table." },
+	{ "service", cmd_service,
+	  "service set DEV ADDR:PORT/tcp|udp [affinity SECONDS|off]\n"
+	  "       [backend ADDR[:PORT] [weight W] [state active|terminating|\n"
+	  "       maintenance]]... [remove]\n"
+	  "       twill service show DEV [-j] [-p]\n"
+	  "  A service virtual address: new flows to ADDR:PORT go to one of\n"
+	  "  its backends, chosen by Maglev hashing.  A backend list replaces\n"
+	  "  the service's backends; without one they are kept.  IPv6 as\n"
+	  "  [fd00::10]:80/tcp." },
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "msg.h"
 #include "nat.h"
+#include "service.h"
 #include "settings.h"
 #include "util.h"
 
@@ -224,6 +225,26 @@ size_t build_lookup(void *buf, uint16_t family, uint32_t seq,
 	put_ifid(nlh, dev);
 	mnl_attr_put(nlh, TWILL_A_LOOKUP_ADDR,
 		     addr->family == AF_INET ? 4 : 16, addr->addr);
+	return nlh->nlmsg_len;
+}
+
+size_t build_set_service_size(const struct tw_service *svc)
+{
+	return 512 + svc->nbackends * 64;
+}
+
+size_t build_set_service(void *buf, uint16_t family, uint32_t seq,
+			 const struct tw_device *dev,
+			 const struct tw_service *svc)
+{
+	struct nlmsghdr *nlh = put_genl(buf, family, seq,
+					TWILL_CMD_SET_SERVICES, NLM_F_ACK);
+	struct nlattr *list;
+
+	put_ifid(nlh, dev);
+	list = mnl_attr_nest_start(nlh, TWILL_A_SERVICES);
+	service_put(nlh, svc);
+	mnl_attr_nest_end(nlh, list);
 	return nlh->nlmsg_len;
 }
 

@@ -45,6 +45,14 @@ size_t build_dump(void *buf, uint16_t family, uint32_t seq, uint8_t cmd,
 size_t build_lookup(void *buf, uint16_t family, uint32_t seq,
 		    const struct tw_device *dev, const struct tw_addr *addr);
 
+struct tw_service;
+/* Room build_set_service() needs for svc. */
+size_t build_set_service_size(const struct tw_service *svc);
+/* One SET_SERVICES request (a transaction of its own) with svc. */
+size_t build_set_service(void *buf, uint16_t family, uint32_t seq,
+			 const struct tw_device *dev,
+			 const struct tw_service *svc);
+
 /*
  * Merges one GET_DEVICE reply (or an event, or a LOOKUP reply) into dev:
  * device attributes overwrite, peers are merged by endpoint.  Returns 0,

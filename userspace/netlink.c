@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "netlink.h"
+#include "service.h"
 #include "util.h"
 
 #include <errno.h>
@@ -309,6 +310,31 @@ int nl_dump_flows(struct tw_nl *n, const struct tw_device *dev,
 			  false };
 
 	return dump_once(n, &d);
+}
+
+static int services_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	if (service_parse_msg(nlh, arg))
+		return tw_err("malformed services message from the kernel");
+	return 0;
+}
+
+int nl_dump_services(struct tw_nl *n, const struct tw_device *dev,
+		     struct tw_services *all)
+{
+	struct dump d = { TWILL_CMD_GET_SERVICES, dev, services_cb, all, true,
+			  false };
+	int i;
+
+	for (i = 0; i < DUMP_RETRIES; i++) {
+		services_free(all);
+		if (dump_once(n, &d))
+			return -1;
+		if (!d.intr)
+			return 0;
+	}
+	return tw_err("the services kept changing during %d dumps",
+		      DUMP_RETRIES);
 }
 
 /* ---- transactions ---- */

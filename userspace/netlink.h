@@ -31,6 +31,10 @@ int nl_get_device(struct tw_nl *n, struct tw_device *dev);
  */
 int nl_dump_flows(struct tw_nl *n, const struct tw_device *dev,
 		  tw_flow_cb cb, void *arg);
+struct tw_services;
+/* Dumps dev's services into all, restarting if interrupted. */
+int nl_dump_services(struct tw_nl *n, const struct tw_device *dev,
+		     struct tw_services *all);
 /* Sends a transaction and checks every ack. */
 int nl_send_batch(struct tw_nl *n, const struct tw_batch *batch);
 /* 0: found (dev gets the peer), 1: no peer, -1: error. */

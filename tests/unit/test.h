@@ -60,6 +60,8 @@ extern const struct test nat_tests[];
 extern const size_t nat_tests_count;
 extern const struct test cluster_tests[];
 extern const size_t cluster_tests_count;
+extern const struct test service_tests[];
+extern const size_t service_tests_count;
 extern const struct test maglev_tests[];
 extern const size_t maglev_tests_count;
 

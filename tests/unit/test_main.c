@@ -42,6 +42,7 @@ int main(int argc, char **argv)
 		{ output_tests, &output_tests_count },
 		{ nat_tests, &nat_tests_count },
 		{ cluster_tests, &cluster_tests_count },
+		{ service_tests, &service_tests_count },
 		{ maglev_tests, &maglev_tests_count },
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+/* twill service set | show */
+#include "cmd.h"
+#include "json.h"
+#include "msg.h"
+#include "service.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One SET_SERVICES with the whole service (or its removal). */
+static int send_service(struct tw_nl *nl, const struct tw_device *dev,
+			const struct tw_service *svc)
+{
+	struct tw_msg msg;
+	struct tw_batch batch = { &msg, 1, 1 };
+	int ret;
+
+	msg.buf = tw_calloc(1, build_set_service_size(svc));
+	msg.len = build_set_service(msg.buf, nl->family, 0, dev, svc);
+	ret = nl_send_batch(nl, &batch);
+	free(msg.buf);
+	return ret;
+}
+
+static int service_set(int argc, char **argv)
+{
+	struct tw_service args, want, *cur = NULL;
+	struct tw_services all = { 0 };
+	struct tw_device dev;
+	struct tw_nl nl = { 0 };
+	char key[96];
+	int ret;
+
+	if (argc < 2) {
+		usage("service", true);
+		return EXIT_USER;
+	}
+	dev_init(&dev);
+	service_init(&args);
+	service_init(&want);
+	/* validate everything before touching the kernel */
+	ret = service_parse_key(argv[1], &args);
+	if (!ret)
+		ret = service_parse_args(argc - 2, argv + 2, &args);
+	if (ret)
+		tw_err_ctx("service set %s", argv[0]);
+	if (!ret)
+		ret = device_open(argv[0], &nl, &dev);
+	/* what is not given is kept: the current service is the base */
+	if (!ret && !args.remove && nl_dump_services(&nl, &dev, &all))
+		ret = tw_err_ctx("service set %s", argv[0]);
+	if (!ret) {
+		cur = service_find(&all, &args);
+		service_merge(cur, &args, &want);
+		ret = send_service(&nl, &dev, &want);
+		if (ret)
+			tw_err_ctx("service set %s %s", argv[0],
+				   service_fmt_key(&args, key, sizeof(key)));
+	}
+	nl_close(&nl);
+	services_free(&all);
+	service_free(&args);
+	service_free(&want);
+	dev_free(&dev);
+	return ret ? fail() : 0;
+}
+
+static int service_show(int argc, char **argv, const struct out_opts *o)
+{
+	struct tw_services all = { 0 };
+	struct tw_device dev;
+	struct tw_nl nl = { 0 };
+	struct json j;
+	int ret;
+
+	if (argc != 1) {
+		usage("service", true);
+		return EXIT_USER;
+	}
+	dev_init(&dev);
+	ret = device_open(argv[0], &nl, &dev);
+	if (!ret && nl_dump_services(&nl, &dev, &all))
+		ret = tw_err_ctx("service show %s", argv[0]);
+	if (!ret && o->json) {
+		json_init(&j, stdout, o->pretty);
+		service_show_json(&j, dev.ifname[0] ? dev.ifname : argv[0],
+				  &all);
+		json_end(&j);
+	} else if (!ret) {
+		service_show_human(stdout, dev.ifname[0] ? dev.ifname : argv[0],
+				   &all);
+	}
+	nl_close(&nl);
+	services_free(&all);
+	dev_free(&dev);
+	return ret ? fail() : 0;
+}
+
+int cmd_service(int argc, char **argv)
+{
+	struct out_opts o = { 0 };
+
+	if (is_help(argc, argv)) {
+		usage("service", false);
+		return 0;
+	}
+	take_out_opts(&argc, argv, &o);
+	if (argc >= 1 && !strcmp(argv[0], "set"))
+		return service_set(argc - 1, argv + 1);
+	if (argc >= 1 && !strcmp(argv[0], "show"))
+		return service_show(argc - 1, argv + 1, &o);
+	if (argc >= 1) {
+		tw_err("unknown service command '%s' (see twill service --help)",
+		       argv[0]);
+		return fail();
+	}
+	usage("service", true);
+	return EXIT_USER;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Services (TWILL_CMD_SET_SERVICES, GET_SERVICES): the words of
+ * `twill service set`, the TWILL_A_SERVICES nest both ways and the output
+ * of `twill service show`.  Nothing here touches a socket.
+ */
+#ifndef TWILL_SERVICE_H
+#define TWILL_SERVICE_H
+
+#include <linux/netlink.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "json.h"
+#include "model.h"
+
+struct tw_backend {
+	struct tw_addr addr;
+	uint16_t port;		/* 0: the service's port */
+	uint32_t weight;
+	uint8_t state;		/* enum twill_backend_state */
+};
+
+struct tw_service {
+	struct tw_addr vip;
+	uint16_t port;
+	uint8_t proto;		/* IPPROTO_TCP, IPPROTO_UDP */
+	uint32_t affinity;	/* seconds, 0: off */
+	bool has_affinity;	/* given by the user */
+	bool has_backends;	/* `backend` given: the list replaces */
+	bool remove;
+	uint32_t num_backends;	/* read only, from the kernel */
+	struct tw_backend *backends;
+	size_t nbackends, cap;
+};
+
+/* A device's services as GET_SERVICES tells them. */
+struct tw_services {
+	uint32_t max_services, max_backends, maglev_size;
+	uint32_t num_services, num_backends;
+	struct tw_service *svcs;
+	size_t n, cap;
+};
+
+void service_init(struct tw_service *s);
+void service_free(struct tw_service *s);
+void services_free(struct tw_services *all);
+
+/* "ADDR:PORT/tcp", "[ADDR6]:PORT/udp". */
+int service_parse_key(const char *s, struct tw_service *svc);
+/*
+ * The words after `twill service set DEV ADDR:PORT/PROTO`: affinity,
+ * backends with their options, remove.  Nothing is sent.
+ */
+int service_parse_args(int argc, char *const argv[], struct tw_service *svc);
+/*
+ * `service set`: what to send, the current service (`cur`, NULL if none)
+ * with what `args` gives replaced: backends when listed, affinity when
+ * given; the rest is kept.
+ */
+int service_merge(const struct tw_service *cur, const struct tw_service *args,
+		  struct tw_service *out);
+
+/* One service nest, inside a TWILL_A_SERVICES nest the caller opens. */
+void service_put(struct nlmsghdr *nlh, const struct tw_service *svc);
+/*
+ * Merges one GET_SERVICES reply into `all`: settings overwrite, a service
+ * continued from the last message appends its backends.  -1: malformed.
+ */
+int service_parse_msg(const struct nlmsghdr *nlh, struct tw_services *all);
+/* The service of `all` with svc's key, or NULL. */
+struct tw_service *service_find(struct tw_services *all,
+				const struct tw_service *svc);
+
+/* "10.96.0.10:53/udp", "[fd00::10]:80/tcp" */
+const char *service_fmt_key(const struct tw_service *svc, char *buf,
+			    size_t len);
+void service_show_human(FILE *f, const char *ifname,
+			const struct tw_services *all);
+void service_show_json(struct json *j, const char *ifname,
+		       const struct tw_services *all);
+
+#endif
