@@ -104,9 +104,8 @@ int service_parse_key(const char *s, struct tw_service *svc)
 	const char *port;
 	char *slash;
 
-	if (strlen(s) >= sizeof(buf))
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
 		return tw_err("invalid service '%s'", s);
-	strcpy(buf, s);
 	slash = strrchr(buf, '/');
 	if (!slash)
 		return tw_err("invalid service '%s' (expected ADDR:PORT/tcp or /udp)",
@@ -147,11 +146,11 @@ static int parse_backend_addr(const char *s, const struct tw_service *svc,
 
 static int parse_state(const char *s, uint8_t *state)
 {
-	uint8_t i;
+	unsigned int i;
 
 	for (i = 0; i <= TWILL_BACKEND_S_MAX; i++) {
 		if (!strcmp(s, state_names[i])) {
-			*state = i;
+			*state = (uint8_t)i;
 			return 0;
 		}
 	}

@@ -11,7 +11,7 @@ _twill()
 	local cur prev words cword
 	_init_completion || return
 
-	local cmds="show showconf set setconf addconf syncconf route monitor nat help"
+	local cmds="show showconf set setconf addconf syncconf route monitor nat service help"
 	local natkeys="masquerade exclude to ports max-flows"
 	local settings="listen-port vni fwmark local link mac port-range ttl tos df udp-csum max-peers max-prefixes peer"
 	local peeropts="mac prefixes remove update-only peer"
@@ -112,6 +112,40 @@ _twill()
 			COMPREPLY=($(compgen -W "$left" -- "$cur"))
 			;;
 		esac
+		;;
+	service)
+		if [[ $cword -eq 2 ]]; then
+			COMPREPLY=($(compgen -W "set show" -- "$cur"))
+			return
+		fi
+		if [[ $cword -eq 3 ]]; then
+			COMPREPLY=($(compgen -W "$(_twill_devices)" -- "$cur"))
+			return
+		fi
+		if [[ ${words[2]} == show ]]; then
+			COMPREPLY=($(compgen -W "-j -p" -- "$cur"))
+			return
+		fi
+		# set DEV ADDR:PORT/PROTO ...: the key is the user's to type
+		[[ $cword -eq 4 ]] && return
+		case "$prev" in
+		affinity) COMPREPLY=($(compgen -W "off 10800" -- "$cur")); return ;;
+		state) COMPREPLY=($(compgen -W "active terminating maintenance" -- "$cur")); return ;;
+		backend|weight|remove) return ;;
+		esac
+		local i in_backend=0 w
+		for ((i = 5; i < cword; i++)); do
+			w=${words[i]}
+			[[ $w == remove ]] && return
+			[[ $w == backend ]] && in_backend=1
+		done
+		if [[ $in_backend -eq 1 ]]; then
+			COMPREPLY=($(compgen -W "backend weight state affinity" -- "$cur"))
+		elif [[ $cword -eq 5 ]]; then
+			COMPREPLY=($(compgen -W "affinity backend remove" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "affinity backend" -- "$cur"))
+		fi
 		;;
 	set)
 		if [[ $cword -eq 2 ]]; then
