@@ -10,18 +10,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One request, a transaction of its own. */
+static int send_one(struct tw_nl *nl, void *buf, size_t len)
+{
+	struct tw_msg msg = { buf, len };
+	struct tw_batch batch = { &msg, 1, 1 };
+
+	return nl_send_batch(nl, &batch);
+}
+
 /* One SET_SERVICES with the whole service (or its removal). */
 static int send_service(struct tw_nl *nl, const struct tw_device *dev,
 			const struct tw_service *svc)
 {
-	struct tw_msg msg;
-	struct tw_batch batch = { &msg, 1, 1 };
+	char *buf = tw_calloc(1, build_set_service_size(svc));
 	int ret;
 
-	msg.buf = tw_calloc(1, build_set_service_size(svc));
-	msg.len = build_set_service(msg.buf, nl->family, 0, dev, svc);
-	ret = nl_send_batch(nl, &batch);
-	free(msg.buf);
+	ret = send_one(nl, buf, build_set_service(buf, nl->family, 0, dev,
+						   svc));
+	free(buf);
 	return ret;
 }
 
@@ -64,6 +71,35 @@ static int service_set(int argc, char **argv)
 	services_free(&all);
 	service_free(&args);
 	service_free(&want);
+	dev_free(&dev);
+	return ret ? fail() : 0;
+}
+
+static int service_config(int argc, char **argv)
+{
+	struct tw_service_config c;
+	struct tw_device dev;
+	struct tw_nl nl = { 0 };
+	char buf[512];
+	int ret;
+
+	if (argc < 1) {
+		usage("service", true);
+		return EXIT_USER;
+	}
+	dev_init(&dev);
+	ret = service_parse_config(argc - 1, argv + 1, &c);
+	if (ret)
+		tw_err_ctx("service config %s", argv[0]);
+	if (!ret)
+		ret = device_open(argv[0], &nl, &dev);
+	if (!ret) {
+		ret = send_one(&nl, buf, build_service_config(buf, nl.family, 0,
+							      &dev, &c));
+		if (ret)
+			tw_err_ctx("service config %s", argv[0]);
+	}
+	nl_close(&nl);
 	dev_free(&dev);
 	return ret ? fail() : 0;
 }
@@ -112,6 +148,8 @@ int cmd_service(int argc, char **argv)
 		return service_set(argc - 1, argv + 1);
 	if (argc >= 1 && !strcmp(argv[0], "show"))
 		return service_show(argc - 1, argv + 1, &o);
+	if (argc >= 1 && !strcmp(argv[0], "config"))
+		return service_config(argc - 1, argv + 1);
 	if (argc >= 1) {
 		tw_err("unknown service command '%s' (see twill service --help)",
 		       argv[0]);

@@ -70,6 +70,8 @@ static const struct subcommand subcommands[] = {
 	  "       [backend ADDR[:PORT] [weight W] [state active|terminating|\n"
 	  "       maintenance]]... [remove]\n"
 	  "       twill service show DEV [-j] [-p]\n"
+	  "       twill service config DEV [max-services N] [max-backends N]\n"
+	  "       [maglev-size PRIME]\n"
 	  "  A service virtual address: new flows to ADDR:PORT go to one of\n"
 	  "  its backends, chosen by Maglev hashing.  A backend list replaces\n"
 	  "  the service's backends; without one they are kept.  IPv6 as\n"

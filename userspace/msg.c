@@ -248,6 +248,23 @@ size_t build_set_service(void *buf, uint16_t family, uint32_t seq,
 	return nlh->nlmsg_len;
 }
 
+size_t build_service_config(void *buf, uint16_t family, uint32_t seq,
+			    const struct tw_device *dev,
+			    const struct tw_service_config *c)
+{
+	struct nlmsghdr *nlh = put_genl(buf, family, seq,
+					TWILL_CMD_SET_SERVICES, NLM_F_ACK);
+
+	put_ifid(nlh, dev);
+	if (c->max_services)
+		mnl_attr_put_u32(nlh, TWILL_A_MAX_SERVICES, c->max_services);
+	if (c->max_backends)
+		mnl_attr_put_u32(nlh, TWILL_A_MAX_BACKENDS, c->max_backends);
+	if (c->maglev_size)
+		mnl_attr_put_u32(nlh, TWILL_A_MAGLEV_SIZE, c->maglev_size);
+	return nlh->nlmsg_len;
+}
+
 /* ---- parsing ---- */
 
 static int copy_bin(const struct nlattr *a, void *dst, size_t len)

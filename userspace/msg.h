@@ -53,6 +53,12 @@ size_t build_set_service(void *buf, uint16_t family, uint32_t seq,
 			 const struct tw_device *dev,
 			 const struct tw_service *svc);
 
+struct tw_service_config;
+/* One SET_SERVICES request with the limits given and no service. */
+size_t build_service_config(void *buf, uint16_t family, uint32_t seq,
+			    const struct tw_device *dev,
+			    const struct tw_service_config *c);
+
 /*
  * Merges one GET_DEVICE reply (or an event, or a LOOKUP reply) into dev:
  * device attributes overwrite, peers are merged by endpoint.  Returns 0,

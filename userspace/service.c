@@ -249,6 +249,57 @@ int service_parse_args(int argc, char *const argv[], struct tw_service *svc)
 	return 0;
 }
 
+/* Whether n is a prime, as the kernel wants the Maglev table size. */
+static bool is_prime(uint32_t n)
+{
+	uint32_t d;
+
+	if (n < 2 || (n > 2 && !(n % 2)))
+		return n == 2;
+	for (d = 3; d * d <= n; d += 2)
+		if (!(n % d))
+			return false;
+	return true;
+}
+
+int service_parse_config(int argc, char *const argv[],
+			 struct tw_service_config *c)
+{
+	uint32_t *v;
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	if (!argc)
+		return tw_err("nothing to configure (max-services, max-backends, maglev-size)");
+	for (i = 0; i < argc; i += 2) {
+		if (!strcmp(argv[i], "max-services"))
+			v = &c->max_services;
+		else if (!strcmp(argv[i], "max-backends"))
+			v = &c->max_backends;
+		else if (!strcmp(argv[i], "maglev-size"))
+			v = &c->maglev_size;
+		else
+			return tw_err("unknown service config key '%s'", argv[i]);
+		if (*v)
+			return tw_err("%s given twice", argv[i]);
+		if (i + 1 >= argc)
+			return tw_err("%s needs a value", argv[i]);
+		if (v == &c->max_services &&
+		    parse_u32(argv[i + 1], 1, 1U << 20, v))
+			return tw_err_ctx("max-services");
+		if (v == &c->max_backends &&
+		    parse_u32(argv[i + 1], 1, 1U << 24, v))
+			return tw_err_ctx("max-backends");
+		if (v == &c->maglev_size &&
+		    (parse_u32(argv[i + 1], TWILL_MAGLEV_MIN_SIZE,
+			       TWILL_MAGLEV_MAX_SIZE, v) || !is_prime(*v)))
+			return tw_err("invalid maglev-size '%s' (a prime, %u-%u)",
+				      argv[i + 1], TWILL_MAGLEV_MIN_SIZE,
+				      TWILL_MAGLEV_MAX_SIZE);
+	}
+	return 0;
+}
+
 int service_merge(const struct tw_service *cur, const struct tw_service *args,
 		  struct tw_service *out)
 {

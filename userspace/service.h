@@ -43,6 +43,15 @@ struct tw_services {
 	size_t n, cap;
 };
 
+/* `service config`: the limits given (0: not given). */
+struct tw_service_config {
+	uint32_t max_services, max_backends, maglev_size;
+};
+
+/* The words after `twill service config DEV`; at least one. */
+int service_parse_config(int argc, char *const argv[],
+			 struct tw_service_config *c);
+
 void service_init(struct tw_service *s);
 void service_free(struct tw_service *s);
 void services_free(struct tw_services *all);

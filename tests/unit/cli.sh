@@ -30,6 +30,17 @@ expect() {
 	fi
 }
 
+# service: input refused before anything is sent
+expect "service set no key" 1 "" $TW service set twill0
+expect "service set bad proto" 1 "protocol must be tcp or udp" \
+	$TW service set twill0 10.96.0.10:80/sctp
+expect "service set family" 1 "not of the service's address family" \
+	$TW service set twill0 "[fd00::10]:80/tcp" backend 10.0.0.1
+expect "service set weight" 1 "0-65535" \
+	$TW service set twill0 10.96.0.10:80/tcp backend 10.0.0.1 weight 70000
+expect "service unknown" 1 "unknown service command 'list'" $TW service list
+expect "service config prime" 1 "a prime" $TW service config twill0 maglev-size 100
+
 # --version is VERSION
 if [ "$($TW --version)" = "twill $(cat VERSION)" ] &&
    [ "$($TW -V)" = "twill $(cat VERSION)" ]; then

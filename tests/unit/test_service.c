@@ -356,7 +356,63 @@ static void test_show(void)
 	services_free(&all);
 }
 
+static int config_args(struct tw_service_config *c, const char *args)
+{
+	char buf[256], *argv[16], *tok, *save = NULL;
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", args);
+	for (tok = strtok_r(buf, " ", &save); tok && argc < 16;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	return service_parse_config(argc, argv, c);
+}
+
+static void test_config(void)
+{
+	struct tw_service_config c;
+	struct tw_device dev;
+	struct nlmsghdr *nlh;
+	const struct nlattr *a;
+	char buf[512];
+	int n = 0;
+
+	CHECK(config_args(&c, "max-services 20000 maglev-size 65521") == 0);
+	CHECK(c.max_services == 20000 && c.maglev_size == 65521 &&
+	      !c.max_backends);
+	CHECK(config_args(&c, "maglev-size 251 max-backends 1") == 0);
+	CHECK(config_args(&c, "") == -1);
+	CHECK_CONTAINS(tw_errmsg, "nothing to configure");
+	CHECK(config_args(&c, "maglev-size 16383") == -1);
+	CHECK_CONTAINS(tw_errmsg, "a prime");
+	CHECK(config_args(&c, "maglev-size 131101") == -1);
+	CHECK(config_args(&c, "maglev-size 5") == -1);
+	CHECK(config_args(&c, "max-services 0") == -1);
+	CHECK(config_args(&c, "max-services 1048577") == -1);
+	CHECK(config_args(&c, "max-backends 16777217") == -1);
+	CHECK(config_args(&c, "max-services 5 max-services 6") == -1);
+	CHECK_CONTAINS(tw_errmsg, "given twice");
+	CHECK(config_args(&c, "max-services") == -1);
+	CHECK(config_args(&c, "max-flows 5") == -1);
+	CHECK_CONTAINS(tw_errmsg, "unknown service config key 'max-flows'");
+
+	dev_init(&dev);
+	dev.ifindex = 7;
+	CHECK(config_args(&c, "max-backends 200000") == 0);
+	nlh = (struct nlmsghdr *)buf;
+	build_service_config(buf, 0x42, 1, &dev, &c);
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		n++;
+		CHECK(mnl_attr_get_type(a) == TWILL_A_IFINDEX ||
+		      (mnl_attr_get_type(a) == TWILL_A_MAX_BACKENDS &&
+		       mnl_attr_get_u32(a) == 200000));
+	}
+	CHECK(n == 2);
+	dev_free(&dev);
+}
+
 const struct test service_tests[] = {
+	{ "service/config", test_config },
 	{ "service/key", test_key },
 	{ "service/args_ok", test_args_ok },
 	{ "service/args_bad", test_args_bad },
