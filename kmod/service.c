@@ -860,8 +860,12 @@ int twill_service_prepare(struct twill_device *tdev,
 			return ret;
 	}
 	collect_retired(&p);
-	if ((p.changed || limits_changed(tdev, ch)) &&
-	    !(rights & TWILL_RIGHT_HOST)) {
+	if (!p.changed && !limits_changed(tdev, ch)) {
+		/* The same services again: nothing to publish. */
+		twill_service_abort(ch);
+		return 0;
+	}
+	if (!(rights & TWILL_RIGHT_HOST)) {
 		NL_SET_ERR_MSG(extack,
 			       "changing services needs CAP_NET_ADMIN in the namespace that created the device");
 		return -EPERM;
