@@ -62,6 +62,8 @@ extern const struct test cluster_tests[];
 extern const size_t cluster_tests_count;
 extern const struct test service_tests[];
 extern const size_t service_tests_count;
+extern const struct test service_kmod_tests[];
+extern const size_t service_kmod_tests_count;
 extern const struct test maglev_tests[];
 extern const size_t maglev_tests_count;
 

@@ -7,6 +7,7 @@
 #ifndef TWILL_KSHIM_H
 #define TWILL_KSHIM_H
 
+#include <linux/types.h>	/* the system's, through linux/types.h here */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,8 +21,7 @@ typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
-typedef uint16_t __be16;
-typedef uint32_t __be32;
+typedef int64_t s64;
 typedef unsigned int gfp_t;
 
 #define U16_MAX		((u16)~0U)
