@@ -1018,6 +1018,8 @@ static void send_events(struct commit *c)
 
 	if (c->plan->set.present || c->nat.active)
 		twill_netlink_notify_device(tdev);
+	if (c->services.applied)
+		twill_netlink_notify_services(tdev);
 	list_for_each_entry(ppeer, &c->plan->peers, list)
 		if (ppeer->created)
 			twill_netlink_notify_peer(tdev, ppeer->peer,

@@ -1248,6 +1248,22 @@ void twill_netlink_notify_device(struct twill_device *tdev)
 		event_send(tdev, msg, hdr, put_dev_attrs(msg, tdev));
 }
 
+void twill_netlink_notify_services(struct twill_device *tdev)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = event_new(tdev, TWILL_CMD_SERVICES_CHANGED, &hdr);
+	if (!msg)
+		return;
+	err = nla_put_u32(msg, TWILL_A_IFINDEX, tdev->dev->ifindex) ||
+	      nla_put_string(msg, TWILL_A_IFNAME, tdev->dev->name) ||
+	      nla_put_u32(msg, TWILL_A_GENERATION, tdev->generation) ||
+	      twill_service_put_counts(msg, tdev);
+	event_send(tdev, msg, hdr, err);
+}
+
 static int put_event_peer(struct sk_buff *msg, struct twill_peer *peer,
 			  enum twill_cmd cmd)
 {

@@ -23,6 +23,7 @@ void twill_netlink_stage_expire(struct work_struct *work);
 
 /* Change notifications; update_lock held, sent only if someone listens. */
 void twill_netlink_notify_device(struct twill_device *tdev);
+void twill_netlink_notify_services(struct twill_device *tdev);
 void twill_netlink_notify_peer(struct twill_device *tdev,
 			       struct twill_peer *peer, enum twill_cmd cmd);
 

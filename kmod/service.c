@@ -907,6 +907,7 @@ void twill_service_apply(struct twill_device *tdev,
 		table_retire(old, ch->retired);
 	ch->retired = NULL;
 	ch->active = false;
+	ch->applied = true;
 }
 
 void twill_service_abort(struct twill_service_change *ch)
@@ -1000,8 +1001,16 @@ static int put_settings(struct sk_buff *skb, struct twill_device *tdev,
 {
 	if (nla_put_u32(skb, TWILL_A_MAX_SERVICES, tdev->max_services) ||
 	    nla_put_u32(skb, TWILL_A_MAX_BACKENDS, tdev->max_backends) ||
-	    nla_put_u32(skb, TWILL_A_MAGLEV_SIZE, tdev->maglev_size) ||
-	    nla_put_u32(skb, TWILL_A_NUM_SERVICES,
+	    nla_put_u32(skb, TWILL_A_MAGLEV_SIZE, tdev->maglev_size))
+		return -EMSGSIZE;
+	return twill_service_put_counts(skb, tdev);
+}
+
+int twill_service_put_counts(struct sk_buff *skb, struct twill_device *tdev)
+{
+	struct twill_service_table *table = table_of(tdev);
+
+	if (nla_put_u32(skb, TWILL_A_NUM_SERVICES,
 			table ? table->nservices : 0) ||
 	    nla_put_u32(skb, TWILL_A_NUM_BACKENDS,
 			table ? table->nbackends : 0))

@@ -63,6 +63,7 @@ struct twill_service_plan;
 /* What a commit does to the services, between prepare and apply/abort. */
 struct twill_service_change {
 	bool active;			/* the table is replaced */
+	bool applied;			/* ... and it was: tell listeners */
 	struct twill_service_table *fresh;
 	struct twill_service *copies;	/* made for a new table size */
 	struct twill_service *retired;	/* old services the new table drops */
@@ -123,6 +124,8 @@ struct twill_service_dump_pos {
  */
 int twill_service_dump(struct sk_buff *skb, struct twill_device *tdev,
 		       struct twill_service_dump_pos *pos);
+/* TWILL_A_NUM_SERVICES and TWILL_A_NUM_BACKENDS; update_lock held. */
+int twill_service_put_counts(struct sk_buff *skb, struct twill_device *tdev);
 
 int twill_service_module_init(void);
 void twill_service_module_exit(void);

@@ -22,6 +22,8 @@ static const char *event_name(uint8_t cmd)
 		return "peer_changed";
 	case TWILL_CMD_PEER_REMOVED:
 		return "peer_removed";
+	case TWILL_CMD_SERVICES_CHANGED:
+		return "services_changed";
 	default:
 		return NULL;
 	}

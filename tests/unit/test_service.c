@@ -5,6 +5,7 @@
  * services merged) and `service show` output.
  */
 #include "test.h"
+#include "events.h"
 #include "json.h"
 #include "msg.h"
 #include "service.h"
@@ -411,7 +412,47 @@ static void test_config(void)
 	dev_free(&dev);
 }
 
+struct ev {
+	const struct nlmsghdr *nlh;
+	struct monitor_opts o;
+	int ret;
+};
+
+static void print_event(FILE *f, const void *arg)
+{
+	struct ev *e = (struct ev *)arg;
+
+	e->ret = event_print(f, e->nlh, &e->o);
+}
+
+static void test_event(void)
+{
+	static char buf[1024];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	struct ev e = { nlh, { NULL, false }, 0 };
+	char *out;
+
+	nlh->nlmsg_type = 0x42;
+	g->cmd = TWILL_CMD_SERVICES_CHANGED;
+	mnl_attr_put_u32(nlh, TWILL_A_IFINDEX, 5);
+	mnl_attr_put_strz(nlh, TWILL_A_IFNAME, "twill0");
+	mnl_attr_put_u32(nlh, TWILL_A_GENERATION, 7);
+	mnl_attr_put_u32(nlh, TWILL_A_NUM_SERVICES, 2);
+	mnl_attr_put_u32(nlh, TWILL_A_NUM_BACKENDS, 3);
+	out = capture(print_event, &e);
+	CHECK(e.ret == 1);
+	CHECK_STR(out, "twill0: services_changed generation 7\n");
+	free(out);
+	e.o.json = true;
+	out = capture(print_event, &e);
+	CHECK_STR(out, "{\"event\":\"services_changed\",\"ifname\":\"twill0\","
+		  "\"ifindex\":5,\"generation\":7}\n");
+	free(out);
+}
+
 const struct test service_tests[] = {
+	{ "service/event", test_event },
 	{ "service/config", test_config },
 	{ "service/key", test_key },
 	{ "service/args_ok", test_args_ok },

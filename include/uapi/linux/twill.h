@@ -143,6 +143,11 @@
  *   and, except for TWILL_CMD_PEER_REMOVED, its prefixes when they fit in
  *   one message (else TWILL_PEER_A_FLAGS has TWILL_PEER_F_TRUNCATED and the
  *   client re-reads with GET).
+ *   TWILL_CMD_SERVICES_CHANGED  the device's services or their settings
+ *                              changed: TWILL_A_IFINDEX, TWILL_A_IFNAME,
+ *                              TWILL_A_GENERATION, TWILL_A_NUM_SERVICES,
+ *                              TWILL_A_NUM_BACKENDS (re-read with
+ *                              TWILL_CMD_GET_SERVICES)
  *   One event is sent per changed object, after the commit.
  *
  * Arrays (TWILL_A_PEERS, TWILL_PEER_A_PREFIXES) are nests of nests; the
@@ -183,6 +188,7 @@ enum twill_cmd {
 	TWILL_CMD_GET_FLOWS,
 	TWILL_CMD_GET_SERVICES,
 	TWILL_CMD_SET_SERVICES,
+	TWILL_CMD_SERVICES_CHANGED,
 	__TWILL_CMD_MAX
 };
 #define TWILL_CMD_MAX (__TWILL_CMD_MAX - 1)
