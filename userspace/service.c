@@ -165,14 +165,21 @@ static bool same_backend(const struct tw_backend *a, const struct tw_backend *b,
 	       (a->port ? a->port : svc_port) == (b->port ? b->port : svc_port);
 }
 
-/* The options after `backend ADDR[:PORT]`; returns the words used. */
+/*
+ * The options after `backend ADDR[:PORT]`; returns the words used.  One
+ * request carries the service: its attribute holds at most 64 KiB.
+ */
 static int parse_backend(int argc, char *const argv[], struct tw_service *svc)
 {
-	struct tw_backend *b = add_backend(svc);
+	struct tw_backend *b;
 	bool weight = false, state = false;
 	size_t i;
 	int n = 1;
 
+	if (svc->nbackends == TW_SERVICE_MAX_ARGS_BACKENDS)
+		return tw_err("more than %d backends in one service set",
+			      TW_SERVICE_MAX_ARGS_BACKENDS);
+	b = add_backend(svc);
 	if (parse_backend_addr(argv[0], svc, b))
 		return -1;
 	for (i = 0; i + 1 < svc->nbackends; i++)

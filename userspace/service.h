@@ -15,6 +15,9 @@
 #include "json.h"
 #include "model.h"
 
+/* Backends `service set` takes: one netlink attribute must hold them. */
+#define TW_SERVICE_MAX_ARGS_BACKENDS 1024
+
 struct tw_backend {
 	struct tw_addr addr;
 	uint16_t port;		/* 0: the service's port */

@@ -20,14 +20,16 @@
 
 static int svc_args(struct tw_service *s, const char *key, const char *args)
 {
-	char buf[4096], *argv[64], *tok, *save = NULL;
+	static char buf[32768];
+	static char *argv[2200];
+	char *tok, *save = NULL;
 	int argc = 0;
 
 	service_init(s);
 	if (service_parse_key(key, s))
 		return -1;
 	snprintf(buf, sizeof(buf), "%s", args);
-	for (tok = strtok_r(buf, " ", &save); tok && argc < 64;
+	for (tok = strtok_r(buf, " ", &save); tok && argc < 2200;
 	     tok = strtok_r(NULL, " ", &save))
 		argv[argc++] = tok;
 	return service_parse_args(argc, argv, s);
@@ -142,8 +144,19 @@ static void test_args_bad(void)
 	expect_bad(k4, "remove affinity 5", "remove takes no");
 	expect_bad(k4, "weight 3", "unknown service argument 'weight'");
 	{
+		static char many[1100 * 24];
 		struct tw_service s;
+		size_t len = 0;
+		int i;
 
+		for (i = 0; i < 1025; i++)
+			len += (size_t)snprintf(many + len, sizeof(many) - len,
+						"backend 10.1.%d.%d ", i / 250,
+						i % 250 + 1);
+		expect_bad(k4, many, "more than 1024 backends");
+		many[len - strlen("backend 10.1.4.25 ")] = '\0';
+		CHECK(svc_args(&s, k4, many) == 0 && s.nbackends == 1024);
+		service_free(&s);
 		/* different ports of one address are two backends */
 		CHECK(svc_args(&s, k4, "backend 10.0.0.5:80 backend 10.0.0.5:81") == 0);
 		CHECK(s.nbackends == 2);
