@@ -713,7 +713,7 @@ static int count_all(struct prepare *p)
 	if (p->nservices > ch->max_services ||
 	    p->nbackends > ch->max_backends) {
 		NL_SET_ERR_MSG_FMT(p->extack,
-				   "services would be %u with %u backends, the limits are %u and %u",
+				   "%u services with %u backends: past the limits %u and %u",
 				   p->nservices, p->nbackends,
 				   ch->max_services, ch->max_backends);
 		return -ENOSPC;
@@ -808,14 +808,14 @@ static int check_limits(struct twill_device *tdev,
 	if (ch->max_services > tdev->max_services &&
 	    ch->max_services > TWILL_SERVICE_DEFAULT_MAX_SERVICES) {
 		NL_SET_ERR_MSG_FMT(extack,
-				   "raising max-services above %u needs CAP_NET_ADMIN in the initial user namespace",
+				   "max-services above %u needs CAP_NET_ADMIN in the initial user namespace",
 				   TWILL_SERVICE_DEFAULT_MAX_SERVICES);
 		return -EPERM;
 	}
 	if (ch->max_backends > tdev->max_backends &&
 	    ch->max_backends > TWILL_SERVICE_DEFAULT_MAX_BACKENDS) {
 		NL_SET_ERR_MSG_FMT(extack,
-				   "raising max-backends above %u needs CAP_NET_ADMIN in the initial user namespace",
+				   "max-backends above %u needs CAP_NET_ADMIN in the initial user namespace",
 				   TWILL_SERVICE_DEFAULT_MAX_BACKENDS);
 		return -EPERM;
 	}

@@ -449,10 +449,10 @@ static void test_bad(void)
 	BAD(-EINVAL, "takes no backends",
 	    req_service(&r_, "10.96.0.10", 80, IPPROTO_TCP, 0, "10.0.0.1",
 			TWILL_SERVICE_F_REMOVE));
-	BAD(-ENOSPC, "limits are 2 and",
+	BAD(-ENOSPC, "past the limits 2 and",
 	    mnl_attr_put_u32(r_.nlh, TWILL_A_MAX_SERVICES, 2);
 	    req_service(&r_, "10.96.0.11", 80, IPPROTO_TCP, 0, NULL, 0));
-	BAD(-ENOSPC, "the limits are",
+	BAD(-ENOSPC, "past the limits",
 	    mnl_attr_put_u32(r_.nlh, TWILL_A_MAX_BACKENDS, 4);
 	    req_service(&r_, "10.96.0.11", 80, IPPROTO_TCP, 0, "10.0.0.1", 0));
 	BAD(-EINVAL, "needs family",
@@ -477,7 +477,8 @@ static void test_limits_rights(void)
 	req_init(&r);
 	mnl_attr_put_u32(r.nlh, TWILL_A_MAX_SERVICES, 20000);
 	o = commit_one(&d, &r, false, TWILL_RIGHT_HOST, false);
-	CHECK(o.ret == -EPERM && o.msg && strstr(o.msg, "initial user"));
+	CHECK(o.ret == -EPERM && o.msg &&
+	      strstr(o.msg, "initial user namespace"));
 	o = commit_one(&d, &r, false, ALL, false);
 	CHECK(o.ret == 0 && d.max_services == 20000);
 	/* lowering is the host's; below what the device holds is refused */

@@ -191,7 +191,7 @@ static inline void rcu_barrier(void)
 struct netlink_ext_ack {
 	const char *msg;
 	const struct nlattr *bad_attr;
-	char buf[128];
+	char buf[80];	/* NETLINK_MAX_FMTMSG_LEN: longer ones are cut */
 };
 
 #define NL_SET_ERR_MSG(e, m)		((e)->msg = (m))
