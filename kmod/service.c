@@ -680,7 +680,7 @@ static int count(struct prepare *p, const struct twill_service *svc)
 {
 	if (svc->nbackends > p->ch->maglev_size) {
 		NL_SET_ERR_MSG_FMT(p->extack,
-				   "a service has %u backends, more than the Maglev table's %u slots",
+				   "%u backends in a service, more than its %u Maglev slots",
 				   svc->nbackends, p->ch->maglev_size);
 		return -EINVAL;
 	}
@@ -713,7 +713,7 @@ static int count_all(struct prepare *p)
 	if (p->nservices > ch->max_services ||
 	    p->nbackends > ch->max_backends) {
 		NL_SET_ERR_MSG_FMT(p->extack,
-				   "%u services with %u backends: past the limits %u and %u",
+				   "%u services, %u backends: past the limits %u, %u",
 				   p->nservices, p->nbackends,
 				   ch->max_services, ch->max_backends);
 		return -ENOSPC;

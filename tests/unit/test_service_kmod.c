@@ -449,7 +449,7 @@ static void test_bad(void)
 	BAD(-EINVAL, "takes no backends",
 	    req_service(&r_, "10.96.0.10", 80, IPPROTO_TCP, 0, "10.0.0.1",
 			TWILL_SERVICE_F_REMOVE));
-	BAD(-ENOSPC, "past the limits 2 and",
+	BAD(-ENOSPC, "past the limits 2,",
 	    mnl_attr_put_u32(r_.nlh, TWILL_A_MAX_SERVICES, 2);
 	    req_service(&r_, "10.96.0.11", 80, IPPROTO_TCP, 0, NULL, 0));
 	BAD(-ENOSPC, "past the limits",
