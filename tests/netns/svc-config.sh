@@ -1,0 +1,93 @@
+#!/bin/sh
+# shellcheck shell=dash
+# Service table configuration (issue 11, phase 1: no packet path yet).
+# `twill service set` creates, changes and removes services (IPv4 and
+# IPv6, backends with ports, weights and states, affinity), `service show`
+# (text and JSON) reads them back, what a `set` leaves out is kept, a
+# `backend` list replaces; the kernel refuses what breaks its limits (max
+# services, more backends than Maglev slots) and nothing changes then;
+# `service config` changes the limits and the table size; an unprivileged
+# user is refused; a device with services is deleted cleanly (the debug
+# lane's kmemleak and KASAN watch the frees).
+. "$(dirname "$0")/lib.sh"
+
+command -v dropuid >/dev/null || fail "dropuid (tests/tools) not in the guest"
+module_load
+H=$(ns_new host)
+ip -n "$H" link add twill0 type twill
+tw() { in_ns "$H" twill "$@"; }
+show() { tw service show twill0; }
+
+step "an empty table"
+assert_contains "$(show)" "twill0: 0 services, 0 backends (max 16384, 131072); maglev 16381" "empty"
+
+step "two services"
+tw service set twill0 10.96.0.10:80/tcp backend 10.244.1.5:8080 \
+	backend 10.244.2.7:8080 weight 2
+tw service set twill0 "[fd00::10]:53/udp" affinity 10800 \
+	backend fd00:244::5 state terminating
+out=$(show)
+echo "$out" | sed 's/^/   | /'
+assert_contains "$out" "2 services, 3 backends" "counts"
+assert_contains "$out" "service 10.96.0.10:80/tcp
+    backend 10.244.1.5:8080 weight 1 state active
+    backend 10.244.2.7:8080 weight 2 state active" "IPv4 service"
+assert_contains "$out" "service [fd00::10]:53/udp affinity 10800
+    backend [fd00:244::5]:53 weight 1 state terminating" "IPv6 service"
+js=$(tw -j service show twill0)
+assert_contains "$js" '"num_services":2' "JSON counts"
+assert_contains "$js" '{"address":"10.244.2.7","port":8080,"weight":2,"state":"active"}' "JSON backend"
+
+step "affinity only: the backends are kept; a backend list replaces them"
+tw service set twill0 10.96.0.10:80/tcp affinity 60
+assert_contains "$(show)" "service 10.96.0.10:80/tcp affinity 60
+    backend 10.244.1.5:8080 weight 1 state active
+    backend 10.244.2.7:8080 weight 2 state active" "affinity changed, backends kept"
+tw service set twill0 10.96.0.10:80/tcp backend 10.244.3.9:8080 state maintenance
+out=$(show)
+assert_contains "$out" "service 10.96.0.10:80/tcp affinity 60
+    backend 10.244.3.9:8080 weight 1 state maintenance
+  service" "backends replaced"
+assert_not_contains "$out" "10.244.1.5" "old backend gone"
+
+step "the kernel refuses what breaks its limits; nothing changes"
+before=$(show)
+expect_fail -m "past the limits 1," tw service config twill0 max-services 1
+tw service set twill0 10.96.0.11:80/tcp backend 10.0.0.1 backend 10.0.0.2 \
+	backend 10.0.0.3 backend 10.0.0.4 backend 10.0.0.5 backend 10.0.0.6 \
+	backend 10.0.0.7 backend 10.0.0.8
+expect_fail -m "Maglev slots" tw service config twill0 maglev-size 7
+tw service set twill0 10.96.0.11:80/tcp remove
+assert_eq "$(show)" "$before" "service show after the refusals"
+expect_fail -m "not of the service's address family" \
+	tw service set twill0 10.96.0.12:80/tcp backend fd00::1
+expect_fail -m "a prime" tw service config twill0 maglev-size 16383
+assert_eq "$(show)" "$before" "service show after the CLI's refusals"
+
+step "service config: the table size and limits"
+tw service config twill0 maglev-size 251 max-services 100
+assert_contains "$(show)" "(max 100, 131072); maglev 251" "config applied"
+tw service config twill0 maglev-size 16381 max-services 16384
+
+step "remove, twice (no error)"
+tw service set twill0 "[fd00::10]:53/udp" remove
+tw service set twill0 "[fd00::10]:53/udp" remove
+assert_not_contains "$(show)" "fd00::10" "IPv6 service removed"
+
+step "an unprivileged user (dropuid 65534) is refused"
+chmod 755 "$TW_TMP"
+for args in "service show twill0" "service set twill0 10.96.0.20:80/tcp"; do
+	# shellcheck disable=SC2086 # one word per argument
+	expect_fail -m "not permitted" in_ns "$H" dropuid 65534 twill $args
+done
+
+step "200 services, then the device goes away with them"
+i=0
+while [ $i -lt 200 ]; do
+	tw service set twill0 "10.97.$((i / 250)).$((i % 250 + 1)):443/tcp" \
+		backend 10.244.1.5:8443 backend 10.244.2.7:8443 weight 3
+	i=$((i + 1))
+done
+assert_contains "$(show)" "201 services, 401 backends" "201 services"
+ip -n "$H" link del twill0
+echo "PASS: svc-config"
