@@ -68,6 +68,11 @@ static u32 key_hash(u8 family, const union nf_inet_addr *vip, __be16 port,
 				 (__force u16)port));
 }
 
+static u32 vip_hash(u8 family, const union nf_inet_addr *vip)
+{
+	return jhash(vip, sizeof(*vip), key_seed ^ family);
+}
+
 static bool same_key(const struct twill_service *svc, u8 family,
 		     const union nf_inet_addr *vip, __be16 port, u8 proto)
 {
@@ -95,6 +100,22 @@ twill_service_lookup(struct twill_service_table *table, u8 family,
 		svc = table->slots[i];
 		if (!svc || same_key(svc, family, vip, port, proto))
 			return svc;
+	}
+}
+
+bool twill_service_vip_known(struct twill_service_table *table, u8 family,
+			     const union nf_inet_addr *vip)
+{
+	u32 i = vip_hash(family, vip) & table->mask;
+	const struct twill_service_vip *v;
+
+	/* As many slots as the services': at most half full too. */
+	for (;; i = (i + 1) & table->mask) {
+		v = &table->vips[i];
+		if (!v->family)
+			return false;
+		if (v->family == family && nf_inet_addr_cmp(&v->addr, vip))
+			return true;
 	}
 }
 
@@ -126,10 +147,12 @@ static struct twill_service_table *table_alloc(u32 nservices)
 			  roundup_pow_of_two(2 * nservices));
 	struct twill_service_table *table;
 
-	table = kvzalloc(struct_size(table, slots, slots), GFP_KERNEL_ACCOUNT);
+	table = kvzalloc(struct_size(table, slots, slots) +
+			 slots * sizeof(*table->vips), GFP_KERNEL_ACCOUNT);
 	if (!table)
 		return NULL;
 	table->mask = slots - 1;
+	table->vips = (struct twill_service_vip *)&table->slots[slots];
 	INIT_RCU_WORK(&table->free_work, table_free_work);
 	return table;
 }
@@ -146,6 +169,13 @@ static void table_insert(struct twill_service_table *table,
 	table->slots[i] = svc;
 	table->nservices++;
 	table->nbackends += svc->nbackends;
+	if (twill_service_vip_known(table, svc->family, &svc->vip))
+		return;
+	i = vip_hash(svc->family, &svc->vip) & table->mask;
+	while (table->vips[i].family)
+		i = (i + 1) & table->mask;
+	table->vips[i].addr = svc->vip;
+	table->vips[i].family = svc->family;
 }
 
 /* Frees @table and @retired once no reader can see them. */

@@ -49,10 +49,20 @@ struct twill_service {
 	struct twill_backend backends[];	/* by address, then port */
 };
 
+/*
+ * An address with at least one service: a packet to one of its ports that
+ * no service has is refused, not passed on (phase 2).
+ */
+struct twill_service_vip {
+	union nf_inet_addr addr;
+	u8 family;			/* 0: a free slot */
+};
+
 struct twill_service_table {
 	u32 mask;			/* slots - 1 */
 	u32 nservices, nbackends;
 	struct twill_service *retired;	/* freed with this table */
+	struct twill_service_vip *vips;	/* mask + 1, after @slots */
 	struct rcu_work free_work;
 	struct twill_service *slots[];	/* open addressing, linear probing */
 };
@@ -101,6 +111,10 @@ void twill_service_flush(struct twill_device *tdev);
 struct twill_service *
 twill_service_lookup(struct twill_service_table *table, u8 family,
 		     const union nf_inet_addr *vip, __be16 port, u8 proto);
+
+/* Whether any service has the address @vip; RCU read side. */
+bool twill_service_vip_known(struct twill_service_table *table, u8 family,
+			     const union nf_inet_addr *vip);
 
 /* The backend for a new flow of hash @hash, or NULL: none to choose. */
 static inline const struct twill_backend *

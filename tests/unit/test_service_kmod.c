@@ -189,6 +189,15 @@ static struct twill_service *look(struct twill_device *d, const char *addr,
 				    proto);
 }
 
+static bool vip(struct twill_device *d, const char *addr)
+{
+	union nf_inet_addr a = { 0 };
+	u8 family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+
+	inet_pton(family, addr, &a);
+	return d->services && twill_service_vip_known(d->services, family, &a);
+}
+
 static const char *const two = "10.244.1.2|8080 10.244.2.2|8080|2 10.244.3.2";
 
 static void setup(struct twill_device *d)
@@ -229,6 +238,8 @@ static void test_set_lookup(void)
 	}
 	s = look(&d, "fd00::10", 53, IPPROTO_UDP);
 	CHECK(s && s->affinity == 10800 && s->nbackends == 1);
+	CHECK(vip(&d, "10.96.0.10") && vip(&d, "fd00::10"));
+	CHECK(!vip(&d, "10.96.0.11") && !vip(&d, "fd00::11"));
 	twill_service_flush(&d);
 	CHECK(!d.services);
 }
@@ -550,7 +561,7 @@ static void test_many(void)
 {
 	struct twill_device d;
 	struct req *r = malloc(sizeof(*r));
-	char vip[32];
+	char name[32];
 	double t0;
 	int i;
 
@@ -558,12 +569,13 @@ static void test_many(void)
 	req_init(r);
 	/* 500: an attribute holds at most 64 KiB */
 	for (i = 0; i < 500; i++) {
-		snprintf(vip, sizeof(vip), "10.96.%d.%d", i / 250, i % 250 + 1);
-		req_service(r, vip, 80, IPPROTO_TCP, 0,
+		snprintf(name, sizeof(name), "10.96.%d.%d", i / 250, i % 250 + 1);
+		req_service(r, name, 80, IPPROTO_TCP, 0,
 			    "10.2.0.1 10.2.0.2 10.2.0.3", 0);
 	}
 	CHECK(commit_one(&d, r, false, ALL, false).ret == 0);
 	CHECK(d.services && d.services->nservices == 500);
+	CHECK(vip(&d, "10.96.1.250") && !vip(&d, "10.96.2.1"));
 	/* one change among 500: one table built, the rest shared */
 	req_init(r);
 	req_service(r, "10.96.0.1", 80, IPPROTO_TCP, 0, "10.2.0.9", 0);
