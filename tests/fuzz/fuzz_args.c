@@ -6,11 +6,15 @@
  * starting with "nat" is `twill nat set DEV ...` instead: accepted keys,
  * merged into NAT off and into a configuration that is on, must build
  * into a TWILL_A_NAT nest that reads back the same, and must print (as
- * monitor does) into words that parse back the same.
+ * monitor does) into words that parse back the same.  An input starting
+ * with "service" is `twill service set DEV KEY ...`: an accepted service,
+ * merged into none and into one with backends, must build into a request
+ * that reads back the same.
  */
 #include "msg.h"
 #include "nat.h"
 #include "parse.h"
+#include "service.h"
 #include "setargs.h"
 
 #include <stdio.h>
@@ -114,6 +118,76 @@ static void nat_args(int argc, char **argv)
 	}
 }
 
+static bool same_backends(const struct tw_service *a,
+			  const struct tw_service *b)
+{
+	size_t i;
+
+	if (a->nbackends != b->nbackends)
+		return false;
+	for (i = 0; i < a->nbackends; i++)
+		if (memcmp(&a->backends[i].addr, &b->backends[i].addr,
+			   sizeof(a->backends[i].addr)) ||
+		    a->backends[i].port != b->backends[i].port ||
+		    a->backends[i].weight != b->backends[i].weight ||
+		    a->backends[i].state != b->backends[i].state)
+			return false;
+	return true;
+}
+
+/* The request reads back as the service it was built from. */
+static void check_service(const struct tw_service *svc)
+{
+	struct tw_services back = { 0 };
+	struct tw_device d;
+	char *buf = calloc(1, build_set_service_size(svc));
+
+	dev_init(&d);
+	d.ifindex = 1;
+	build_set_service(buf, 0x10, 1, &d, svc);
+	if (service_parse_msg((const void *)buf, &back) || back.n != 1 ||
+	    back.svcs[0].port != svc->port ||
+	    back.svcs[0].proto != svc->proto ||
+	    memcmp(&back.svcs[0].vip, &svc->vip, sizeof(svc->vip)) ||
+	    (!svc->remove && (back.svcs[0].affinity != svc->affinity ||
+			      !same_backends(&back.svcs[0], svc))))
+		abort();
+	services_free(&back);
+	dev_free(&d);
+	free(buf);
+}
+
+static void service_args(int argc, char **argv)
+{
+	struct tw_service args, cur, out;
+
+	if (argc < 1)
+		return;
+	service_init(&args);
+	if (service_parse_key(argv[0], &args) ||
+	    service_parse_args(argc - 1, argv + 1, &args)) {
+		service_free(&args);
+		return;
+	}
+	if (service_merge(NULL, &args, &out))
+		abort();
+	check_service(&out);
+	service_free(&out);
+	/* a current service with a backend and an affinity */
+	service_init(&cur);
+	if (service_parse_key(argv[0], &cur) ||
+	    service_parse_args(2, (char *[]){ "affinity", "60" }, &cur))
+		abort();
+	if (service_merge(&cur, &args, &out))
+		abort();
+	if (!args.has_affinity && !args.remove && out.affinity != 60)
+		abort();
+	check_service(&out);
+	service_free(&out);
+	service_free(&cur);
+	service_free(&args);
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	char *buf = malloc(size + 1), *argv[MAX_ARGS], *p, *nl;
@@ -127,6 +201,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		if (nl)
 			*nl++ = '\0';
 		argv[argc++] = p;
+	}
+	if (argc && !strcmp(argv[0], "service")) {
+		service_args(argc - 1, argv + 1);
+		free(buf);
+		return 0;
 	}
 	if (argc && !strcmp(argv[0], "nat")) {
 		nat_args(argc - 1, argv + 1);
