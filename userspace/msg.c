@@ -248,6 +248,60 @@ size_t build_set_service(void *buf, uint16_t family, uint32_t seq,
 	return nlh->nlmsg_len;
 }
 
+/* A SET_SERVICES message of `len` bytes with its flags attribute. */
+static struct nlmsghdr *services_msg(const struct tw_device *dev,
+				     struct tw_build *b, struct tw_batch *out,
+				     size_t len, uint32_t flags,
+				     uint32_t **flagp)
+{
+	struct tw_msg *m;
+	struct nlattr *fl;
+	struct nlmsghdr *nlh;
+
+	tw_grow((void **)&out->msgs, &out->cap, out->n + 1, sizeof(*out->msgs));
+	m = &out->msgs[out->n++];
+	m->buf = tw_calloc(1, len);
+	nlh = put_genl(m->buf, b->family, b->seq++, TWILL_CMD_SET_SERVICES,
+		       NLM_F_ACK);
+	put_ifid(nlh, dev);
+	fl = mnl_nlmsg_get_payload_tail(nlh);
+	mnl_attr_put_u32(nlh, TWILL_A_FLAGS, flags);
+	*flagp = mnl_attr_get_payload(fl);
+	return nlh;
+}
+
+void build_set_services(const struct tw_device *dev,
+			const struct tw_service *svcs, size_t n, bool replace,
+			struct tw_build *b, struct tw_batch *out)
+{
+	size_t max = b->max_len ? b->max_len : TW_MSG_MAX, i = 0, k, len, need;
+	struct nlmsghdr *nlh;
+	struct nlattr *list;
+	uint32_t *flags;
+
+	memset(out, 0, sizeof(*out));
+	do {
+		/* the first service always goes in, alone if it must */
+		len = max;
+		if (i < n && build_set_service_size(&svcs[i]) > len)
+			len = build_set_service_size(&svcs[i]);
+		nlh = services_msg(dev, b, out, len,
+				   !out->n && replace ?
+				   TWILL_F_REPLACE_SERVICES : 0, &flags);
+		list = mnl_attr_nest_start(nlh, TWILL_A_SERVICES);
+		for (k = 0; i < n; i++, k++) {
+			need = build_set_service_size(&svcs[i]) - 256;
+			if (k && nlh->nlmsg_len + need > len)
+				break;
+			service_put(nlh, &svcs[i]);
+		}
+		mnl_attr_nest_end(nlh, list);
+		if (i < n)
+			*flags |= TWILL_F_STAGE;
+		out->msgs[out->n - 1].len = nlh->nlmsg_len;
+	} while (i < n);
+}
+
 size_t build_service_config(void *buf, uint16_t family, uint32_t seq,
 			    const struct tw_device *dev,
 			    const struct tw_service_config *c)

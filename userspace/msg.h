@@ -53,6 +53,18 @@ size_t build_set_service(void *buf, uint16_t family, uint32_t seq,
 			 const struct tw_device *dev,
 			 const struct tw_service *svc);
 
+/*
+ * The services of `svcs` as one transaction of SET_SERVICES messages
+ * (an agent's sync): as many whole services a message as fit in max_len
+ * (one that does not fit goes alone, up to its 64 KiB attribute), every
+ * message but the last with TWILL_F_STAGE, the first with
+ * TWILL_F_REPLACE_SERVICES when `replace`: the kernel then holds exactly
+ * these services, switched to at once.
+ */
+void build_set_services(const struct tw_device *dev,
+			const struct tw_service *svcs, size_t n, bool replace,
+			struct tw_build *b, struct tw_batch *out);
+
 struct tw_service_config;
 /* One SET_SERVICES request with the limits given and no service. */
 size_t build_service_config(void *buf, uint16_t family, uint32_t seq,

@@ -464,6 +464,59 @@ static void test_event(void)
 	free(out);
 }
 
+/* An agent's replace-all: 10,000 services in one staged transaction. */
+static void test_build_many(void)
+{
+	struct tw_build b = { .family = 0x42, .seq = 100 };
+	struct tw_services back = { 0 };
+	struct tw_service *svcs = calloc(10000, sizeof(*svcs));
+	struct tw_device dev;
+	struct tw_batch batch;
+	char key[64];
+	size_t i;
+
+	dev_init(&dev);
+	dev.ifindex = 3;
+	for (i = 0; i < 10000; i++) {
+		snprintf(key, sizeof(key), "10.96.%zu.%zu:80/tcp", i / 250,
+			 i % 250 + 1);
+		CHECK(svc_args(&svcs[i], key, i == 7 ? "" :
+			       "backend 10.244.1.5:8080 backend 10.244.2.7 weight 3") == 0);
+	}
+	build_set_services(&dev, svcs, 10000, true, &b, &batch);
+	CHECK(batch.n > 10 && batch.n < 100);
+	for (i = 0; i < batch.n; i++) {
+		const struct nlmsghdr *nlh = (const void *)batch.msgs[i].buf;
+		const struct nlattr *a;
+		uint32_t flags = 0;
+
+		CHECK(batch.msgs[i].len <= TW_MSG_MAX &&
+		      nlh->nlmsg_len == batch.msgs[i].len);
+		CHECK(nlh->nlmsg_seq == 100 + i);
+		mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
+			if (mnl_attr_get_type(a) == TWILL_A_FLAGS)
+				flags = mnl_attr_get_u32(a);
+		CHECK(!!(flags & TWILL_F_STAGE) == (i + 1 < batch.n));
+		CHECK(!!(flags & TWILL_F_REPLACE_SERVICES) == (i == 0));
+		CHECK(service_parse_msg(nlh, &back) == 0);
+	}
+	CHECK(back.n == 10000);
+	if (back.n == 10000)
+		CHECK(back.svcs[9999].nbackends == 2 &&
+		      back.svcs[9999].backends[1].weight == 3 &&
+		      back.svcs[7].nbackends == 0);
+	batch_free(&batch);
+	services_free(&back);
+	/* nothing: one message that empties the table */
+	build_set_services(&dev, NULL, 0, true, &b, &batch);
+	CHECK(batch.n == 1);
+	batch_free(&batch);
+	for (i = 0; i < 10000; i++)
+		service_free(&svcs[i]);
+	free(svcs);
+	dev_free(&dev);
+}
+
 const struct test service_tests[] = {
 	{ "service/event", test_event },
 	{ "service/config", test_config },
@@ -472,6 +525,7 @@ const struct test service_tests[] = {
 	{ "service/args_bad", test_args_bad },
 	{ "service/merge", test_merge },
 	{ "service/build", test_build },
+	{ "service/build_many", test_build_many },
 	{ "service/parse_reply", test_parse_reply },
 	{ "service/show", test_show },
 };
