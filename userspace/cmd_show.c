@@ -2,9 +2,11 @@
 #include "cmd.h"
 #include "config.h"
 #include "json.h"
+#include "service.h"
 #include "show.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +103,25 @@ int cmd_show(int argc, char **argv)
 	return ret;
 }
 
+/* The device's services as [Service] sections; none from a module that
+ * has no services (EOPNOTSUPP: an older one). */
+static int load_services(struct tw_nl *nl, struct tw_device *dev)
+{
+	struct tw_services all = { 0 };
+
+	if (nl_dump_services(nl, dev, &all)) {
+		services_free(&all);
+		if (nl->error == EOPNOTSUPP)
+			return 0;
+		return tw_err_ctx("showconf %s", dev->ifname);
+	}
+	services_sort(all.svcs, all.n);
+	dev->svcs = all.svcs;
+	dev->nsvcs = all.n;
+	dev->svcs_cap = all.cap;
+	return 0;
+}
+
 int cmd_showconf(int argc, char **argv)
 {
 	struct tw_device dev;
@@ -117,6 +138,8 @@ int cmd_showconf(int argc, char **argv)
 	}
 	dev_init(&dev);
 	ret = device_load(argv[0], &nl, &dev, "showconf");
+	if (!ret)
+		ret = load_services(&nl, &dev);
 	if (!ret)
 		config_write(stdout, &dev);
 	nl_close(&nl);

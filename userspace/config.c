@@ -2,6 +2,7 @@
 #include "config.h"
 #include "nat.h"
 #include "parse.h"
+#include "service.h"
 #include "settings.h"
 #include "util.h"
 
@@ -10,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum section { SEC_NONE, SEC_DEVICE, SEC_PEER };
+enum section { SEC_NONE, SEC_DEVICE, SEC_PEER, SEC_SERVICE };
 
 struct cfg {
 	const char *name;
@@ -22,6 +23,8 @@ struct cfg {
 	struct tw_device *dev;
 	size_t peer;		/* index of the current peer */
 	bool peer_ep, peer_mac;
+	uint32_t svc_line;	/* where the current [Service] starts */
+	bool svc_addr, svc_affinity;
 };
 
 static char *trim(char *s)
@@ -50,12 +53,36 @@ static int end_peer(const struct cfg *c)
 	return 0;
 }
 
+/* A [Service] gives the whole service: no Backend, none; no Affinity, off. */
+static int end_service(const struct cfg *c)
+{
+	struct tw_service *svc;
+
+	if (c->sec != SEC_SERVICE)
+		return 0;
+	if (!c->svc_addr)
+		return tw_err("%s:%u: [Service] has no Address", c->name,
+			      c->svc_line);
+	svc = &c->dev->svcs[c->dev->nsvcs - 1];
+	svc->has_backends = true;
+	svc->has_affinity = true;
+	return 0;
+}
+
 static int start_section(struct cfg *c, char *name)
 {
 	struct tw_peer *peer;
 
-	if (end_peer(c))
+	if (end_peer(c) || end_service(c))
 		return -1;
+	if (!strcasecmp(name, "[Service]")) {
+		service_push(&c->dev->svcs, &c->dev->nsvcs, &c->dev->svcs_cap);
+		c->dev->has_services = true;
+		c->sec = SEC_SERVICE;
+		c->svc_line = c->line;
+		c->svc_addr = c->svc_affinity = false;
+		return 0;
+	}
 	if (!strcasecmp(name, "[Device]")) {
 		if (c->seen_device)
 			return tw_err("%s:%u: duplicate [Device] section",
@@ -148,6 +175,68 @@ static int peer_key(struct cfg *c, const char *key, const char *value)
 	return parse_mac(value, peer->mac);
 }
 
+static int service_address(struct cfg *c, struct tw_service *svc,
+			   const char *value)
+{
+	char key[96];
+	size_t i;
+
+	if (c->svc_addr)
+		return tw_err("duplicate key 'Address'");
+	if (service_parse_key(value, svc))
+		return -1;
+	for (i = 0; i + 1 < c->dev->nsvcs; i++)
+		if (service_find(&(struct tw_services){ .svcs = &c->dev->svcs[i],
+							.n = 1 }, svc))
+			return tw_err("service %s given twice",
+				      service_fmt_key(svc, key, sizeof(key)));
+	c->svc_addr = true;
+	return 0;
+}
+
+/* "ADDR[:PORT] [weight W] [state S]": the words of `service set`. */
+static int service_backend(struct tw_service *svc, const char *value)
+{
+	size_t len = strlen(value) + 1;
+	char *copy = tw_malloc(len), *argv[8], *tok, *save;
+	int argc = 0, ret;
+
+	memcpy(copy, value, len);
+	argv[argc++] = "backend";
+	for (tok = strtok_r(copy, " \t", &save); tok;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		/* one backend and its options, nothing of the service's */
+		if (argc == 6 || !strcmp(tok, "backend") ||
+		    !strcmp(tok, "affinity") || !strcmp(tok, "remove")) {
+			free(copy);
+			return tw_err("invalid Backend '%s'", value);
+		}
+		argv[argc++] = tok;
+	}
+	ret = service_parse_args(argc, argv, svc);
+	free(copy);
+	return ret;
+}
+
+static int service_key(struct cfg *c, const char *key, const char *value)
+{
+	struct tw_service *svc = &c->dev->svcs[c->dev->nsvcs - 1];
+	char *argv[2] = { "affinity", (char *)value };
+
+	if (!strcasecmp(key, "Address"))
+		return service_address(c, svc, value);
+	if (strcasecmp(key, "Affinity") != 0 && strcasecmp(key, "Backend") != 0)
+		return tw_err("unknown key '%s' in [Service]", key);
+	if (!c->svc_addr)
+		return tw_err("'%s' before Address in [Service]", key);
+	if (!strcasecmp(key, "Backend"))
+		return service_backend(svc, value);
+	if (c->svc_affinity)
+		return tw_err("duplicate key 'Affinity'");
+	c->svc_affinity = true;
+	return service_parse_args(2, argv, svc);
+}
+
 static int key_value(struct cfg *c, char *line)
 {
 	char *eq = strchr(line, '=');
@@ -163,6 +252,8 @@ static int key_value(struct cfg *c, char *line)
 		return tw_err("key '%s' outside of a section", key);
 	if (!*value && strcasecmp(key, "Prefixes") != 0)
 		return tw_err("missing value for '%s'", key);
+	if (c->sec == SEC_SERVICE)
+		return service_key(c, key, value);
 	return c->sec == SEC_DEVICE ? device_key(c, key, value) :
 				      peer_key(c, key, value);
 }
@@ -204,6 +295,8 @@ int config_parse(const char *name, const char *buf, size_t len,
 	}
 	if (!ret)
 		ret = end_peer(&c);
+	if (!ret)
+		ret = end_service(&c);
 	if (!ret)
 		ret = end_nat(&c);
 	free(copy);
@@ -277,6 +370,8 @@ void config_write(FILE *f, const struct tw_device *dev)
 	write_device(f, dev);
 	for (i = 0; i < dev->npeers; i++)
 		write_peer(f, &dev->peers[i]);
+	for (i = 0; i < dev->nsvcs; i++)
+		service_config_write(f, &dev->svcs[i]);
 }
 
 void config_prepare(struct tw_device *dev, enum tw_conf_mode mode)
@@ -297,4 +392,7 @@ void config_prepare(struct tw_device *dev, enum tw_conf_mode mode)
 	}
 	if (mode == TW_CONF_SET)
 		dev->flags |= TWILL_F_REPLACE_PEERS;
+	/* a file with services gives all of them; one without leaves them */
+	if (mode == TW_CONF_SET && dev->has_services)
+		dev->flags |= TWILL_F_REPLACE_SERVICES;
 }

@@ -2,6 +2,7 @@
 #include "model.h"
 #include "parse.h"
 #include "util.h"
+#include "service.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,9 @@ void dev_free(struct tw_device *dev)
 	for (i = 0; i < dev->npeers; i++)
 		free(dev->peers[i].pfx);
 	free(dev->peers);
+	for (i = 0; i < dev->nsvcs; i++)
+		service_free(&dev->svcs[i]);
+	free(dev->svcs);
 	tw_set_free(&dev->ep_set);
 	tw_set_free(&dev->addr_set);
 	tw_set_free(&dev->add_set);

@@ -120,11 +120,13 @@ enum tw_field {
 /* Settings a user can write. */
 #define TW_WRITABLE (TW_BIT(TW_NUM_PEERS) - 1)
 
+struct tw_service;
+
 struct tw_device {
 	char ifname[IFNAMSIZ];
 	uint32_t ifindex;
 	uint32_t mask;
-	uint32_t flags;		/* TWILL_F_REPLACE_PEERS */
+	uint32_t flags;		/* TWILL_F_REPLACE_PEERS, _SERVICES */
 	uint16_t listen_port, port_min, port_max;
 	uint32_t vni, fwmark, link;
 	char link_name[IFNAMSIZ];	/* by name (the kernel resolves it) */
@@ -136,6 +138,13 @@ struct tw_device {
 	struct tw_nat nat;
 	struct tw_peer *peers;
 	size_t npeers, cap;
+	/*
+	 * [Service] sections (service.h): with has_services, the transaction
+	 * carries these services too (setconf: exactly these).
+	 */
+	bool has_services;
+	struct tw_service *svcs;
+	size_t nsvcs, svcs_cap;
 	/* indexes, see model.c */
 	struct tw_set ep_set;		/* endpoint -> peer index */
 	struct tw_set addr_set;		/* address -> peer index (claimed) */

@@ -101,7 +101,8 @@ static void start_msg(struct builder *w)
 	put_ifid(w->nlh, w->dev);
 	fl = mnl_nlmsg_get_payload_tail(w->nlh);
 	mnl_attr_put_u32(w->nlh, TWILL_A_FLAGS, first ? w->dev->flags &
-			 TWILL_F_REPLACE_PEERS : 0);
+			 (TWILL_F_REPLACE_PEERS | TWILL_F_REPLACE_SERVICES) :
+			 0);
 	w->flags = mnl_attr_get_payload(fl);
 	if (first)
 		put_settings(w->nlh, w->dev);
@@ -195,6 +196,31 @@ void build_set(const struct tw_device *dev, struct tw_build *b,
 	for (i = 0; i < dev->npeers; i++)
 		build_peer(&w, &dev->peers[i]);
 	end_msg(&w, true);
+}
+
+void build_set_all(const struct tw_device *dev, struct tw_build *b,
+		   struct tw_batch *out)
+{
+	struct tw_batch svcs;
+	struct nlmsghdr *last;
+	struct nlattr *a;
+	size_t i;
+
+	build_set(dev, b, out);
+	if (!dev->has_services)
+		return;
+	/* the services follow in the same transaction and commit it */
+	last = (struct nlmsghdr *)out->msgs[out->n - 1].buf;
+	mnl_attr_for_each(a, last, sizeof(struct genlmsghdr))
+		if (mnl_attr_get_type(a) == TWILL_A_FLAGS)
+			*(uint32_t *)mnl_attr_get_payload(a) |= TWILL_F_STAGE;
+	build_set_services(dev, dev->svcs, dev->nsvcs, false, b, &svcs);
+	for (i = 0; i < svcs.n; i++) {
+		tw_grow((void **)&out->msgs, &out->cap, out->n + 1,
+			sizeof(*out->msgs));
+		out->msgs[out->n++] = svcs.msgs[i];
+	}
+	free(svcs.msgs);
 }
 
 void batch_free(struct tw_batch *batch)

@@ -37,6 +37,13 @@ struct tw_build {
  */
 void build_set(const struct tw_device *dev, struct tw_build *b,
 	       struct tw_batch *out);
+/*
+ * build_set(), then, when dev has services (dev->has_services), as many
+ * SET_SERVICES messages in the same transaction; TWILL_F_REPLACE_SERVICES
+ * of dev->flags goes in the first message.
+ */
+void build_set_all(const struct tw_device *dev, struct tw_build *b,
+		   struct tw_batch *out);
 void batch_free(struct tw_batch *batch);
 
 /* A dump request (GET_DEVICE, GET_FLOWS) for dev's ifindex or name. */

@@ -568,6 +568,135 @@ const char *service_fmt_key(const struct tw_service *svc, char *buf,
 	return buf;
 }
 
+struct tw_service *service_push(struct tw_service **svcs, size_t *n,
+				size_t *cap)
+{
+	tw_grow((void **)svcs, cap, *n + 1, sizeof(**svcs));
+	service_init(&(*svcs)[*n]);
+	return &(*svcs)[(*n)++];
+}
+
+static int cmp_service(const void *x, const void *y);
+
+void services_sort(struct tw_service *svcs, size_t n)
+{
+	if (n)
+		qsort(svcs, n, sizeof(*svcs), cmp_service);
+}
+
+static int cmp_backend(const void *x, const void *y)
+{
+	const struct tw_backend *a = x, *b = y;
+	int d = memcmp(&a->addr, &b->addr, sizeof(a->addr));
+
+	if (d)
+		return d;
+	return (int)a->port - (int)b->port;
+}
+
+/* The backends as the kernel keeps them: ports resolved, sorted. */
+static struct tw_backend *normal_backends(const struct tw_service *s)
+{
+	struct tw_backend *b = tw_calloc(s->nbackends + 1, sizeof(*b));
+	size_t i;
+
+	if (s->nbackends)
+		memcpy(b, s->backends, s->nbackends * sizeof(*b));
+	for (i = 0; i < s->nbackends; i++)
+		if (!b[i].port)
+			b[i].port = s->port;
+	qsort(b, s->nbackends, sizeof(*b), cmp_backend);
+	return b;
+}
+
+bool service_same(const struct tw_service *a, const struct tw_service *b)
+{
+	struct tw_backend *x, *y;
+	bool same = true;
+	size_t i;
+
+	if (!same_key(a, b) || a->affinity != b->affinity ||
+	    a->nbackends != b->nbackends)
+		return false;
+	x = normal_backends(a);
+	y = normal_backends(b);
+	for (i = 0; i < a->nbackends && same; i++)
+		same = !memcmp(&x[i].addr, &y[i].addr, sizeof(x[i].addr)) &&
+		       x[i].port == y[i].port && x[i].weight == y[i].weight &&
+		       x[i].state == y[i].state;
+	free(x);
+	free(y);
+	return same;
+}
+
+static void push_copy(struct tw_device *out, const struct tw_service *svc,
+		      bool remove)
+{
+	struct tw_service *s = service_push(&out->svcs, &out->nsvcs,
+					    &out->svcs_cap);
+
+	out->has_services = true;
+	if (remove) {
+		s->vip = svc->vip;
+		s->port = svc->port;
+		s->proto = svc->proto;
+		s->remove = true;
+		return;
+	}
+	service_merge(NULL, svc, s);
+}
+
+size_t service_sync_diff(struct tw_services *cur,
+			 const struct tw_service *want, size_t n,
+			 struct tw_device *out)
+{
+	struct tw_services one;
+	const struct tw_service *c;
+	size_t i, changes = 0;
+
+	for (i = 0; i < cur->n; i++) {
+		one.svcs = (struct tw_service *)want;
+		one.n = n;
+		if (!service_find(&one, &cur->svcs[i])) {
+			push_copy(out, &cur->svcs[i], true);
+			changes++;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		c = service_find(cur, &want[i]);
+		if (!c || !service_same(c, &want[i])) {
+			push_copy(out, &want[i], false);
+			changes++;
+		}
+	}
+	return changes;
+}
+
+void service_config_write(FILE *f, const struct tw_service *svc)
+{
+	char key[TW_ADDR_STRLEN + 16], a[TW_ADDR_STRLEN];
+	size_t i;
+
+	fprintf(f, "\n[Service]\nAddress = %s\n",
+		service_fmt_key(svc, key, sizeof(key)));
+	if (svc->affinity)
+		fprintf(f, "Affinity = %u\n", svc->affinity);
+	for (i = 0; i < svc->nbackends; i++) {
+		const struct tw_backend *b = &svc->backends[i];
+
+		fmt_addr(&b->addr, a);
+		fprintf(f, b->addr.family == AF_INET6 ? "Backend = [%s]" :
+							"Backend = %s", a);
+		if (b->port)
+			fprintf(f, ":%u", b->port);
+		if (b->weight != TWILL_BACKEND_DEFAULT_WEIGHT)
+			fprintf(f, " weight %u", b->weight);
+		if (b->state != TWILL_BACKEND_S_ACTIVE)
+			fprintf(f, " state %s", state_name(b->state));
+		fputc('\n', f);
+	}
+}
+
 static int cmp_service(const void *x, const void *y)
 {
 	const struct tw_service *a = x, *b = y;
@@ -582,8 +711,7 @@ static int cmp_service(const void *x, const void *y)
 
 static void sort_services(const struct tw_services *all)
 {
-	if (all->n)
-		qsort(all->svcs, all->n, sizeof(*all->svcs), cmp_service);
+	services_sort(all->svcs, all->n);
 }
 
 void service_show_human(FILE *f, const char *ifname,

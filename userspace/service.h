@@ -85,6 +85,27 @@ int service_parse_msg(const struct nlmsghdr *nlh, struct tw_services *all);
 struct tw_service *service_find(struct tw_services *all,
 				const struct tw_service *svc);
 
+/* Appends a service (config files); NULL-free, zeroed. */
+struct tw_service *service_push(struct tw_service **svcs, size_t *n,
+				size_t *cap);
+/* Sorts by address, port and protocol. */
+void services_sort(struct tw_service *svcs, size_t n);
+/*
+ * Whether a and b are the same service with the same settings, backends
+ * compared as the kernel keeps them (port 0 is the service's, any order).
+ */
+bool service_same(const struct tw_service *a, const struct tw_service *b);
+/*
+ * syncconf: into out->svcs the services of `want` (a file's, n of them)
+ * that `cur` (a dump) lacks or has otherwise, and removals of those `cur`
+ * has and `want` does not.  Returns how many.
+ */
+size_t service_sync_diff(struct tw_services *cur,
+			 const struct tw_service *want, size_t n,
+			 struct tw_device *out);
+/* A [Service] section of the config file. */
+void service_config_write(FILE *f, const struct tw_service *svc);
+
 /* "10.96.0.10:53/udp", "[fd00::10]:80/tcp" */
 const char *service_fmt_key(const struct tw_service *svc, char *buf,
 			    size_t len);

@@ -5,6 +5,7 @@
  * services merged) and `service show` output.
  */
 #include "test.h"
+#include "config.h"
 #include "events.h"
 #include "json.h"
 #include "msg.h"
@@ -517,6 +518,159 @@ static void test_build_many(void)
 	dev_free(&dev);
 }
 
+static const char conf[] =
+	"[Device]\nVNI = 5\n\n"
+	"[Service]\nAddress = 10.96.0.10:80/tcp\nAffinity = 60\n"
+	"Backend = 10.244.2.7 weight 2\n"
+	"Backend = 10.244.1.5:8080 state terminating\n\n"
+	"[Service]\naddress = [fd00::10]:53/udp\n";
+
+static void test_config_file(void)
+{
+	struct tw_device d, again;
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	dev_init(&d);
+	CHECK(config_parse("t.conf", conf, sizeof(conf) - 1, &d) == 0);
+	CHECK(d.has_services && d.nsvcs == 2);
+	if (d.nsvcs == 2) {
+		CHECK(d.svcs[0].affinity == 60 && d.svcs[0].nbackends == 2 &&
+		      d.svcs[0].has_backends && d.svcs[0].has_affinity);
+		CHECK(d.svcs[0].backends[0].weight == 2 &&
+		      d.svcs[0].backends[1].state == TWILL_BACKEND_S_TERMINATING);
+		/* no Backend: none; no Affinity: off */
+		CHECK(d.svcs[1].nbackends == 0 && d.svcs[1].has_backends &&
+		      d.svcs[1].affinity == 0);
+	}
+	/* written back, it reads the same */
+	f = open_memstream(&buf, &len);
+	config_write(f, &d);
+	fclose(f);
+	CHECK_CONTAINS(buf, "[Service]\nAddress = 10.96.0.10:80/tcp\n"
+		       "Affinity = 60\nBackend = 10.244.2.7 weight 2\n"
+		       "Backend = 10.244.1.5:8080 state terminating\n");
+	dev_init(&again);
+	CHECK(config_parse("w.conf", buf, len, &again) == 0);
+	CHECK(again.nsvcs == 2);
+	for (i = 0; i < 2 && again.nsvcs == 2; i++)
+		CHECK(service_same(&d.svcs[i], &again.svcs[i]));
+	free(buf);
+	dev_free(&again);
+	/* setconf replaces the services; without any it leaves them */
+	config_prepare(&d, TW_CONF_SET);
+	CHECK(d.flags & TWILL_F_REPLACE_SERVICES);
+	dev_free(&d);
+	dev_init(&d);
+	CHECK(config_parse("t.conf", "[Device]\nVNI = 5\n", 16, &d) == 0);
+	config_prepare(&d, TW_CONF_SET);
+	CHECK(!d.has_services && !(d.flags & TWILL_F_REPLACE_SERVICES));
+	dev_free(&d);
+}
+
+static void conf_bad(const char *text, const char *needle)
+{
+	struct tw_device d;
+
+	dev_init(&d);
+	CHECK(config_parse("b.conf", text, strlen(text), &d) == -1);
+	CHECK_CONTAINS(tw_errmsg, needle);
+	dev_free(&d);
+}
+
+static void test_config_bad(void)
+{
+	conf_bad("[Service]\nBackend = 10.0.0.1\n", "b.conf:2: 'Backend' before Address");
+	conf_bad("[Service]\nAffinity = 5\n", "before Address");
+	conf_bad("[Service]\n\n[Peer]\nEndpoint = 192.0.2.1\n",
+		 "b.conf:1: [Service] has no Address");
+	conf_bad("[Service]\n", "[Service] has no Address");
+	conf_bad("[Service]\nAddress = 10.96.0.1:80/tcp\nAddress = 10.96.0.2:80/tcp\n",
+		 "duplicate key 'Address'");
+	conf_bad("[Service]\nAddress = 10.96.0.1:80/tcp\n[Service]\n"
+		 "Address = 10.96.0.1:80/tcp\n", "b.conf:4: service 10.96.0.1:80/tcp given twice");
+	conf_bad("[Service]\nAddress = 10.96.0.1:80/tcp\nAffinity = 5\nAffinity = 6\n",
+		 "duplicate key 'Affinity'");
+	conf_bad("[Service]\nAddress = 10.96.0.1:80/tcp\nBackend = fd00::1\n",
+		 "not of the service's address family");
+	conf_bad("[Service]\nAddress = 10.96.0.1:80/tcp\nBackend = 10.0.0.1 affinity 5\n",
+		 "invalid Backend");
+	conf_bad("[Service]\nAddress = 10.96.0.1:80/tcp\nBackend = 10.0.0.1 remove\n",
+		 "invalid Backend");
+	conf_bad("[Service]\nAddress = 10.96.0.1:80/tcp\nBackend = 10.0.0.1\n"
+		 "Backend = 10.0.0.1\n", "b.conf:4: backend '10.0.0.1' given twice");
+	conf_bad("[Service]\nAddress = 10.96.0.1:80/tcp\nWeight = 5\n",
+		 "unknown key 'Weight' in [Service]");
+	conf_bad("[Service]\nAddress = 10.96.0.1/tcp\n", "no port");
+}
+
+/* setconf: peers and services in one transaction, services last. */
+static void test_build_all(void)
+{
+	struct tw_build b = { .family = 0x42, .seq = 1 };
+	struct tw_device d;
+	struct tw_batch batch;
+	size_t i;
+
+	dev_init(&d);
+	d.ifindex = 3;
+	CHECK(config_parse("t.conf", conf, sizeof(conf) - 1, &d) == 0);
+	config_prepare(&d, TW_CONF_SET);
+	build_set_all(&d, &b, &batch);
+	CHECK(batch.n == 2);
+	for (i = 0; i < batch.n; i++) {
+		const struct nlmsghdr *nlh = (const void *)batch.msgs[i].buf;
+		const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+		const struct nlattr *a;
+		uint32_t flags = 0;
+
+		mnl_attr_for_each(a, nlh, sizeof(*g))
+			if (mnl_attr_get_type(a) == TWILL_A_FLAGS)
+				flags = mnl_attr_get_u32(a);
+		CHECK(g->cmd == (i ? TWILL_CMD_SET_SERVICES :
+				 TWILL_CMD_SET_DEVICE));
+		CHECK(!!(flags & TWILL_F_STAGE) == (i + 1 < batch.n));
+		CHECK(!!(flags & TWILL_F_REPLACE_SERVICES) == !i);
+		CHECK(!!(flags & TWILL_F_REPLACE_PEERS) == !i);
+	}
+	batch_free(&batch);
+	dev_free(&d);
+}
+
+static void test_sync_diff(void)
+{
+	static char buf[8192];
+	static const char *const k[] = { "10.96.0.10:80/tcp", "10.96.0.9:53/udp" };
+	/* the kernel's view: ports resolved, sorted */
+	static const char *const a[] = {
+		"affinity 60 backend 10.244.1.5:8080 state terminating "
+		"backend 10.244.2.7:80 weight 2", "backend 10.244.9.9" };
+	struct tw_services cur = { 0 };
+	struct tw_device want, out;
+
+	CHECK(service_parse_msg(reply(buf, k, a, 2), &cur) == 0);
+	dev_init(&want);
+	CHECK(config_parse("t.conf", conf, sizeof(conf) - 1, &want) == 0);
+	dev_init(&out);
+	/* 10.96.0.10 is the same; fd00::10 is new; 10.96.0.9 goes */
+	CHECK(service_sync_diff(&cur, want.svcs, want.nsvcs, &out) == 2);
+	CHECK(out.has_services && out.nsvcs == 2);
+	if (out.nsvcs == 2) {
+		CHECK(out.svcs[0].remove && out.svcs[0].port == 53);
+		CHECK(!out.svcs[1].remove && out.svcs[1].port == 53 &&
+		      out.svcs[1].vip.family == AF_INET6);
+	}
+	dev_free(&out);
+	/* a weight changed: that service is sent */
+	want.svcs[0].backends[0].weight = 3;
+	dev_init(&out);
+	CHECK(service_sync_diff(&cur, want.svcs, want.nsvcs, &out) == 3);
+	dev_free(&out);
+	dev_free(&want);
+	services_free(&cur);
+}
+
 const struct test service_tests[] = {
 	{ "service/event", test_event },
 	{ "service/config", test_config },
@@ -526,6 +680,10 @@ const struct test service_tests[] = {
 	{ "service/merge", test_merge },
 	{ "service/build", test_build },
 	{ "service/build_many", test_build_many },
+	{ "service/config_file", test_config_file },
+	{ "service/config_bad", test_config_bad },
+	{ "service/build_all", test_build_all },
+	{ "service/sync_diff", test_sync_diff },
 	{ "service/parse_reply", test_parse_reply },
 	{ "service/show", test_show },
 };
