@@ -7,8 +7,9 @@
 # `backend` list replaces; the kernel refuses what breaks its limits (max
 # services, more backends than Maglev slots) and nothing changes then;
 # `service config` changes the limits and the table size; an unprivileged
-# user is refused; a device with services is deleted cleanly (the debug
-# lane's kmemleak and KASAN watch the frees).
+# user is refused; showconf, syncconf and setconf carry [Service] sections;
+# a device with services is deleted cleanly (the debug lane's kmemleak and
+# KASAN watch the frees).
 . "$(dirname "$0")/lib.sh"
 
 command -v dropuid >/dev/null || fail "dropuid (tests/tools) not in the guest"
@@ -80,6 +81,21 @@ for args in "service show twill0" "service set twill0 10.96.0.20:80/tcp"; do
 	# shellcheck disable=SC2086 # one word per argument
 	expect_fail -m "not permitted" in_ns "$H" dropuid 65534 twill $args
 done
+
+step "config files: showconf writes [Service] sections, syncconf and setconf apply them"
+tw showconf twill0 >"$TW_TMP/saved.conf"
+assert_contains "$(cat "$TW_TMP/saved.conf")" "[Service]
+Address = 10.96.0.10:80/tcp
+Affinity = 60
+Backend = 10.244.3.9:8080 state maintenance" "showconf"
+printf '[Service]\nAddress = 10.96.0.30:80/tcp\nBackend = 10.244.1.1\n' >"$TW_TMP/other.conf"
+tw syncconf twill0 "$TW_TMP/other.conf"
+out=$(show)
+assert_contains "$out" "1 services, 1 backends" "syncconf: the file's services only"
+assert_contains "$out" "service 10.96.0.30:80/tcp
+    backend 10.244.1.1:80 weight 1 state active" "syncconf: new service"
+tw setconf twill0 "$TW_TMP/saved.conf"
+assert_eq "$(tw showconf twill0)" "$(cat "$TW_TMP/saved.conf")" "setconf of showconf's output"
 
 step "200 services, then the device goes away with them"
 i=0
