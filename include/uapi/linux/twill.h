@@ -107,7 +107,10 @@
  *   service whole: its backends (a backend without a port takes the
  *   service's) and its affinity; with TWILL_SERVICE_F_REMOVE it is removed
  *   (a service that does not exist is no error).  TWILL_F_REPLACE_SERVICES
- *   removes every service the transaction does not name.  A service given
+ *   removes every service the transaction does not name; like
+ *   TWILL_F_REPLACE_PEERS it belongs in the transaction's first message,
+ *   SET_DEVICE or SET_SERVICES (so does TWILL_F_REPLACE_PEERS in a
+ *   SET_SERVICES message: a setconf is one transaction).  A service given
  *   twice in a transaction, the same backend (address and port) twice in
  *   a service, a backend of the other family, or more backends than
  *   Maglev slots are refused; so is anything past the limits (-ENOSPC).
