@@ -115,7 +115,7 @@ _twill()
 		;;
 	service)
 		if [[ $cword -eq 2 ]]; then
-			COMPREPLY=($(compgen -W "set show" -- "$cur"))
+			COMPREPLY=($(compgen -W "set show config" -- "$cur"))
 			return
 		fi
 		if [[ $cword -eq 3 ]]; then
@@ -124,6 +124,13 @@ _twill()
 		fi
 		if [[ ${words[2]} == show ]]; then
 			COMPREPLY=($(compgen -W "-j -p" -- "$cur"))
+			return
+		fi
+		if [[ ${words[2]} == config ]]; then
+			case "$prev" in
+			max-services|max-backends|maglev-size) return ;;
+			esac
+			COMPREPLY=($(compgen -W "max-services max-backends maglev-size" -- "$cur"))
 			return
 		fi
 		# set DEV ADDR:PORT/PROTO ...: the key is the user's to type
