@@ -563,7 +563,7 @@ int link_get(const char *ifname, struct tw_link *l)
 
 int link_kind(const char *ifname, uint32_t *ifindex, char *kind, size_t len)
 {
-	struct tw_link l;
+	struct tw_link l = { 0 };
 
 	if (link_get(ifname, &l))
 		return tw_err("%s: no such device", ifname);

@@ -9,10 +9,27 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MSG_SIZE 1024
+
+/* A failed request: its context before tw_errmsg, errno kept. */
+static int __attribute__((format(printf, 1, 2))) req_fail(const char *fmt, ...)
+{
+	char ctx[128];
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx, sizeof(ctx), fmt, ap);
+	va_end(ap);
+	tw_err_ctx("%s", ctx);
+	errno = e;
+	return -1;
+}
 
 static int addr_len(const struct tw_addr *a)
 {
@@ -33,7 +50,7 @@ int rtnl_link_set(uint32_t ifindex, bool up, uint32_t mtu)
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	if (rtnl_request(nlh))
-		return tw_err_ctx("setting link %u %s", ifindex,
+		return req_fail("setting link %u %s", ifindex,
 				  up ? "up" : "down");
 	return 0;
 }
@@ -48,7 +65,7 @@ int rtnl_link_del(uint32_t ifindex)
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = (int)ifindex;
 	if (rtnl_request(nlh))
-		return tw_err_ctx("deleting link %u", ifindex);
+		return req_fail("deleting link %u", ifindex);
 	return 0;
 }
 
@@ -82,7 +99,7 @@ int rtnl_veth_add(const char *name, const char *peer, int netns_fd,
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
 	if (rtnl_request(nlh))
-		return tw_err_ctx("creating veth %s (peer %s)", name, peer);
+		return req_fail("creating veth %s (peer %s)", name, peer);
 	return 0;
 }
 
@@ -105,7 +122,7 @@ int rtnl_addr_add(uint32_t ifindex, const struct tw_addr *a, uint8_t plen,
 	if (flags > 0xff)
 		mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
 	if (rtnl_request(nlh))
-		return tw_err_ctx("adding an address to link %u", ifindex);
+		return req_fail("adding an address to link %u", ifindex);
 	return 0;
 }
 
@@ -130,7 +147,7 @@ int rtnl_route_add(uint32_t ifindex, const struct tw_addr *dst, uint8_t plen,
 		mnl_attr_put(nlh, RTA_GATEWAY, addr_len(gw), gw->addr);
 	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
 	if (rtnl_request(nlh))
-		return tw_err_ctx("adding a route to link %u", ifindex);
+		return req_fail("adding a route to link %u", ifindex);
 	return 0;
 }
 
@@ -228,7 +245,7 @@ static int dump(int type, uint32_t ifindex, int family, mnl_cb_t cb,
 	g->rtgen_family = (uint8_t)family;
 	if (rtnl_dump(nlh, cb, &e)) {
 		free(e.v);
-		return tw_err_ctx("listing %s", type == RTM_GETADDR ?
+		return req_fail("listing %s", type == RTM_GETADDR ?
 				  "addresses" : "routes");
 	}
 	*v = e.v;

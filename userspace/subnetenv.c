@@ -3,6 +3,7 @@
 #include "parse.h"
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -45,7 +46,7 @@ static int set_value(struct tw_subnetenv *e, int key, const char *val)
 		e->mtu = v;
 		return 0;
 	default:
-		if (strcmp(val, "true") && strcmp(val, "false"))
+		if (strcmp(val, "true") != 0 && strcmp(val, "false") != 0)
 			return tw_err("'%s' is not true or false", val);
 		e->ipmasq = !strcmp(val, "true");
 		return 0;
@@ -116,25 +117,39 @@ static const char *first_addr(const struct tw_prefix *p,
 	return buf;
 }
 
+/* Appends to buf (size len, *n used so far), cutting what does not fit. */
+static void __attribute__((format(printf, 4, 5)))
+put(char *buf, size_t len, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (*n >= len)
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(buf + *n, len - *n, fmt, ap);
+	va_end(ap);
+	*n = r < 0 ? len : *n + (size_t)r;
+}
+
 void subnetenv_format(const struct tw_subnetenv *e, char *buf, size_t len)
 {
 	char a[TW_PREFIX_STRLEN];
 	size_t n = 0;
 
-#define PUT(...) \
-	(n += (size_t)snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__))
 	if (len)
 		buf[0] = '\0';
 	if (e->network.family)
-		PUT("FLANNEL_NETWORK=%s\n", fmt_prefix(&e->network, a));
+		put(buf, len, &n, "FLANNEL_NETWORK=%s\n", fmt_prefix(&e->network, a));
 	if (e->subnet.family)
-		PUT("FLANNEL_SUBNET=%s\n", first_addr(&e->subnet, a));
+		put(buf, len, &n, "FLANNEL_SUBNET=%s\n", first_addr(&e->subnet, a));
 	if (e->network6.family)
-		PUT("FLANNEL_IPV6_NETWORK=%s\n", fmt_prefix(&e->network6, a));
+		put(buf, len, &n, "FLANNEL_IPV6_NETWORK=%s\n",
+		    fmt_prefix(&e->network6, a));
 	if (e->subnet6.family)
-		PUT("FLANNEL_IPV6_SUBNET=%s\n", first_addr(&e->subnet6, a));
+		put(buf, len, &n, "FLANNEL_IPV6_SUBNET=%s\n",
+		    first_addr(&e->subnet6, a));
 	if (e->mtu)
-		PUT("FLANNEL_MTU=%u\n", e->mtu);
-	PUT("FLANNEL_IPMASQ=%s\n", e->ipmasq ? "true" : "false");
-#undef PUT
+		put(buf, len, &n, "FLANNEL_MTU=%u\n", e->mtu);
+	put(buf, len, &n, "FLANNEL_IPMASQ=%s\n", e->ipmasq ? "true" : "false");
 }

@@ -63,14 +63,25 @@ json_object *cni_versions_json(void)
 	return a;
 }
 
-int cni_version_cmp(const char *a, const char *b)
+/* "MAJOR.MINOR.PATCH" into three numbers (missing parts 0). */
+static void version_parts(const char *s, unsigned long v[3])
 {
-	unsigned int x[3] = { 0 }, y[3] = { 0 };
+	char *end;
 	int i;
 
-	if (sscanf(a, "%u.%u.%u", &x[0], &x[1], &x[2]) < 1 ||
-	    sscanf(b, "%u.%u.%u", &y[0], &y[1], &y[2]) < 1)
-		return strcmp(a, b);
+	for (i = 0; i < 3; i++) {
+		v[i] = strtoul(s, &end, 10);
+		s = *end == '.' ? end + 1 : end;
+	}
+}
+
+int cni_version_cmp(const char *a, const char *b)
+{
+	unsigned long x[3], y[3];
+	int i;
+
+	version_parts(a, x);
+	version_parts(b, y);
 	for (i = 0; i < 3; i++)
 		if (x[i] != y[i])
 			return x[i] < y[i] ? -1 : 1;

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define OUT_MAX (1024 * 1024)
+#define OUT_MAX ((size_t)1024 * 1024)
 
 static int find_plugin(const char *type, char path[PATH_MAX])
 {

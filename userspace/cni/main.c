@@ -90,6 +90,8 @@ static void leave_ns(struct ctx *x)
 
 static int open_netns(struct ctx *x)
 {
+	if (!x->netns || !*x->netns)
+		return cni_err(CNI_E_ENV, "CNI_NETNS is not set");
 	x->cont_ns = open(x->netns, O_RDONLY | O_CLOEXEC);
 	if (x->cont_ns < 0)
 		return cni_err(CNI_E_CONTAINER, "CNI_NETNS %s: %s", x->netns,
@@ -434,7 +436,7 @@ static int check_link(const char *name, const char *where, struct tw_link *l)
 		return nl_fail(name);
 	if (r > 0)
 		return cni_err(CNI_E_CHECK, "%s: no interface %s", where, name);
-	if (strcmp(l->kind, "veth"))
+	if (strcmp(l->kind, "veth") != 0)
 		return cni_err(CNI_E_CHECK, "%s: %s is not a veth", where, name);
 	if (!(l->flags & IFF_UP))
 		return cni_err(CNI_E_CHECK, "%s: %s is down", where, name);
@@ -575,7 +577,7 @@ static int gc_one(struct ctx *x, char *entry, json_object *valid)
 	if (!dconf)
 		return 0;
 	if (!json_object_object_get_ex(dconf, "name", &name) ||
-	    strcmp(json_object_get_string(name), x->c.name)) {
+	    strcmp(json_object_get_string(name), x->c.name) != 0) {
 		json_object_put(dconf);
 		return 0;
 	}
@@ -612,6 +614,9 @@ static int cmd_gc(struct ctx *x)
 			save_err(&first);
 	}
 	closedir(dir);
+	/* they named entries of name[] */
+	x->id = NULL;
+	x->ifname = NULL;
 	return first.code ? restore_err(&first) : 0;
 }
 
@@ -661,7 +666,7 @@ static char *read_stdin(void)
 		tw_grow((void **)&buf, &cap, len + 4097, 1);
 		n = fread(buf + len, 1, 4096, stdin);
 		len += n;
-	} while (n > 0 && len < 16 * 1024 * 1024);
+	} while (n > 0 && len < (size_t)16 * 1024 * 1024);
 	buf[len] = '\0';
 	if (strlen(buf) != len) {
 		free(buf);
