@@ -108,11 +108,11 @@ files() {
 	ls "$1" | grep -c . || :
 }
 
-# host_veths HOST: its veths (the pods' host ends)
-host_veths() { nsx "$1" "$IP" -o link show type veth | grep -c . || :; }
+# host_veths HOST: the pods' host ends (tw + 8 hex digits; ul0 is a veth too)
+host_veths() { nsx "$1" "$IP" -o link show | grep -c ': tw[0-9a-f]\{8\}@' || :; }
 # host_state HOST: its addresses and routes, to compare before and after
 host_state() {
-	nsx "$1" "$IP" -o addr show | sed 's/valid_lft.*//'
+	nsx "$1" "$IP" -o addr show | sed 's/valid_lft.*//; s/ tentative//'
 	nsx "$1" "$IP" route show
 	nsx "$1" "$IP" -6 route show
 }
@@ -140,6 +140,8 @@ for h in hostA hostB; do
 		"$n" "$n" >"$TW_TMP/$h/subnet.env"
 done
 cp "$TW_TMP/hostA/subnet.env" /run/twill/subnet.env
+# ADD turns forwarding on (topo_ns_add had)
+nsx hostA sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
 BASE_A=$(host_state hostA)
 BASE_B=$(host_state hostB)
 
@@ -173,12 +175,13 @@ check_contains "$(nsx podA1 "$IP" -4 route show default)" "default via 10.244.1.
 check_contains "$(nsx podA1 "$IP" -6 route show default)" "default via fd00:244:0:1::1 dev eth0" "podA1's IPv6 default route"
 check_contains "$(nsx podA1 "$IP" link show dev eth0)" "mtu 1400" "podA1 eth0 has twill0's MTU"
 check_contains "$(nsx hostA "$IP" link show dev "$HOSTIF_A1")" "mtu 1400" "host end has twill0's MTU"
-check_contains "$(nsx hostA "$IP" -4 route show dev "$HOSTIF_A1")" "10.244.1.2 scope link" "hostA: host route to podA1"
+check_contains "$(nsx hostA "$IP" -4 route show dev "$HOSTIF_A1")" "10.244.1.2 proto static scope link" "hostA: host route to podA1"
 check_contains "$(nsx hostA "$IP" -6 route show dev "$HOSTIF_A1")" "fd00:244:0:1::2" "hostA: IPv6 host route to podA1"
 check_contains "$(nsx hostA "$IP" -4 addr show dev "$HOSTIF_A1")" "inet 10.244.1.1/32" "hostA: the gateway on the host end"
 check_eq "$(leases "$IPAM_A")" 2 "hostA: host-local leased two addresses"
 check_eq "$(files "$CACHE_A")" 1 "hostA: one cache entry"
-check_eq "$(cat /proc/sys/net/ipv4/ip_forward)" 1 "forwarding on"
+check_eq "$(nsx hostA cat /proc/sys/net/ipv4/ip_forward)" 1 "hostA: IPv4 forwarding turned on"
+check_eq "$(nsx hostA cat /proc/sys/net/ipv6/conf/all/forwarding)" 1 "hostA: IPv6 forwarding turned on"
 
 step "pods reach each other across twill by address"
 for fam in 4 6; do
@@ -267,6 +270,9 @@ nothing_left hostA "$IPAM_A" "$CACHE_A" "$BASE_A" "after a failed ADD"
 step "chaining: twill -> portmap (a conflist), hostB reaches podA1:80 through hostA:8080"
 cni_ok hostA ADD podA1 "$CONF_A"
 RES_A1=$CNI_OUT
+A1=$(result_get 'ips|0|address')
+A1=${A1%/32}
+info "podA1 is $A1 now"
 PM='{"cniVersion":"1.0.0","name":"pods","type":"portmap","capabilities":{"portMappings":true},"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}]}}'
 PM_ADD=$(with_prev "$PM" "$RES_A1")
 pm() { # COMMAND CONF: portmap in hostA, as the runtime runs the chain
@@ -279,8 +285,8 @@ pm() { # COMMAND CONF: portmap in hostA, as the runtime runs the chain
 }
 pm ADD "$PM_ADD"
 # portmap passes the result on: the runtime's final result is twill's
-check_eq "$(printf '%s\n' "$PM_OUT" | json_get 'ips|0|address')" 10.244.1.2/32 "portmap's result keeps twill's address"
-check_contains "$(nsx hostA iptables -t nat -S)" "--to-destination 10.244.1.2:80" "portmap's DNAT rule to podA1"
+check_eq "$(printf '%s\n' "$PM_OUT" | json_get 'ips|0|address')" "$A1/32" "portmap's result keeps twill's address"
+check_contains "$(nsx hostA iptables -t nat -S)" "--to-destination $A1:80" "portmap's DNAT rule to podA1"
 bg_in podA1 "$FLOWTOOL" serve 80 >"$TW_TMP/srv.log" 2>&1
 topo_wait 20 grep -q '^listening' "$TW_TMP/srv.log" || t_fail "flowtool serve in podA1 did not start"
 out=$(nsx hostB "$FLOWTOOL" connect -t 10 "$(ul4 hostA)" 8080 2>&1) || t_fail "flowtool connect: $out"
@@ -290,7 +296,7 @@ check_contains "$(cat "$TW_TMP/srv.log")" "tcp 192.0.2.2" "podA1 saw hostB's con
 pm CHECK "$(with_prev "$PM" "$PM_OUT")"
 cni_ok hostA CHECK podA1 "$(with_prev "$CONF_A" "$PM_OUT")"
 pm DEL "$(with_prev "$PM" "$PM_OUT")"
-check_lacks "$(nsx hostA iptables -t nat -S)" "10.244.1.2:80" "portmap's DNAT rule removed"
+check_lacks "$(nsx hostA iptables -t nat -S)" "$A1:80" "portmap's DNAT rule removed"
 cni_ok hostA DEL podA1 "$CONF_A"
 nothing_left hostA "$IPAM_A" "$CACHE_A" "$BASE_A" "after the chain's DEL"
 
