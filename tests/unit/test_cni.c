@@ -386,6 +386,38 @@ static void t_result_json(void)
 	json_object_put(o);
 }
 
+static void t_result_merge(void)
+{
+	struct cni_result r = sample();
+	json_object *ours = cni_result_json(&r, "1.0.0"), *prev, *m;
+
+	/* after a plugin that made one interface and an address on it */
+	prev = json_tokener_parse("{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"x0\"}],"
+				  "\"ips\":[{\"address\":\"192.168.0.2/24\",\"interface\":0}],"
+				  "\"dns\":{}}");
+	m = cni_result_merge(prev, ours);
+	CHECK_STR(js(m), "{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"x0\"},"
+		  "{\"name\":\"tw0011aabb\",\"mac\":\"02:00:00:00:00:01\"},"
+		  "{\"name\":\"eth0\",\"mac\":\"02:00:00:00:00:02\",\"sandbox\":\"/var/run/netns/c1\"}],"
+		  "\"ips\":[{\"address\":\"192.168.0.2/24\",\"interface\":0},"
+		  "{\"address\":\"10.244.3.2/32\",\"gateway\":\"10.244.3.1\",\"interface\":2},"
+		  "{\"address\":\"fd00:244:0:3::2/128\",\"gateway\":\"fd00:244:0:3::1\",\"interface\":2}],"
+		  "\"dns\":{\"nameservers\":[\"10.96.0.10\"]},"
+		  "\"routes\":[{\"dst\":\"0.0.0.0/0\"},{\"dst\":\"::/0\",\"gw\":\"fd00:244:0:3::1\"}]}");
+	/* ours is untouched */
+	CHECK_CONTAINS(js(ours), "\"interface\":1}");
+	json_object_put(m);
+	json_object_put(prev);
+	/* an empty prevResult: ours alone */
+	prev = json_tokener_parse("{}");
+	m = cni_result_merge(prev, ours);
+	CHECK_STR(js(m), js(ours));
+	json_object_put(m);
+	json_object_put(prev);
+	json_object_put(ours);
+	cni_result_free(&r);
+}
+
 static void t_error_json(void)
 {
 	json_object *o;
@@ -448,6 +480,7 @@ const struct test cni_tests[] = {
 	{ "cni_result_parse", t_result_parse },
 	{ "cni_result_bad", t_result_bad },
 	{ "cni_result_json", t_result_json },
+	{ "cni_result_merge", t_result_merge },
 	{ "cni_error_json", t_error_json },
 	{ "cni_env_checks", t_env_checks },
 };

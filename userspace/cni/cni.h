@@ -101,6 +101,7 @@ json_object *cni_delegate_conf(const struct cni_conf *c, json_object *ipam);
 
 #define CNI_MAX_IPS 8
 #define CNI_MAX_ROUTES 32
+#define CNI_MAX_IFACES 8
 
 struct cni_ip {
 	struct tw_addr addr;
@@ -122,7 +123,7 @@ struct cni_iface {
 };
 
 struct cni_result {
-	struct cni_iface ifaces[2];
+	struct cni_iface ifaces[CNI_MAX_IFACES];	/* ours: 0 host, 1 container */
 	size_t n_ifaces;
 	struct cni_ip ips[CNI_MAX_IPS];
 	size_t n_ips;
@@ -139,6 +140,13 @@ int cni_result_parse(json_object *o, struct cni_result *r);
 void cni_result_free(struct cni_result *r);
 /* The result as the spec's JSON for this cniVersion (a new object). */
 json_object *cni_result_json(const struct cni_result *r, const char *version);
+/*
+ * A chained ADD's result: the previous plugins' (prevResult) with ours
+ * appended (interfaces, ips with their interface indexes moved, routes;
+ * our dns if it had none), in our cniVersion.  A new object; NULL if prev
+ * cannot be copied.
+ */
+json_object *cni_result_merge(json_object *prev, json_object *ours);
 
 /* The host end's name for a container's interface: "tw" + 8 hex digits. */
 void cni_host_ifname(const char *container_id, const char *ifname,

@@ -327,7 +327,7 @@ static void print_json(json_object *o)
 static int cmd_add(struct ctx *x)
 {
 	struct cni_result r = { 0 };
-	json_object *dconf, *ires = NULL;
+	json_object *dconf, *ires = NULL, *res, *merged;
 	struct saved_err err;
 	uint32_t mtu;
 	size_t i;
@@ -361,7 +361,16 @@ static int cmd_add(struct ctx *x)
 		enable_forwarding(r.ips[i].addr.family == AF_INET ?
 				  "/proc/sys/net/ipv4/ip_forward" :
 				  "/proc/sys/net/ipv6/conf/all/forwarding");
-	print_json(cni_result_json(&r, x->c.version));
+	res = cni_result_json(&r, x->c.version);
+	/* after other plugins in a chain: their result goes on with ours */
+	if (x->c.prev) {
+		merged = cni_result_merge(x->c.prev, res);
+		if (merged) {
+			json_object_put(res);
+			res = merged;
+		}
+	}
+	print_json(res);
 	cni_result_free(&r);
 	json_object_put(ires);
 	json_object_put(dconf);
@@ -497,6 +506,37 @@ static int check_container(struct ctx *x, const struct cni_result *r)
 	return ret;
 }
 
+/*
+ * Of a prevResult (after a chain, the other plugins' entries too), what
+ * is ours: the addresses on our container interface (or on none named),
+ * the routes through their gateways.
+ */
+static void keep_ours(struct ctx *x, struct cni_result *r)
+{
+	const struct cni_iface *f;
+	size_t i, j, n = 0;
+	bool mine;
+
+	for (i = 0; i < r->n_ips; i++) {
+		f = r->ips[i].iface >= 0 && r->ips[i].iface < (int)r->n_ifaces ?
+		    &r->ifaces[r->ips[i].iface] : NULL;
+		if (!f || (!strcmp(f->name, x->ifname) && f->sandbox[0]))
+			r->ips[n++] = r->ips[i];
+	}
+	r->n_ips = n;
+	for (i = 0, n = 0; i < r->n_routes; i++) {
+		mine = false;
+		for (j = 0; j < r->n_ips; j++)
+			mine |= r->routes[i].gw.family ?
+				!memcmp(&r->routes[i].gw, &r->ips[j].gw,
+					sizeof(r->ips[j].gw)) :
+				r->routes[i].dst.family == r->ips[j].addr.family;
+		if (mine)
+			r->routes[n++] = r->routes[i];
+	}
+	r->n_routes = n;
+}
+
 static int cmd_check(struct ctx *x)
 {
 	struct cni_result r;
@@ -509,6 +549,12 @@ static int cmd_check(struct ctx *x)
 		return cni_err(CNI_E_CONFIG, "CHECK needs the ADD's result (\"prevResult\")");
 	if (open_netns(x) || cni_result_parse(x->c.prev, &r))
 		return -1;
+	keep_ours(x, &r);
+	if (!r.n_ips) {
+		cni_result_free(&r);
+		return cni_err(CNI_E_CHECK, "prevResult has no address on %s",
+			       x->ifname);
+	}
 	ret = check_host(x, &r);
 	if (!ret && !enter_ns(x)) {
 		ret = check_container(x, &r);

@@ -142,10 +142,14 @@ int cni_result_parse(json_object *o, struct cni_result *r)
 		if (parse_iface(json_object_array_get_idx(ifaces, i),
 				&r->ifaces[r->n_ifaces++]))
 			return -1;
-	for (i = 0; i < r->n_ips; i++)
-		if (r->ips[i].iface >= (int)r->n_ifaces && r->n_ifaces)
+	for (i = 0; i < r->n_ips; i++) {
+		/* an IPAM result names interfaces it does not list */
+		if (!r->n_ifaces)
+			r->ips[i].iface = -1;
+		else if (r->ips[i].iface >= (int)r->n_ifaces)
 			return cni_err(CNI_E_DECODE, "result: an ips entry names interface %d of %zu",
 				       r->ips[i].iface, r->n_ifaces);
+	}
 	if (json_object_object_get_ex(o, "dns", &dns) &&
 	    json_object_is_type(dns, json_type_object))
 		r->dns = json_object_get(dns);
@@ -225,4 +229,66 @@ json_object *cni_result_json(const struct cni_result *r, const char *version)
 	json_object_object_add(o, "dns", r->dns ? json_object_get(r->dns) :
 			       json_object_new_object());
 	return o;
+}
+
+/* Appends copies of the entries of ours[key] to merged[key] (made if
+ * missing); the index of the first one appended. */
+static size_t append_all(json_object *merged, json_object *ours,
+			 const char *key, json_object **dst)
+{
+	json_object *src, *copy;
+	size_t i, first;
+
+	if (!json_object_object_get_ex(merged, key, dst) ||
+	    !json_object_is_type(*dst, json_type_array)) {
+		*dst = json_object_new_array();
+		json_object_object_add(merged, key, *dst);
+	}
+	first = json_object_array_length(*dst);
+	if (!json_object_object_get_ex(ours, key, &src) ||
+	    !json_object_is_type(src, json_type_array))
+		return first;
+	for (i = 0; i < json_object_array_length(src); i++) {
+		copy = NULL;
+		if (!json_object_deep_copy(json_object_array_get_idx(src, i),
+					   &copy, NULL))
+			json_object_array_add(*dst, copy);
+	}
+	return first;
+}
+
+json_object *cni_result_merge(json_object *prev, json_object *ours)
+{
+	json_object *merged = json_object_new_object(), *arr, *ip, *v, *dns;
+	size_t shift, i;
+
+	/* our version first, then a copy of the rest of prev */
+	if (json_object_object_get_ex(ours, "cniVersion", &v))
+		json_object_object_add(merged, "cniVersion", json_object_get(v));
+	json_object_object_foreach(prev, key, val) {
+		if (!strcmp(key, "cniVersion"))
+			continue;
+		v = NULL;
+		if (json_object_deep_copy(val, &v, NULL)) {
+			json_object_put(merged);
+			return NULL;
+		}
+		json_object_object_add(merged, key, v);
+	}
+	/* ours come last: their interface indexes move past the others' */
+	shift = append_all(merged, ours, "interfaces", &arr);
+	for (i = append_all(merged, ours, "ips", &arr);
+	     i < json_object_array_length(arr); i++) {
+		ip = json_object_array_get_idx(arr, i);
+		if (json_object_object_get_ex(ip, "interface", &v))
+			json_object_object_add(ip, "interface", json_object_new_int(
+				json_object_get_int(v) + (int)shift));
+	}
+	append_all(merged, ours, "routes", &arr);
+	if ((!json_object_object_get_ex(merged, "dns", &dns) ||
+	     !json_object_is_type(dns, json_type_object) ||
+	     !json_object_object_length(dns)) &&
+	    json_object_object_get_ex(ours, "dns", &dns))
+		json_object_object_add(merged, "dns", json_object_get(dns));
+	return merged;
 }
