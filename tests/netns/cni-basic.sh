@@ -96,7 +96,7 @@ leases() {
 		echo 0
 		return
 	}
-	ls "$1" | grep -v -e '^last_reserved_ip' -e '^lock$' | grep -c . || :
+	find "$1" -maxdepth 1 -type f ! -name 'last_reserved_ip*' ! -name lock | grep -c . || :
 }
 
 # files DIR: how many files DIR holds (0 if it does not exist)
@@ -105,7 +105,7 @@ files() {
 		echo 0
 		return
 	}
-	ls "$1" | grep -c . || :
+	find "$1" -mindepth 1 -maxdepth 1 | grep -c . || :
 }
 
 # host_veths HOST: the pods' host ends (tw + 8 hex digits; ul0 is a veth too)
