@@ -57,7 +57,7 @@ refused() {
 	fi
 }
 
-C='{"cniVersion":"1.0.0","name":"pods","type":"twill","mtu":1400,"dataDir":"'$tmp/cache'"'
+C='{"cniVersion":"1.0.0","name":"pods","type":"twill","mtu":1400,"dataDir":"'"$tmp/cache"'"'
 FAKE=$C',"ipam":{"type":"fake"}}'
 
 run VERSION '{"cniVersion":"0.4.0"}'
@@ -106,7 +106,7 @@ refused "no netns" 4 "CNI_NETNS is not set" ADD "$FAKE" CNI_NETNS=
 refused "missing netns" 3 "CNI_NETNS /nonexistent" ADD "$FAKE" CNI_NETNS=/nonexistent
 refused "no CNI_PATH" 4 "CNI_PATH is not set" ADD "$FAKE" CNI_PATH=
 refused "no IPAM plugin" 7 'IPAM plugin \"nosuch\" not found' ADD "$C"',"ipam":{"type":"nosuch"}}'
-refused "no subnet file" 11 "subnet file $tmp/none" ADD "$C"',"subnetFile":"'$tmp/none'"}'
+refused "no subnet file" 11 "subnet file $tmp/none" ADD "$C"',"subnetFile":"'"$tmp/none"'"}'
 refused "unknown command" 4 "is not ADD, DEL" FROB "$FAKE"
 refused "STATUS needs 1.1.0" 1 "STATUS needs cniVersion 1.1.0" STATUS "$FAKE"
 refused "CHECK without prevResult" 7 "CHECK needs" CHECK "$FAKE"
@@ -168,7 +168,7 @@ fi
 echo '{"cniVersion":"1.0.0","code":5,"msg":"disk"}' >"$tmp/answer.DEL"
 refused "DEL: delegate fails" 5 "IPAM plugin fake (DEL): disk" DEL "$FAKE"
 rm -f "$tmp/answer.DEL" "$tmp/calls"
-run DEL "$C"',"subnetFile":"'$tmp/none'"}' CNI_NETNS=
+run DEL "$C"',"subnetFile":"'"$tmp/none"'"}' CNI_NETNS=
 if [ "$rc" = 0 ] && [ ! -e "$tmp/calls" ] && [ ! -s "$tmp/out" ]; then
 	ok "DEL without cache or subnet file"
 else
@@ -177,12 +177,12 @@ fi
 
 # STATUS (1.1.0): the subnet file
 V11='{"cniVersion":"1.1.0","name":"pods","type":"twill","mtu":1400'
-refused "STATUS without a subnet file" 50 "subnet file $tmp/none" STATUS "$V11"',"subnetFile":"'$tmp/none'"}'
+refused "STATUS without a subnet file" 50 "subnet file $tmp/none" STATUS "$V11"',"subnetFile":"'"$tmp/none"'"}'
 printf 'FLANNEL_SUBNET=10.244.3.1/24\n' >"$tmp/subnet.env"
-run STATUS "$V11"',"subnetFile":"'$tmp/subnet.env'"}'
+run STATUS "$V11"',"subnetFile":"'"$tmp/subnet.env"'"}'
 if [ "$rc" = 0 ]; then ok "STATUS"; else bad "STATUS" "exit $rc: $(cat "$tmp/out")"; fi
 printf 'FLANNEL_SUBNET=10.244.3.1/99\n' >"$tmp/subnet.env"
-refused "bad subnet file" 7 "line 1: FLANNEL_SUBNET" ADD "$C"',"subnetFile":"'$tmp/subnet.env'"}'
+refused "bad subnet file" 7 "line 1: FLANNEL_SUBNET" ADD "$C"',"subnetFile":"'"$tmp/subnet.env"'"}'
 
 echo "$p passed, $f failed"
 [ "$f" -eq 0 ]
