@@ -104,6 +104,8 @@ events_logfile_path = "$d/events.log"
 conmon_path = ["$(command -v conmon)"]
 runtime = "crun"
 tmp_dir = "/run/libpod-$h"
+# the guest's / is the initramfs, where pivot_root(2) is refused
+no_pivot_root = true
 static_dir = "$d/libpod"
 volume_path = "$d/volumes"
 [engine.runtimes]
