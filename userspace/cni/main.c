@@ -513,6 +513,7 @@ static int check_container(struct ctx *x, const struct cni_result *r)
  */
 static void keep_ours(struct ctx *x, struct cni_result *r)
 {
+	const char *ifname = x->ifname ? x->ifname : "";
 	const struct cni_iface *f;
 	size_t i, j, n = 0;
 	bool mine;
@@ -520,7 +521,7 @@ static void keep_ours(struct ctx *x, struct cni_result *r)
 	for (i = 0; i < r->n_ips; i++) {
 		f = r->ips[i].iface >= 0 && r->ips[i].iface < (int)r->n_ifaces ?
 		    &r->ifaces[r->ips[i].iface] : NULL;
-		if (!f || (!strcmp(f->name, x->ifname) && f->sandbox[0]))
+		if (!f || (!strcmp(f->name, ifname) && f->sandbox[0]))
 			r->ips[n++] = r->ips[i];
 	}
 	r->n_ips = n;
