@@ -292,8 +292,10 @@ topo_wait 20 grep -q '^listening' "$TW_TMP/srv.log" || t_fail "flowtool serve in
 out=$(nsx hostB "$FLOWTOOL" connect -t 10 "$(ul4 hostA)" 8080 2>&1) || t_fail "flowtool connect: $out"
 check_eq "$(printf '%s\n' "$out" | grep '^ok=')" "ok=1 fail=0" "hostB -> hostA:8080 -> podA1:80"
 check_contains "$(cat "$TW_TMP/srv.log")" "tcp 192.0.2.2" "podA1 saw hostB's connection"
-# CHECK through the chain, then DEL in reverse order
-pm CHECK "$(with_prev "$PM" "$PM_OUT")"
+# twill's CHECK of the chain's result (portmap's own CHECK is left out:
+# Debian's portmap 1.1.1 fails it on a dual-stack result, looking for its
+# IPv4 rules in ip6tables; containernetworking/plugins#819), then DEL in
+# reverse order
 cni_ok hostA CHECK podA1 "$(with_prev "$CONF_A" "$PM_OUT")"
 pm DEL "$(with_prev "$PM" "$PM_OUT")"
 check_lacks "$(nsx hostA iptables -t nat -S)" "$A1:80" "portmap's DNAT rule removed"
