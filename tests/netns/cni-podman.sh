@@ -18,9 +18,23 @@ FLOWTOOL=${FLOWTOOL:-flowtool}
 if ! command -v "$FLOWTOOL" >/dev/null 2>&1 && [ -x "$TOPO_DIR/../tools/flowtool" ]; then
 	FLOWTOOL=$TOPO_DIR/../tools/flowtool
 fi
+# path_of TOOL: its file on PATH (dash's command -v may print the name)
+path_of() {
+	local d
+	case $1 in /*) [ -x "$1" ] && echo "$1" && return ;; esac
+	for d in $(echo "$PATH" | tr ':' ' '); do
+		[ -x "$d/$1" ] && [ ! -d "$d/$1" ] && {
+			echo "$d/$1"
+			return
+		}
+	done
+	t_fail "$1 is not in the guest (tests/vm/mkinitramfs)"
+}
 for t in podman conmon crun busybox "$FLOWTOOL"; do
-	command -v "$t" >/dev/null 2>&1 || t_fail "$t is not in the guest (tests/vm/mkinitramfs)"
+	path_of "$t" >/dev/null
 done
+CONMON=$(path_of conmon)
+CRUN=$(path_of crun)
 for f in /usr/lib/cni/twill /usr/lib/cni/host-local /usr/lib/cni/portmap; do
 	[ -x "$f" ] || t_fail "$f is not in the guest"
 done
@@ -44,11 +58,11 @@ on_cleanup podman_cleanup
 # The root filesystem: busybox (static) and flowtool (static).
 ROOTFS=$TW_TMP/rootfs
 mkdir -p "$ROOTFS/bin" "$ROOTFS/proc" "$ROOTFS/sys" "$ROOTFS/dev" "$ROOTFS/etc" "$ROOTFS/tmp"
-cp "$(command -v busybox)" "$ROOTFS/bin/busybox"
+cp "$(path_of busybox)" "$ROOTFS/bin/busybox"
 for t in sh ip ping sleep cat; do
 	ln -s busybox "$ROOTFS/bin/$t"
 done
-cp "$(command -v "$FLOWTOOL")" "$ROOTFS/bin/flowtool"
+cp "$(path_of "$FLOWTOOL")" "$ROOTFS/bin/flowtool"
 echo 'root:x:0:0:root:/:/bin/sh' >"$ROOTFS/etc/passwd"
 
 # pm HOST ARGS: podman in HOST's network namespace with HOST's configuration
@@ -101,7 +115,7 @@ log_driver = "k8s-file"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = "$d/events.log"
-conmon_path = ["$(command -v conmon)"]
+conmon_path = ["$CONMON"]
 runtime = "crun"
 tmp_dir = "/run/libpod-$h"
 # the guest's / is the initramfs, where pivot_root(2) is refused
@@ -109,7 +123,7 @@ no_pivot_root = true
 static_dir = "$d/libpod"
 volume_path = "$d/volumes"
 [engine.runtimes]
-crun = ["$(command -v crun)"]
+crun = ["$CRUN"]
 [network]
 network_backend = "cni"
 cni_plugin_dirs = ["/usr/lib/cni"]
