@@ -506,7 +506,10 @@ int rtnl_dump(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	if (!s)
 		return -1;
 	nlh->nlmsg_flags |= NLM_F_REQUEST;
-	if (!(nlh->nlmsg_flags & NLM_F_DUMP))
+	/* NLM_F_DUMP's bits are NLM_F_REPLACE and NLM_F_EXCL in NEW requests:
+	 * only a GET (type & 3 == 2 in rtnetlink) is a dump */
+	if ((nlh->nlmsg_type & 3) != 2 ||
+	    (nlh->nlmsg_flags & NLM_F_DUMP) != NLM_F_DUMP)
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = seq;
 	r = sendreq(s, nlh, nlh->nlmsg_len);
@@ -591,6 +594,5 @@ int list_twill_links(char (**names)[IFNAMSIZ], size_t *count)
 
 int rtnl_request(struct nlmsghdr *nlh)
 {
-	nlh->nlmsg_flags &= ~NLM_F_DUMP;
 	return rtnl_dump(nlh, NULL, NULL);
 }

@@ -44,8 +44,9 @@ int list_twill_links(char (**names)[IFNAMSIZ], size_t *count);
  */
 int rtnl_request(struct nlmsghdr *nlh);
 /*
- * Sends a request (a dump if NLM_F_DUMP is set) and calls cb for every
- * message of the answer; -1 with the kernel's message, errno set.
+ * Sends a request (a dump if it is an RTM_GET* with NLM_F_DUMP; anything
+ * else waits for its ack) and calls cb for every message of the answer;
+ * -1 with the kernel's message, errno set.
  */
 int rtnl_dump(struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 
