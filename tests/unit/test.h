@@ -60,6 +60,8 @@ extern const struct test nat_tests[];
 extern const size_t nat_tests_count;
 extern const struct test cluster_tests[];
 extern const size_t cluster_tests_count;
+extern const struct test cni_tests[];
+extern const size_t cni_tests_count;
 
 /* work counters (test_count.c): calls into the hash sets and allocator */
 extern unsigned long t_ops;

@@ -42,6 +42,7 @@ int main(int argc, char **argv)
 		{ output_tests, &output_tests_count },
 		{ nat_tests, &nat_tests_count },
 		{ cluster_tests, &cluster_tests_count },
+		{ cni_tests, &cni_tests_count },
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;
 	int passed = 0, failed = 0;
