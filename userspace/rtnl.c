@@ -103,26 +103,45 @@ int rtnl_veth_add(const char *name, const char *peer, int netns_fd,
 	return 0;
 }
 
-int rtnl_addr_add(uint32_t ifindex, const struct tw_addr *a, uint8_t plen,
-		  uint32_t flags)
+/* An RTM_NEWADDR or RTM_DELADDR of a/plen on the link, in buf. */
+static struct nlmsghdr *addr_msg(char *buf, uint16_t type, uint32_t ifindex,
+				 const struct tw_addr *a, uint8_t plen)
 {
-	char buf[MSG_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	nlh->nlmsg_type = type;
 	ifa->ifa_family = a->family;
 	ifa->ifa_prefixlen = plen;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = ifindex;
-	ifa->ifa_flags = (uint8_t)flags;
 	mnl_attr_put(nlh, IFA_LOCAL, addr_len(a), a->addr);
 	mnl_attr_put(nlh, IFA_ADDRESS, addr_len(a), a->addr);
+	return nlh;
+}
+
+int rtnl_addr_add(uint32_t ifindex, const struct tw_addr *a, uint8_t plen,
+		  uint32_t flags)
+{
+	char buf[MSG_SIZE];
+	struct nlmsghdr *nlh = addr_msg(buf, RTM_NEWADDR, ifindex, a, plen);
+	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	ifa->ifa_flags = (uint8_t)flags;
 	if (flags > 0xff)
 		mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
 	if (rtnl_request(nlh))
 		return req_fail("adding an address to link %u", ifindex);
+	return 0;
+}
+
+int rtnl_addr_del(uint32_t ifindex, const struct tw_addr *a, uint8_t plen)
+{
+	char buf[MSG_SIZE];
+
+	if (rtnl_request(addr_msg(buf, RTM_DELADDR, ifindex, a, plen)))
+		return req_fail("removing an address from link %u", ifindex);
 	return 0;
 }
 

@@ -64,6 +64,8 @@ int rtnl_veth_add(const char *name, const char *peer, int netns_fd,
 /* Adds (or replaces) a/plen on the link; IFA_F_* flags (IFA_F_NODAD). */
 int rtnl_addr_add(uint32_t ifindex, const struct tw_addr *a, uint8_t plen,
 		  uint32_t flags);
+/* Removes a/plen from the link. */
+int rtnl_addr_del(uint32_t ifindex, const struct tw_addr *a, uint8_t plen);
 /*
  * Adds (or replaces) a route to dst/plen in the main table, through gw if
  * it is not NULL (or family 0), out of the link; scope RT_SCOPE_*.

@@ -138,3 +138,30 @@ int host_configure(uint32_t ifindex, uint32_t mtu, uint32_t addr,
 		return tw_err_ctx("routing the network");
 	return 0;
 }
+
+static bool in_net(uint32_t x, uint32_t network, uint8_t plen)
+{
+	uint32_t mask = plen ? ~0u << (32 - plen) : 0;
+
+	return (x & mask) == network;
+}
+
+int host_prune(uint32_t ifindex, uint32_t keep, uint32_t network, uint8_t plen)
+{
+	struct tw_rtnl_entry *v;
+	size_t n, i;
+	int removed = 0;
+	uint32_t be;
+
+	if (rtnl_addrs(ifindex, AF_INET, &v, &n))
+		return -1;
+	for (i = 0; i < n && removed >= 0; i++) {
+		memcpy(&be, v[i].addr.addr, 4);
+		if (v[i].plen != 32 || ntohl(be) == keep ||
+		    !in_net(ntohl(be), network, plen))
+			continue;
+		removed = rtnl_addr_del(ifindex, &v[i].addr, 32) ? -1 : removed + 1;
+	}
+	free(v);
+	return removed;
+}

@@ -936,6 +936,33 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 }
 
 /* Config, device, claim, host: 0, or an exit code. */
+/* host_prune, logged; what: whose addresses these are. */
+static void prune(struct agent *a, uint32_t keep, uint32_t network,
+		  uint8_t plen, const char *what)
+{
+	int n = host_prune(a->ifindex, keep, network, plen);
+
+	if (n < 0)
+		logm(L_WARN, "removing %s address from %s: %s", what, a->ifname,
+		     tw_errmsg);
+	else if (n)
+		logm(L_INFO, "removed %s address from %s (%d)", what, a->ifname, n);
+}
+
+/*
+ * Our subnet went to another host: its address off the device and the
+ * subnet file gone, so that neither this host's routing nor a CNI plugin
+ * reading the file goes on using it.
+ */
+static void forget_subnet(struct agent *a)
+{
+	prune(a, 0, a->subnet, a->nc.subnet_len, "the lost subnet's");
+	if (unlink(a->o.subnet_file) && errno != ENOENT)
+		logm(L_WARN, "removing %s: %s", a->o.subnet_file, strerror(errno));
+	else
+		logm(L_INFO, "removed %s", a->o.subnet_file);
+}
+
 static int start(struct agent *a)
 {
 	char ip[TW_ADDR_STRLEN];
@@ -997,6 +1024,7 @@ static int start(struct agent *a)
 		logm(L_ERROR, "%s", tw_errmsg);
 		return EXIT_RUNTIME;
 	}
+	prune(a, a->subnet, a->nc.network, a->nc.plen, "an earlier subnet's");
 	if (a->o.ip_masq)
 		set_masquerade(a);
 	return 0;
@@ -1039,6 +1067,8 @@ int main(int argc, char **argv)
 	}
 	if (r < 0)
 		r = EXIT_RUNTIME;
+	if (r == EXIT_LOST)
+		forget_subnet(&a);
 	if (stop && a.lease && a.o.revoke) {
 		if (etcd_lease_revoke(&a.e, a.lease))
 			logm(L_WARN, "%s", tw_errmsg);
