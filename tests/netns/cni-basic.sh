@@ -9,7 +9,8 @@
 # TWILL_CNI_LOOPS times with nothing leaked (veth, address, route, IPAM
 # lease, cache); invalid input, each refusal with its spec code and
 # nothing left behind, an ADD failing part-way unwound; a conflist chain
-# twill -> portmap: a host port reaches the pod.
+# twill -> portmap -> tuning -> bandwidth: a host port reaches the pod, a
+# sysctl set in the pod, the host end shaped.
 #
 # hostA runs the smallest configuration (everything from
 # /run/twill/subnet.env); hostB names its own subnet file, cache and
@@ -27,7 +28,7 @@ fi
 echo "TWILL_CNI_LOOPS=$LOOPS"
 
 # The lane installs all of these: a missing one is a failure, not a skip.
-for f in "$PLUGIN" "$CNI_PATH/host-local" "$CNI_PATH/portmap"; do
+for f in "$PLUGIN" "$CNI_PATH/host-local" "$CNI_PATH/portmap" "$CNI_PATH/tuning" "$CNI_PATH/bandwidth"; do
 	[ -x "$f" ] || t_fail "$f is not in the guest (tests/vm/mkinitramfs, tests/vm/run)"
 done
 command -v "$FLOWTOOL" >/dev/null 2>&1 || t_fail "flowtool (tests/tools) is not in the guest"
@@ -275,15 +276,18 @@ A1=${A1%/32}
 info "podA1 is $A1 now"
 PM='{"cniVersion":"1.0.0","name":"pods","type":"portmap","capabilities":{"portMappings":true},"runtimeConfig":{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}]}}'
 PM_ADD=$(with_prev "$PM" "$RES_A1")
-pm() { # COMMAND CONF: portmap in hostA, as the runtime runs the chain
+# plug COMMAND TYPE CONF: Debian's plugin TYPE in hostA for podA1, as the
+# runtime runs a chain; PLUG_OUT its result
+plug() {
 	local out rc=0
-	out=$(printf '%s' "$2" | nsx hostA env CNI_COMMAND="$1" CNI_CONTAINERID=c-podA1 \
+	out=$(printf '%s' "$3" | nsx hostA env CNI_COMMAND="$1" CNI_CONTAINERID=c-podA1 \
 		CNI_NETNS=/run/netns/podA1 CNI_IFNAME=eth0 CNI_PATH="$CNI_PATH" \
-		"$CNI_PATH/portmap" 2>&1) || rc=$?
-	[ $rc = 0 ] || t_fail "portmap $1: exit $rc: $out"
-	PM_OUT=$out
+		"$CNI_PATH/$2" 2>&1) || rc=$?
+	[ $rc = 0 ] || t_fail "$2 $1: exit $rc: $out"
+	PLUG_OUT=$out
 }
-pm ADD "$PM_ADD"
+plug ADD portmap "$PM_ADD"
+PM_OUT=$PLUG_OUT
 # portmap passes the result on: the runtime's final result is twill's
 check_eq "$(printf '%s\n' "$PM_OUT" | json_get 'ips|0|address')" "$A1/32" "portmap's result keeps twill's address"
 check_contains "$(nsx hostA iptables -t nat -S)" "--to-destination $A1:80" "portmap's DNAT rule to podA1"
@@ -292,12 +296,29 @@ topo_wait 20 grep -q '^listening' "$TW_TMP/srv.log" || t_fail "flowtool serve in
 out=$(nsx hostB "$FLOWTOOL" connect -t 10 "$(ul4 hostA)" 8080 2>&1) || t_fail "flowtool connect: $out"
 check_eq "$(printf '%s\n' "$out" | grep '^ok=')" "ok=1 fail=0" "hostB -> hostA:8080 -> podA1:80"
 check_contains "$(cat "$TW_TMP/srv.log")" "tcp 192.0.2.2" "podA1 saw hostB's connection"
+
+step "chaining: ... -> tuning -> bandwidth (a sysctl in the pod, a rate on the host end)"
+TU='{"cniVersion":"1.0.0","name":"pods","type":"tuning","sysctl":{"net.core.somaxconn":"512"}}'
+# ingress only: a tbf on the host end (egress would need an ifb device)
+BW='{"cniVersion":"1.0.0","name":"pods","type":"bandwidth","capabilities":{"bandwidth":true},"runtimeConfig":{"bandwidth":{"ingressRate":100000000,"ingressBurst":1000000}}}'
+plug ADD tuning "$(with_prev "$TU" "$PM_OUT")"
+TU_OUT=$PLUG_OUT
+check_eq "$(nsx podA1 cat /proc/sys/net/core/somaxconn)" 512 "tuning set podA1's net.core.somaxconn"
+plug ADD bandwidth "$(with_prev "$BW" "$TU_OUT")"
+BW_OUT=$PLUG_OUT
+check_eq "$(printf '%s\n' "$BW_OUT" | json_get 'ips|0|address')" "$A1/32" "the chain's result keeps twill's address"
+check_contains "$(nsx hostA tc qdisc show dev "$(printf '%s\n' "$BW_OUT" | json_get 'interfaces|0|name')")" "tbf" \
+	"bandwidth found twill's host end in the result and shaped it"
+out=$(nsx hostB "$FLOWTOOL" connect -t 10 "$(ul4 hostA)" 8080 2>&1) || t_fail "flowtool connect: $out"
+check_eq "$(printf '%s\n' "$out" | grep '^ok=')" "ok=1 fail=0" "hostB -> hostA:8080 -> podA1:80 through the shaped host end"
 # twill's CHECK of the chain's result (portmap's own CHECK is left out:
 # Debian's portmap 1.1.1 fails it on a dual-stack result, looking for its
 # IPv4 rules in ip6tables; containernetworking/plugins#819), then DEL in
 # reverse order
-cni_ok hostA CHECK podA1 "$(with_prev "$CONF_A" "$PM_OUT")"
-pm DEL "$(with_prev "$PM" "$PM_OUT")"
+cni_ok hostA CHECK podA1 "$(with_prev "$CONF_A" "$BW_OUT")"
+plug DEL bandwidth "$(with_prev "$BW" "$BW_OUT")"
+plug DEL tuning "$(with_prev "$TU" "$BW_OUT")"
+plug DEL portmap "$(with_prev "$PM" "$BW_OUT")"
 check_lacks "$(nsx hostA iptables -t nat -S)" "$A1:80" "portmap's DNAT rule removed"
 cni_ok hostA DEL podA1 "$CONF_A"
 nothing_left hostA "$IPAM_A" "$CACHE_A" "$BASE_A" "after the chain's DEL"
