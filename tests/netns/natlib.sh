@@ -302,15 +302,15 @@ conn_start() {
 	echo "$CONN_PID" >"$CONN_LOG.pid"
 }
 
-# running PID: the process is there and not a zombie (dash reaps its
+# alive PID: the process is there and not a zombie (dash reaps its
 # children only when it waits for them).
-running() {
+alive() {
 	[ -r "/proc/$1/stat" ] && ! awk '{ exit $3 != "Z" }' "/proc/$1/stat" 2>/dev/null
 }
 
 # conn_result LOG PID: the summary is there, or flowtool ended without one.
 conn_result() {
-	grep -q '^ok=' "$1" || ! running "$2"
+	grep -q '^ok=' "$1" || ! alive "$2"
 }
 
 # conn_wait LOG: until its every attempt has ended; CONN_OUT = the summary
