@@ -3,7 +3,7 @@
 #
 #   make                  module for KDIR (the running kernel) + the CLI
 #   make module | cli     one of them
-#   make install          modules_install + CLI, man page, bash completion
+#   make install          modules_install + CLI, agent, CNI plugin, man pages, bash completion
 #   make dkms-install     /usr/src/twill-VERSION + dkms add/build/install
 #   make dkms-remove      dkms remove + /usr/src/twill-VERSION
 #   make test             the QEMU test suite (tests/vm/test), deps included

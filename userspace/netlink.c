@@ -477,30 +477,37 @@ static void link_info_kind(const struct nlattr *linkinfo, char *kind,
 	}
 }
 
-struct link_entry {
-	uint32_t ifindex;
-	char name[IFNAMSIZ];
-	char kind[32];
-};
-
-static void parse_link(const struct nlmsghdr *nlh, struct link_entry *l)
+static void parse_link(const struct nlmsghdr *nlh, struct tw_link *l)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
 
 	memset(l, 0, sizeof(*l));
 	l->ifindex = (uint32_t)ifi->ifi_index;
+	l->flags = ifi->ifi_flags;
 	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
-		if (mnl_attr_get_type(a) == IFLA_IFNAME)
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_IFNAME:
 			snprintf(l->name, sizeof(l->name), "%s",
 				 mnl_attr_get_str(a));
-		else if (mnl_attr_get_type(a) == IFLA_LINKINFO)
+			break;
+		case IFLA_LINKINFO:
 			link_info_kind(a, l->kind, sizeof(l->kind));
+			break;
+		case IFLA_MTU:
+			l->mtu = mnl_attr_get_u32(a);
+			break;
+		case IFLA_ADDRESS:
+			if (mnl_attr_get_payload_len(a) == sizeof(l->mac))
+				memcpy(l->mac, mnl_attr_get_payload(a),
+				       sizeof(l->mac));
+			break;
+		}
 	}
 }
 
 struct link_list {
-	struct link_entry *v;
+	struct tw_link *v;
 	size_t n, cap;
 };
 
@@ -515,51 +522,82 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int rtnl_links(const char *ifname, struct link_list *ll)
+int rtnl_dump(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-	char buf[512];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	struct mnl_socket *s = open_sock(NETLINK_ROUTE);
 	uint32_t seq = (uint32_t)time(NULL);
 	ssize_t r;
+	int err = 0;
 
 	if (!s)
 		return -1;
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | (ifname ? NLM_F_ACK : NLM_F_DUMP);
+	nlh->nlmsg_flags |= NLM_F_REQUEST;
+	/* NLM_F_DUMP's bits are NLM_F_REPLACE and NLM_F_EXCL in NEW requests:
+	 * only a GET (type & 3 == 2 in rtnetlink) is a dump */
+	if ((nlh->nlmsg_type & 3) != 2 ||
+	    (nlh->nlmsg_flags & NLM_F_DUMP) != NLM_F_DUMP)
+		nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = seq;
-	ifi->ifi_family = AF_UNSPEC;
-	if (ifname)
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
-	r = sendreq(s, buf, nlh->nlmsg_len);
+	r = sendreq(s, nlh, nlh->nlmsg_len);
 	while (r >= 0) {
 		r = recvreply(s);
 		if (r <= 0)
 			break;
 		r = mnl_cb_run(recv_buf(), (size_t)r, seq,
-			       mnl_socket_get_portid(s), link_cb, ll);
+			       mnl_socket_get_portid(s), cb, data);
 		if (r <= 0)
 			break;
 	}
-	if (r < 0)
-		tw_err("%s", strerror(errno));
+	if (r < 0) {
+		err = errno;
+		tw_err("%s", strerror(err));
+	}
 	mnl_socket_close(s);
+	errno = err;
 	return r < 0 ? -1 : 0;
 }
 
-int link_kind(const char *ifname, uint32_t *ifindex, char *kind, size_t len)
+static int rtnl_links(const char *ifname, struct link_list *ll)
+{
+	char buf[512];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = ifname ? 0 : NLM_F_DUMP;
+	ifi->ifi_family = AF_UNSPEC;
+	if (ifname)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	return rtnl_dump(nlh, link_cb, ll);
+}
+
+int link_get(const char *ifname, struct tw_link *l)
 {
 	struct link_list ll = { 0 };
 	int ret = rtnl_links(ifname, &ll);
 
+	if (ret && errno != ENODEV) {
+		free(ll.v);
+		return tw_err_ctx("%s", ifname);
+	}
 	if (ret || !ll.n) {
 		free(ll.v);
-		return tw_err("%s: no such device", ifname);
+		tw_err("%s: no such device", ifname);
+		return 1;
 	}
-	*ifindex = ll.v[0].ifindex;
-	snprintf(kind, len, "%s", ll.v[0].kind);
+	*l = ll.v[0];
 	free(ll.v);
+	return 0;
+}
+
+int link_kind(const char *ifname, uint32_t *ifindex, char *kind, size_t len)
+{
+	struct tw_link l = { 0 };
+
+	if (link_get(ifname, &l))
+		return tw_err("%s: no such device", ifname);
+	*ifindex = l.ifindex;
+	snprintf(kind, len, "%s", l.kind);
 	return 0;
 }
 
@@ -582,30 +620,5 @@ int list_twill_links(char (**names)[IFNAMSIZ], size_t *count)
 
 int rtnl_request(struct nlmsghdr *nlh)
 {
-	struct mnl_socket *s = open_sock(NETLINK_ROUTE);
-	uint32_t seq = (uint32_t)time(NULL);
-	ssize_t r;
-	int err = 0;
-
-	if (!s)
-		return -1;
-	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	r = sendreq(s, nlh, nlh->nlmsg_len) ? -1 : 0;
-	while (r >= 0) {
-		r = recvreply(s);
-		if (r <= 0)
-			break;
-		r = mnl_cb_run(recv_buf(), (size_t)r, seq,
-			       mnl_socket_get_portid(s), NULL, NULL);
-		if (r <= 0)
-			break;
-	}
-	if (r < 0) {
-		err = errno;
-		tw_err("%s", strerror(err));
-	}
-	mnl_socket_close(s);
-	errno = err;
-	return r < 0 ? -1 : 0;
+	return rtnl_dump(nlh, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "flow.h"
 #include "model.h"
 #include "msg.h"
+#include "rtnl.h"
 
 struct mnl_socket;
 
@@ -43,18 +44,5 @@ int nl_lookup(struct tw_nl *n, struct tw_device *dev,
 /* Joins the events group and calls cb for every message until it fails. */
 int nl_monitor(struct tw_nl *n,
 	       int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
-
-/*
- * rtnetlink: the ifindex and link kind ("twill", "veth", "" if none) of an
- * interface; -1 with a message if it does not exist.
- */
-int link_kind(const char *ifname, uint32_t *ifindex, char *kind, size_t len);
-/* The names of all twill interfaces, sorted by ifindex. */
-int list_twill_links(char (**names)[IFNAMSIZ], size_t *count);
-/*
- * Sends one rtnetlink request (RTM_NEWLINK, RTM_NEWADDR, ...) and waits
- * for its ack; -1 with the kernel's message, errno set to its error.
- */
-int rtnl_request(struct nlmsghdr *nlh);
 
 #endif

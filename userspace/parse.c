@@ -120,11 +120,10 @@ static int prefix_len(const char *token, const char *s, unsigned int max,
 	return 0;
 }
 
-int parse_prefix(const char *s, struct tw_prefix *out)
+int parse_cidr(const char *s, struct tw_addr *a, struct tw_prefix *out)
 {
-	char buf[TW_PREFIX_STRLEN], sug[TW_PREFIX_STRLEN];
+	char buf[TW_PREFIX_STRLEN];
 	const char *slash = strchr(s, '/');
-	struct tw_addr a;
 	unsigned int cidr, max;
 	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
 
@@ -132,17 +131,27 @@ int parse_prefix(const char *s, struct tw_prefix *out)
 		return tw_err("invalid prefix '%.64s...'", s);
 	memcpy(buf, s, alen);
 	buf[alen] = '\0';
-	if (pton(buf, &a))
+	if (pton(buf, a))
 		return tw_err("invalid prefix '%s' (bad address)", s);
-	max = a.family == AF_INET ? 32 : 128;
+	max = a->family == AF_INET ? 32 : 128;
 	cidr = max;
 	if (slash && prefix_len(s, slash + 1, max, &cidr))
 		return -1;
 	memset(out, 0, sizeof(*out));
-	out->family = a.family;
+	out->family = a->family;
 	out->cidr = (uint8_t)cidr;
-	memcpy(out->addr, a.addr, sizeof(a.addr));
+	memcpy(out->addr, a->addr, sizeof(a->addr));
 	mask_host_bits(out->addr, cidr);
+	return 0;
+}
+
+int parse_prefix(const char *s, struct tw_prefix *out)
+{
+	char sug[TW_PREFIX_STRLEN];
+	struct tw_addr a;
+
+	if (parse_cidr(s, &a, out))
+		return -1;
 	if (memcmp(out->addr, a.addr, sizeof(a.addr)) != 0)
 		return tw_err("invalid prefix '%s' (host bits set; did you mean %s?)",
 			      s, fmt_prefix(out, sug));

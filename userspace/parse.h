@@ -18,6 +18,11 @@ int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 int parse_mac(const char *s, uint8_t mac[TW_MAC_LEN]);
 int parse_addr(const char *s, struct tw_addr *out);
 int parse_prefix(const char *s, struct tw_prefix *out);
+/*
+ * "ADDR/LEN" (or ADDR alone: a host prefix) with host bits allowed: the
+ * address as written and its prefix with the host bits cleared.
+ */
+int parse_cidr(const char *s, struct tw_addr *a, struct tw_prefix *out);
 int parse_endpoint(const char *s, union tw_sockaddr *out);
 int parse_ifname(const char *s, char out[IFNAMSIZ]);
 /* An address that is neither zero nor multicast; errors name `what`. */

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 char tw_errmsg[TW_ERRLEN];
 
@@ -91,5 +93,69 @@ int tw_close_output(FILE *f, const char *what)
 	if (fclose(f) != 0 || failed)
 		return tw_err("error writing %s: %s", what,
 			      strerror(errno ? errno : EIO));
+	return 0;
+}
+
+char *tw_read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f)
+		return NULL;
+	do {
+		tw_grow((void **)&buf, &cap, len + 4097, 1);
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+	} while (n > 0);
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* The directories above path (its last component is the file). */
+static int mkdirs(const char *path)
+{
+	char dir[4096], *p;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	p = strrchr(dir, '/');
+	if (!p || p == dir)
+		return 0;
+	*p = '\0';
+	for (p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return tw_err("mkdir %s: %s", dir, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return tw_err("mkdir %s: %s", dir, strerror(errno));
+	return 0;
+}
+
+int tw_write_file(const char *path, const char *text)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (mkdirs(path))
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return tw_err("%s: %s", tmp, strerror(errno));
+	fputs(text, f);
+	if (tw_close_output(f, tmp)) {
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return tw_err("%s: %s", path, strerror(errno));
+	}
 	return 0;
 }

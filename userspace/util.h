@@ -29,6 +29,16 @@ void tw_grow(void **p, size_t *cap, size_t need, size_t size);
  */
 int tw_close_output(FILE *f, const char *what);
 
+/* A file's contents (malloc'd, NUL-terminated), NULL if it cannot be
+ * opened (errno says why). */
+char *tw_read_file(const char *path);
+
+/*
+ * Writes `text` to path atomically (a temporary file, then rename),
+ * making the directories above it (0755) if they are missing.
+ */
+int tw_write_file(const char *path, const char *text);
+
 #define TW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -7,7 +7,9 @@
 # says the network is full); etcd stopped and started again (forwarding
 # never stops, nothing is duplicated); the watch's revision compacted while
 # an agent is frozen (it re-lists and converges); --ip-masq turns on
-# twill's masquerade of the network.
+# twill's masquerade of the network; a subnet lost while its agent is
+# frozen goes to another host, whose agent removes an address left on its
+# device, and the frozen agent exits 5, its address and subnet file gone.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 . "$(dirname "$0")/agentlib.sh"
@@ -118,6 +120,42 @@ check_contains "$(cat "$TW_TMP/$W/log")" "compacted" "$W says the watch was comp
 check_lacks "$(nsx "$W" twill showconf twill0)" "192.0.2.4" "the flannel host is gone from $W"
 check_ok "podhostA -> pod$W after the re-list" nsx podhostA ping -c 1 -W 5 "$podW"
 check_eq "$(leases)" 2 "two leases"
+
+step "$W's lease revoked while its agent is frozen; $L takes the subnet; $W's agent gives it up"
+# the flannel host back on its subnet: W's is then the only free one
+ctl put "$P/subnets/10.244.1.0-24" \
+	'{"PublicIP":"192.0.2.4","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"02:66:6c:00:00:04"}}' >/dev/null
+old=$(subnet_of "$W")
+old=${old%.1/*}.0
+lid=$(sed -n 's/.*leased .* (lease \([0-9a-f]*\),.*/\1/p' "$TW_TMP/$W/log" | tail -n 1)
+[ -n "$lid" ] || t_fail "no lease ID in $W's log"
+# a subnet address an earlier agent left on L's twill0 (L's agent made
+# the device before it found the network full)
+nsx "$L" "$IP" addr add 10.244.1.0/32 dev twill0 || t_fail "stale address on $L"
+kill -STOP "$wpid"
+ctl lease revoke "$lid" >/dev/null || t_fail "etcdctl lease revoke $lid"
+agent "$L"
+eval "lpid=\$PID_$L"
+topo_wait 90 test -s "$TW_TMP/$L/subnet.env" || t_fail "$L wrote no subnet.env"
+check_eq "$(subnet_of "$L")" "${old%.0}.1/24" "$L leased $W's subnet"
+addrs=$(nsx "$L" "$IP" -4 -o addr show dev twill0 | awk '{ print $4 }' | sort | tr '\n' ' ')
+check_eq "$addrs" "$old/32 " "$L's twill0: its subnet's address, the earlier one removed"
+check_contains "$(cat "$TW_TMP/$L/log")" "removed an earlier subnet's address" "$L says so"
+kill -CONT "$wpid"
+topo_wait 60 grep -q "^.*removed $TW_TMP/$W/subnet.env" "$TW_TMP/$W/log" || t_fail "$W's agent did not give the subnet up"
+rc=0
+wait "$wpid" || rc=$?
+check_eq "$rc" 5 "$W's exit status (subnet lost)"
+check_contains "$(cat "$TW_TMP/$W/log")" "another host" "$W's message"
+check_lacks "$(nsx "$W" "$IP" -4 -o addr show dev twill0)" "$old/32" "$W's twill0 no longer has $old/32"
+[ ! -e "$TW_TMP/$W/subnet.env" ] || t_fail "$W's subnet.env is still there"
+info "ok: $W's subnet.env removed"
+check_eq "$(ctl get --print-value-only "$P/subnets/$old-24" | grep -c "\"$(ul4 "$L")\"")" 1 \
+	"the lease of $old/24 is $L's"
+shows() { nsx "$1" twill showconf twill0 | grep -qF "$2"; }
+topo_wait 30 shows hostA "$(ul4 "$L")" || t_fail "hostA did not learn $L"
+check_eq "$(peers hostA)" 2 "hostA's peers: the flannel host and $L"
+running "$lpid" || t_fail "$L's agent exited"
 
 AGENT_PASSED=1
 echo "PASS: agent-etcd"

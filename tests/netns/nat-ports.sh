@@ -11,12 +11,11 @@
 #     (TCP and UDP, IPv4 and IPv6): two flows with distinct mapped ports,
 #     one of them the original port; the server sees both.
 #   - `ports 20000-20007`, then 20 concurrent connection attempts (4 pods x
-#     5, each given 0.8 s: one SYN, no retransmission) to one server port:
-#     exactly 8 succeed, on ports 20000-20007, the rest time out;
-#     drop_no_port counts every dropped SYN (those from the pods less those
-#     at the server, counted by nft: 12 unless one was retransmitted); the same
-#     again for IPv6 (another destination: 8 more) while the IPv4 ones are
-#     held; kernel log clean.
+#     5) to one server port: exactly 8 succeed, on ports 20000-20007, the
+#     rest time out; drop_no_port counts every dropped SYN (those from the
+#     pods less those at the server, both counted by nft, retransmissions
+#     included); the same again for IPv6 (another destination: 8 more) while
+#     the IPv4 ones are held; kernel log clean.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 . "$(dirname "$0")/natlib.sh"
@@ -73,29 +72,31 @@ done
 for fam in 4 6; do
 	srv=$(srv_addr $fam)
 	up=$(up_addr $fam)
-	step "IPv$fam: podA1 and podA2 both from port 40000 to $srv:8081 (TCP) and :8081 (UDP)"
+	# (31000: below the pods' ephemeral ports, of which the connections
+	# above leave some in TIME_WAIT, where a bind would fail)
+	step "IPv$fam: podA1 and podA2 both from port 31000 to $srv:8081 (TCP) and :8081 (UDP)"
 	nat_mark hostA
 	n0=$(log_lines "$SLOG")
-	conn_hold podA1 1 "$srv" 8081 -P 40000
+	conn_hold podA1 1 "$srv" 8081 -P 31000
 	p1=$CONN_PID
-	check_eq "$CONN_OUT" "ok=1 fail=0" "podA1:40000 connected"
-	conn_hold podA2 1 "$srv" 8081 -P 40000
+	check_eq "$CONN_OUT" "ok=1 fail=0" "podA1:31000 connected"
+	conn_hold podA2 1 "$srv" 8081 -P 31000
 	p2=$CONN_PID
-	check_eq "$CONN_OUT" "ok=1 fail=0" "podA2:40000 connected"
+	check_eq "$CONN_OUT" "ok=1 fail=0" "podA2:31000 connected"
 	for i in 1 2; do
-		out=$(nsx "podA$i" "$FLOWTOOL" udp -P 40000 "$srv" 8081) || t_fail "flowtool udp"
-		check_eq "$out" "reply $srv 8081 16" "podA$i:40000 UDP answered"
+		out=$(nsx "podA$i" "$FLOWTOOL" udp -P 31000 "$srv" 8081) || t_fail "flowtool udp"
+		check_eq "$out" "reply $srv 8081 16" "podA$i:31000 UDP answered"
 	done
 	new=$(log_since "$SLOG" "$n0")
 	printf '%s\n' "$new" | sed 's/^/   | /'
 	for proto in tcp udp; do
 		ports=$(printf '%s\n' "$new" | awk -v p="$proto" -v u="$up" '$1 == p && $2 == u { print $3 }' | sort -n)
 		check_eq "$(printf '%s\n' "$ports" | sort -u | wc -l | tr -d ' ')" 2 "$proto: the server saw two distinct ports from $up"
-		check_contains " $(echo $ports) " " 40000 " "$proto: one of them the original port"
-		other=$(printf '%s\n' "$ports" | grep -vx 40000)
+		check_contains " $(echo $ports) " " 31000 " "$proto: one of them the original port"
+		other=$(printf '%s\n' "$ports" | grep -vx 31000)
 		[ "$other" -ge 1024 ] && [ "$other" -le 65535 ] || t_fail "$proto: the other port $other is outside 1024-65535"
 		info "ok: $proto: the second got port $other"
-		flows=$(nat_flows hostA | awk -v p="$proto" -v s="$srv" '$1 == p && $3 == 40000 && $4 == s && $5 == 8081')
+		flows=$(nat_flows hostA | awk -v p="$proto" -v s="$srv" '$1 == p && $3 == 31000 && $4 == s && $5 == 8081')
 		check_eq "$(printf '%s\n' "$flows" | awk '{ print $2 }' | sort -u | wc -l | tr -d ' ')" 2 "$proto: nat flows: one flow per pod"
 		check_eq "$(printf '%s\n' "$flows" | awk '{ print $9 }' | sort -n | tr '\n' ' ')" "$(echo $ports) " \
 			"$proto: nat flows: the mapped ports are those the server saw"
@@ -112,9 +113,10 @@ nat_snap hostA
 check_eq "$(snap_get port_min)-$(snap_get port_max)" 20000-20007 "port range"
 check_eq "$(snap_get num_flows)" 0 "no flows after turning NAT off and on"
 # SYNs to :8082 counted as they come from the pods and as they reach the
-# server: the difference is what twill dropped (a retransmitted SYN of an
-# attempt that lost its port counts again: a slow debug kernel may send
-# one before the 0.8 s are over)
+# server: the difference is what twill dropped, retransmitted SYNs included
+# (an attempt without a port retransmits its SYN into a full range; one
+# whose SYN-ACK is late, on a loaded host, sends its SYN again on the port
+# it holds)
 nsx hostA nft -f - <<'NFT' || t_fail "nft in hostA"
 table inet syns {
 	chain pre {
@@ -149,10 +151,11 @@ for fam in 4 6; do
 	n0=$(log_lines "$SLOG")
 	logs=
 	for i in 1 2 3 4; do
-		# (before the first SYN retransmission on a stock kernel; a
-		# debug guest, ten times slower, may not see a SYN-ACK that
-		# soon: retransmitted SYNs are counted on both sides anyway)
-		conn_start "podA$i" 5 "$srv" 8082 -t "$(scaled 0.8 5)"
+		# The deadline only bounds the wait: an attempt that got a
+		# port needs one round trip, which a loaded host (two VMs on
+		# two cores in CI) can stretch past a second; one without a
+		# port fails however long it waits, as the 8 are held.
+		conn_start "podA$i" 5 "$srv" 8082 -t "$(scaled 4 10)"
 		held="$held $CONN_PID"
 		logs="$logs $CONN_LOG"
 	done
@@ -171,12 +174,7 @@ for fam in 4 6; do
 	sa=$(($(syns hostA) - sa0))
 	so=$(($(syns outside) - so0))
 	info "SYNs from the pods: $sa, at the server: $so"
-	if [ "$(scaled stock debug)" = stock ]; then
-		check_eq "$so" 8 "IPv$fam: 8 SYNs reached the server"
-	else
-		# a SYN-ACK later than 1 s: its SYN went twice (same port)
-		check_ge "$so" 8 "IPv$fam: the 8 connections' SYNs reached the server"
-	fi
+	check_ge "$so" 8 "IPv$fam: the 8 connections' SYNs reached the server"
 	check_ge "$sa" 20 "IPv$fam: SYNs from the pods"
 	nat_expect hostA "IPv$fam port exhaustion" tx_packets=+ rx_packets=+ flows_created=8 drop_no_port=$((sa - so))
 	check_eq "$NAT_NOW_num_flows" $((NAT_MARK_num_flows + 8)) "IPv$fam: 8 more flows"

@@ -299,12 +299,26 @@ conn_start() {
 	CONN_LOG=$TOPO_TMP/conn.$CONN_SEQ.log
 	bg_in "$ns" "$FLOWTOOL" connect -t 300 -H -n "$n" "$@" "$dst" "$port" >"$CONN_LOG" 2>&1
 	CONN_PID=$BG_PID
+	echo "$CONN_PID" >"$CONN_LOG.pid"
+}
+
+# alive PID: the process is there and not a zombie (dash reaps its
+# children only when it waits for them).
+alive() {
+	[ -r "/proc/$1/stat" ] && ! awk '{ exit $3 != "Z" }' "/proc/$1/stat" 2>/dev/null
+}
+
+# conn_result LOG PID: the summary is there, or flowtool ended without one.
+conn_result() {
+	grep -q '^ok=' "$1" || ! alive "$2"
 }
 
 # conn_wait LOG: until its every attempt has ended; CONN_OUT = the summary
-# ("ok=N fail=M"), CONN_OK and CONN_FAIL the numbers.
+# ("ok=N fail=M"), CONN_OK and CONN_FAIL the numbers.  A flowtool that
+# ends without a summary (a failed bind) fails the scenario at once.
 conn_wait() {
-	topo_wait 300 grep -q '^ok=' "$1" || t_fail "flowtool connect: no result in 300 s: $(cat "$1")"
+	topo_wait 300 conn_result "$1" "$(cat "$1.pid")" || t_fail "flowtool connect: no result in 300 s: $(cat "$1")"
+	grep -q '^ok=' "$1" || t_fail "flowtool connect ended without a result: $(cat "$1")"
 	CONN_OUT=$(grep '^ok=' "$1")
 	CONN_OK=$(echo "$CONN_OUT" | sed -n 's/^ok=\([0-9]*\) fail=.*/\1/p')
 	CONN_FAIL=$(echo "$CONN_OUT" | sed -n 's/^ok=[0-9]* fail=\([0-9]*\)$/\1/p')

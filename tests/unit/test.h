@@ -66,6 +66,8 @@ extern const struct test service_kmod_tests[];
 extern const size_t service_kmod_tests_count;
 extern const struct test maglev_tests[];
 extern const size_t maglev_tests_count;
+extern const struct test cni_tests[];
+extern const size_t cni_tests_count;
 
 /* work counters (test_count.c): calls into the hash sets and allocator */
 extern unsigned long t_ops;

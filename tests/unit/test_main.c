@@ -45,6 +45,7 @@ int main(int argc, char **argv)
 		{ service_tests, &service_tests_count },
 		{ maglev_tests, &maglev_tests_count },
 		{ service_kmod_tests, &service_kmod_tests_count },
+		{ cni_tests, &cni_tests_count },
 	};
 	const char *only = argc > 1 ? argv[1] : NULL;
 	int passed = 0, failed = 0;

@@ -20,6 +20,10 @@ pkgs=(
 	# the cluster scenarios (agent-*): a real etcd in the guest, and
 	# openssl for its TLS certificates
 	etcd-server etcd-client openssl
+	# the CNI scenarios (cni-*): Debian's plugins (host-local, portmap),
+	# the iptables portmap drives, and podman (CNI backend) with its
+	# runtime crun and monitor conmon
+	containernetworking-plugins iptables podman crun conmon
 	# the kernel fetch (apt-get download, dpkg-deb)
 	apt dpkg ca-certificates
 	# make check (tests/check.sh) and the spec/header unit test

@@ -2,6 +2,7 @@
 #include "host.h"
 #include "netlink.h"
 #include "parse.h"
+#include "rtnl.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -119,124 +120,48 @@ int host_ensure_link(const char *name, uint32_t *ifindex)
 	return link_kind(name, ifindex, kind, sizeof(kind));
 }
 
-static int set_link(uint32_t ifindex, uint32_t mtu)
-{
-	char buf[256];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-
-	nlh->nlmsg_type = RTM_NEWLINK;
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = (int)ifindex;
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
-	if (mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	return rtnl_request(nlh) ? tw_err_ctx("setting the device up") : 0;
-}
-
-static int add_addr(uint32_t ifindex, uint32_t addr)
-{
-	char buf[256];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	uint32_t a = htonl(addr);
-
-	nlh->nlmsg_type = RTM_NEWADDR;
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = 32;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	ifa->ifa_index = ifindex;
-	mnl_attr_put(nlh, IFA_LOCAL, 4, &a);
-	mnl_attr_put(nlh, IFA_ADDRESS, 4, &a);
-	return rtnl_request(nlh) ? tw_err_ctx("adding the subnet's address") : 0;
-}
-
-static int add_route(uint32_t ifindex, uint32_t network, uint8_t plen)
-{
-	char buf[256];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	uint32_t n = htonl(network);
-
-	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = plen;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_STATIC;
-	rtm->rtm_scope = RT_SCOPE_LINK;
-	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_DST, 4, &n);
-	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
-	return rtnl_request(nlh) ? tw_err_ctx("routing the network") : 0;
-}
-
 int host_configure(uint32_t ifindex, uint32_t mtu, uint32_t addr,
 		   uint32_t network, uint8_t plen)
 {
-	if (set_link(ifindex, mtu) || add_addr(ifindex, addr) ||
-	    add_route(ifindex, network, plen))
-		return -1;
+	struct tw_addr a = { .family = AF_INET }, n = { .family = AF_INET };
+	uint32_t be;
+
+	be = htonl(addr);
+	memcpy(a.addr, &be, 4);
+	be = htonl(network);
+	memcpy(n.addr, &be, 4);
+	if (rtnl_link_set(ifindex, true, mtu))
+		return tw_err_ctx("setting the device up");
+	if (rtnl_addr_add(ifindex, &a, 32, 0))
+		return tw_err_ctx("adding the subnet's address");
+	if (rtnl_route_add(ifindex, &n, plen, NULL, RT_SCOPE_LINK))
+		return tw_err_ctx("routing the network");
 	return 0;
 }
 
-static int mkdirs(const char *path)
+static bool in_net(uint32_t x, uint32_t network, uint8_t plen)
 {
-	char dir[4096], *p;
+	uint32_t mask = plen ? ~0u << (32 - plen) : 0;
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	p = strrchr(dir, '/');
-	if (!p || p == dir)
-		return 0;
-	*p = '\0';
-	for (p = dir + 1; *p; p++) {
-		if (*p != '/')
+	return (x & mask) == network;
+}
+
+int host_prune(uint32_t ifindex, uint32_t keep, uint32_t network, uint8_t plen)
+{
+	struct tw_rtnl_entry *v;
+	size_t n, i;
+	int removed = 0;
+	uint32_t be;
+
+	if (rtnl_addrs(ifindex, AF_INET, &v, &n))
+		return -1;
+	for (i = 0; i < n && removed >= 0; i++) {
+		memcpy(&be, v[i].addr.addr, 4);
+		if (v[i].plen != 32 || ntohl(be) == keep ||
+		    !in_net(ntohl(be), network, plen))
 			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return tw_err("mkdir %s: %s", dir, strerror(errno));
-		*p = '/';
+		removed = rtnl_addr_del(ifindex, &v[i].addr, 32) ? -1 : removed + 1;
 	}
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return tw_err("mkdir %s: %s", dir, strerror(errno));
-	return 0;
-}
-
-int host_write_file(const char *path, const char *text)
-{
-	char tmp[4096];
-	FILE *f;
-
-	if (mkdirs(path))
-		return -1;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return tw_err("%s: %s", tmp, strerror(errno));
-	fputs(text, f);
-	if (tw_close_output(f, tmp))
-		return -1;
-	if (rename(tmp, path))
-		return tw_err("%s: %s", path, strerror(errno));
-	return 0;
-}
-
-char *host_read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (!f)
-		return NULL;
-	do {
-		tw_grow((void **)&buf, &cap, len + 4097, 1);
-		n = fread(buf + len, 1, 4096, f);
-		len += n;
-	} while (n > 0);
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
+	free(v);
+	return removed;
 }

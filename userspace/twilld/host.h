@@ -23,9 +23,12 @@ int host_ensure_link(const char *name, uint32_t *ifindex);
  */
 int host_configure(uint32_t ifindex, uint32_t mtu, uint32_t addr,
 		   uint32_t network, uint8_t plen);
-/* Writes `text` to path atomically (a temporary file, then rename). */
-int host_write_file(const char *path, const char *text);
-/* A file's contents (malloc'd), NULL if it does not exist. */
-char *host_read_file(const char *path);
+
+/*
+ * Removes the link's IPv4 /32 addresses inside network/plen (host order)
+ * but keep (0: keeps none): a subnet's address that an agent left behind
+ * when it was killed or lost its lease.  How many it removed, or -1.
+ */
+int host_prune(uint32_t ifindex, uint32_t keep, uint32_t network, uint8_t plen);
 
 #endif

@@ -10,6 +10,7 @@
 #include "host.h"
 #include "nat.h"
 #include "parse.h"
+#include "subnetenv.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -423,7 +424,7 @@ static int try_claim(struct agent *a, const struct etcd_kv *kvs, size_t n,
 static bool previous_subnet(struct agent *a, const struct etcd_kv *kvs,
 			    size_t n, uint32_t *subnet)
 {
-	char *s = a->o.state_file ? host_read_file(a->o.state_file) : NULL;
+	char *s = a->o.state_file ? tw_read_file(a->o.state_file) : NULL;
 	struct tw_lease l;
 	uint8_t plen;
 	size_t i;
@@ -535,21 +536,32 @@ static int grant(struct agent *a)
 	return 0;
 }
 
+/* A host-order IPv4 subnet as a prefix. */
+static struct tw_prefix v4_prefix(uint32_t subnet, uint8_t plen)
+{
+	struct tw_prefix p = { .family = AF_INET, .cidr = plen };
+	uint32_t be = htonl(subnet);
+
+	memcpy(p.addr, &be, 4);
+	return p;
+}
+
 static int write_state(struct agent *a)
 {
-	char env[512], net[TW_SUBNET_KEYLEN], sub[TW_SUBNET_KEYLEN];
-	uint32_t mtu = a->mtu > 50 ? a->mtu - 50 : 1450;
+	struct tw_subnetenv se = {
+		.network = v4_prefix(a->nc.network, a->nc.plen),
+		.subnet = v4_prefix(a->subnet, a->nc.subnet_len),
+		.mtu = a->mtu > 50 ? a->mtu - 50 : 1450,
+		.ipmasq = a->o.ip_masq,
+	};
+	char env[512];
 
-	subnet_cidr(a->nc.network, a->nc.plen, 0, net);
-	subnet_cidr(a->subnet, a->nc.subnet_len, 1, sub);
-	snprintf(env, sizeof(env),
-		 "FLANNEL_NETWORK=%s\nFLANNEL_SUBNET=%s\nFLANNEL_MTU=%u\nFLANNEL_IPMASQ=%s\n",
-		 net, sub, mtu, a->o.ip_masq ? "true" : "false");
-	if (host_write_file(a->o.subnet_file, env))
+	subnetenv_format(&se, env, sizeof(env));
+	if (tw_write_file(a->o.subnet_file, env))
 		return -1;
 	if (a->o.state_file) {
 		snprintf(env, sizeof(env), "%s\n", a->name);
-		if (host_write_file(a->o.state_file, env))
+		if (tw_write_file(a->o.state_file, env))
 			return -1;
 	}
 	return 0;
@@ -798,7 +810,7 @@ static int set_opt(struct opts *o, int id, const char *arg);
 /* "name = value" or "name" lines, '#' comments: the long options. */
 static int read_config(struct opts *o, const char *path)
 {
-	char *text = host_read_file(path), *line, *save = NULL, *eq, *v;
+	char *text = tw_read_file(path), *line, *save = NULL, *eq, *v;
 	const struct option *opt;
 	int lineno = 0, ret = 0;
 
@@ -924,6 +936,33 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 }
 
 /* Config, device, claim, host: 0, or an exit code. */
+/* host_prune, logged; what: whose addresses these are. */
+static void prune(struct agent *a, uint32_t keep, uint32_t network,
+		  uint8_t plen, const char *what)
+{
+	int n = host_prune(a->ifindex, keep, network, plen);
+
+	if (n < 0)
+		logm(L_WARN, "removing %s address from %s: %s", what, a->ifname,
+		     tw_errmsg);
+	else if (n)
+		logm(L_INFO, "removed %s address from %s (%d)", what, a->ifname, n);
+}
+
+/*
+ * Our subnet went to another host: its address off the device and the
+ * subnet file gone, so that neither this host's routing nor a CNI plugin
+ * reading the file goes on using it.
+ */
+static void forget_subnet(struct agent *a)
+{
+	prune(a, 0, a->subnet, a->nc.subnet_len, "the lost subnet's");
+	if (unlink(a->o.subnet_file) && errno != ENOENT)
+		logm(L_WARN, "removing %s: %s", a->o.subnet_file, strerror(errno));
+	else
+		logm(L_INFO, "removed %s", a->o.subnet_file);
+}
+
 static int start(struct agent *a)
 {
 	char ip[TW_ADDR_STRLEN];
@@ -985,6 +1024,7 @@ static int start(struct agent *a)
 		logm(L_ERROR, "%s", tw_errmsg);
 		return EXIT_RUNTIME;
 	}
+	prune(a, a->subnet, a->nc.network, a->nc.plen, "an earlier subnet's");
 	if (a->o.ip_masq)
 		set_masquerade(a);
 	return 0;
@@ -1027,6 +1067,8 @@ int main(int argc, char **argv)
 	}
 	if (r < 0)
 		r = EXIT_RUNTIME;
+	if (r == EXIT_LOST)
+		forget_subnet(&a);
 	if (stop && a.lease && a.o.revoke) {
 		if (etcd_lease_revoke(&a.e, a.lease))
 			logm(L_WARN, "%s", tw_errmsg);
