@@ -195,7 +195,10 @@ void twill_plan_hold(struct twill_plan *plan, bool held)
 	plan->held = held;
 }
 
-/* Settings whose change goes through twill_socket_set(), and NAT's hooks. */
+/*
+ * Settings whose change goes through twill_socket_set(), and the hooks
+ * that NAT and services may need.
+ */
 bool twill_plan_needs_rtnl(const struct twill_plan *plan)
 {
 	const u64 socket_settings = BIT_ULL(TWILL_A_LISTEN_PORT) |
@@ -204,7 +207,9 @@ bool twill_plan_needs_rtnl(const struct twill_plan *plan)
 				    BIT_ULL(TWILL_A_FWMARK) |
 				    BIT_ULL(TWILL_A_TOS);
 
-	return plan->nat_set || (plan->set.present & socket_settings);
+	return plan->nat_set || plan->services ||
+	       (plan->dev_flags & TWILL_F_REPLACE_SERVICES) ||
+	       (plan->set.present & socket_settings);
 }
 
 /* A later message of a transaction replaces an earlier one's NAT. */
@@ -919,6 +924,20 @@ static int check_services(struct commit *c)
 				     plan->rights, &c->services, c->extack);
 }
 
+/*
+ * The flow table and hooks serve NAT and services: made or dropped by a
+ * commit that changes either (one that changes neither leaves them).
+ */
+static int check_flows(struct commit *c)
+{
+	if (!c->nat.active && !c->services.active)
+		return 0;
+	return twill_nat_prepare_instance(c->tdev, &c->nat,
+					  twill_service_any(c->tdev,
+							    &c->services),
+					  c->extack);
+}
+
 static int switch_sockets(struct commit *c)
 {
 	int ret;
@@ -1079,6 +1098,8 @@ int twill_plan_commit(struct twill_device *tdev, struct twill_plan *plan,
 		ret = check_nat(&c);
 	if (!ret)
 		ret = check_services(&c);
+	if (!ret)
+		ret = check_flows(&c);
 	if (!ret)
 		ret = switch_sockets(&c);
 	if (!ret) {

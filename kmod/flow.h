@@ -36,9 +36,16 @@ struct twill_flow {
 	unsigned long expires;		/* jiffies; READ/WRITE_ONCE */
 	u8 state;			/* enum twill_flow_state */
 	u8 fin;				/* BIT(dir): that side sent a FIN */
+	u8 flags;			/* TWILL_FLOW_F_*, set before insert */
 	bool dead;			/* unhashed; under both bucket locks */
 	struct rcu_head rcu;
 };
+
+/*
+ * A service flow: ORIG is client -> virtual address, REPLY backend ->
+ * client; both directions are translated before routing.
+ */
+#define TWILL_FLOW_F_SERVICE	BIT(0)
 
 #define TWILL_FLOW_LOCKS	1024
 

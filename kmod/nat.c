@@ -175,8 +175,9 @@ static void nat_destroy(struct twill_nat *nat)
 }
 
 /* The caller's memory cgroup pays for the table and, later, its flows. */
-static struct twill_nat *nat_create(struct net *net, u32 max_flows)
+static struct twill_nat *nat_create(struct twill_device *tdev, u32 max_flows)
 {
+	struct net *net = dev_net(tdev->dev);
 	struct twill_nat *nat;
 
 	/* Large with lockdep (the bucket locks): not a high-order kmalloc. */
@@ -185,6 +186,7 @@ static struct twill_nat *nat_create(struct net *net, u32 max_flows)
 		return NULL;
 	INIT_DELAYED_WORK(&nat->gc, gc_work);
 	nat->net = net;
+	nat->tdev = tdev;
 	nat->id = atomic64_inc_return(&nat_ids);
 	nat->memcg = get_mem_cgroup_from_mm(current->mm);
 	nat->stats = alloc_percpu_gfp(struct twill_nat_stats,
@@ -262,17 +264,30 @@ int twill_nat_prepare(struct twill_device *tdev, struct twill_nat_config *cfg,
 		      u32 rights, struct twill_nat_change *ch,
 		      struct netlink_ext_ack *extack)
 {
+	ASSERT_RTNL();
+	lockdep_assert_held(&tdev->update_lock);
+	ch->active = true;
+	ch->cfg = cfg;
+	return check_rights(tdev, cfg, rights, extack);
+}
+
+int twill_nat_prepare_instance(struct twill_device *tdev,
+			       struct twill_nat_change *ch, bool services,
+			       struct netlink_ext_ack *extack)
+{
+	const struct twill_nat_config *cfg;
 	struct net *net = dev_net(tdev->dev);
 	int ret;
 
 	ASSERT_RTNL();
 	lockdep_assert_held(&tdev->update_lock);
-	ch->active = true;
-	ch->cfg = cfg;
-	ret = check_rights(tdev, cfg, rights, extack);
-	if (ret || !cfg || tdev->nat)
-		return ret;
-	ch->fresh = nat_create(net, cfg->max_flows);
+	cfg = ch->active ? ch->cfg : config_of(tdev);
+	ch->decided = true;
+	ch->need = cfg || services;
+	if (!ch->need || tdev->nat)
+		return 0;
+	ch->fresh = nat_create(tdev, cfg ? cfg->max_flows :
+				     TWILL_NAT_DEFAULT_MAX_FLOWS);
 	if (!ch->fresh)
 		return -ENOMEM;
 	ret = hooks_get(net);
@@ -285,32 +300,40 @@ int twill_nat_prepare(struct twill_device *tdev, struct twill_nat_config *cfg,
 	return ret;
 }
 
+static void publish(struct twill_device *tdev, struct twill_nat_change *ch)
+{
+	struct twill_nat *nat = ch->fresh;
+
+	ch->fresh = NULL;
+	tdev->nat = nat;
+	list_add_tail_rcu(&nat->list, &nat_net(nat->net)->insts);
+	queue_delayed_work(system_power_efficient_wq, &nat->gc, GC_INTERVAL);
+}
+
 void twill_nat_apply(struct twill_device *tdev, struct twill_nat_change *ch)
 {
 	struct twill_nat_config *old = config_of(tdev);
 	struct twill_nat *nat;
 
-	if (!ch->active)
+	if (!ch->decided)
 		return;
-	if (!ch->cfg) {
+	if (!ch->need) {
 		twill_nat_detach(tdev);
 		return;
 	}
-	nat = tdev->nat;
-	if (!nat) {
-		nat = ch->fresh;
-		ch->fresh = NULL;
+	nat = tdev->nat ?: ch->fresh;
+	/* The config first: a new instance masquerades from its first packet. */
+	if (ch->active) {
+		/* A flow table made for services alone keeps its size. */
+		if (ch->cfg)
+			WRITE_ONCE(nat->flows.max, ch->cfg->max_flows);
 		rcu_assign_pointer(nat->cfg, ch->cfg);
-		tdev->nat = nat;
-		list_add_tail_rcu(&nat->list, &nat_net(nat->net)->insts);
-		queue_delayed_work(system_power_efficient_wq, &nat->gc,
-				   GC_INTERVAL);
-	} else {
-		WRITE_ONCE(nat->flows.max, ch->cfg->max_flows);
-		rcu_assign_pointer(nat->cfg, ch->cfg);
-		kfree_rcu(old, rcu);
+		ch->cfg = NULL;
+		if (old)
+			kfree_rcu(old, rcu);
 	}
-	ch->cfg = NULL;
+	if (!tdev->nat)
+		publish(tdev, ch);
 }
 
 void twill_nat_abort(struct twill_nat_change *ch)
@@ -570,23 +593,55 @@ static int put_prefixes(struct sk_buff *skb, int type,
 	return 0;
 }
 
-static int put_stats(struct sk_buff *skb, struct twill_nat *nat)
+static void sum_stats(struct twill_nat *nat, struct twill_nat_stats *sum)
 {
-	u64 sum[__TWILL_NAT_STAT_MAX] = {};
-	struct nlattr *nest;
+	const struct twill_nat_stats *s;
 	int cpu, i;
 
-	for_each_possible_cpu(cpu)
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		s = per_cpu_ptr(nat->stats, cpu);
 		for (i = 0; i < __TWILL_NAT_STAT_MAX; i++)
-			sum[i] += READ_ONCE(per_cpu_ptr(nat->stats, cpu)->n[i]);
-	nest = nla_nest_start(skb, TWILL_NAT_A_STATS);
+			sum->n[i] += READ_ONCE(s->n[i]);
+		for (i = 0; i < __TWILL_SERVICE_STAT_MAX; i++)
+			sum->svc[i] += READ_ONCE(s->svc[i]);
+	}
+}
+
+/* A nest of u64 counters, indexed from 1; type 0 pads. */
+static int put_counters(struct sk_buff *skb, int type, const u64 *n, int max)
+{
+	struct nlattr *nest;
+	int i;
+
+	nest = nla_nest_start(skb, type);
 	if (!nest)
 		return -EMSGSIZE;
-	for (i = TWILL_NAT_STAT_UNSPEC + 1; i <= TWILL_NAT_STAT_MAX; i++)
-		if (nla_put_u64_64bit(skb, i, sum[i], TWILL_NAT_STAT_UNSPEC))
+	for (i = 1; i <= max; i++)
+		if (nla_put_u64_64bit(skb, i, n[i], 0))
 			return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
+}
+
+static int put_stats(struct sk_buff *skb, struct twill_nat *nat)
+{
+	struct twill_nat_stats sum;
+
+	sum_stats(nat, &sum);
+	return put_counters(skb, TWILL_NAT_A_STATS, sum.n, TWILL_NAT_STAT_MAX);
+}
+
+int twill_nat_put_service_stats(struct sk_buff *skb, struct twill_device *tdev)
+{
+	struct twill_nat_stats sum;
+
+	lockdep_assert_held(&tdev->update_lock);
+	if (!tdev->nat)
+		return 0;
+	sum_stats(tdev->nat, &sum);
+	return put_counters(skb, TWILL_A_SERVICE_STATS, sum.svc,
+			    TWILL_SERVICE_STAT_MAX);
 }
 
 static int put_settings(struct sk_buff *skb, const struct twill_nat_config *cfg)
@@ -609,7 +664,8 @@ int twill_nat_put(struct sk_buff *skb, struct twill_device *tdev)
 	struct twill_nat *nat = tdev->nat;
 	struct nlattr *nest;
 
-	if (!nat)
+	/* Services alone: NAT is off (their counters are elsewhere). */
+	if (!cfg)
 		return 0;
 	nest = nla_nest_start(skb, TWILL_A_NAT);
 	if (!nest || put_settings(skb, cfg) ||

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Masquerade of pod traffic leaving the host, on twill's own flow table.
- * A device with NAT on has a struct twill_nat; the namespace it lives in
- * has the netfilter hooks while at least one such device is there.  The
- * configuration arrives with a SET_DEVICE commit (TWILL_A_NAT) and is
- * applied by it: prepare (may fail), then apply or abort.
+ * twill's flow table and netfilter hooks, and the masquerade of pod
+ * traffic leaving the host on them.  A device with NAT or services has a
+ * struct twill_nat (the instance: flows, counters, collector); the
+ * namespace it lives in has the netfilter hooks while at least one such
+ * device is there.  The masquerade configuration arrives with a SET_DEVICE
+ * commit (TWILL_A_NAT), the services with SET_SERVICES; a commit decides
+ * whether the instance is needed after it: prepare (may fail), then apply
+ * or abort.
  */
 #ifndef _TWILL_NAT_H
 #define _TWILL_NAT_H
@@ -39,14 +42,16 @@ struct twill_nat_config {
 
 struct twill_nat_stats {
 	u64 n[__TWILL_NAT_STAT_MAX];
+	u64 svc[__TWILL_SERVICE_STAT_MAX];
 };
 
 /* One device's NAT; freed after its namespace's readers are gone. */
 struct twill_nat {
 	struct list_head list;		/* the namespace's, RCU, rtnl */
 	struct net *net;		/* where the hooks are */
+	struct twill_device *tdev;	/* outlives the instance */
 	u64 id;				/* unique, for dumps to notice */
-	struct twill_nat_config __rcu *cfg;
+	struct twill_nat_config __rcu *cfg;	/* NULL: services only */
 	struct twill_flow_table flows;
 	struct twill_nat_stats __percpu *stats;
 	struct mem_cgroup *memcg;	/* flows are charged here */
@@ -59,9 +64,17 @@ static inline void twill_nat_count(struct twill_nat *nat,
 	this_cpu_inc(nat->stats->n[stat]);
 }
 
+static inline void twill_nat_count_service(struct twill_nat *nat,
+					   enum twill_service_stat stat)
+{
+	this_cpu_inc(nat->stats->svc[stat]);
+}
+
 /* A commit's NAT part, between twill_nat_prepare() and apply or abort. */
 struct twill_nat_change {
 	bool active;			/* the commit changes NAT */
+	bool decided;			/* twill_nat_prepare_instance() ran */
+	bool need;			/* ... and the instance stays or comes */
 	struct twill_nat_config *cfg;	/* the new config; NULL: NAT off */
 	struct twill_nat *fresh;	/* instance made for it, hooks held */
 };
@@ -78,6 +91,14 @@ void twill_nat_config_free(struct twill_nat_config *cfg);
 int twill_nat_prepare(struct twill_device *tdev, struct twill_nat_config *cfg,
 		      u32 rights, struct twill_nat_change *ch,
 		      struct netlink_ext_ack *extack);
+/*
+ * Makes sure the instance exists after the commit if NAT (as @ch leaves
+ * it) or @services need it; it goes if neither does.  After
+ * twill_nat_prepare(), if the commit has NAT; rtnl and update_lock held.
+ */
+int twill_nat_prepare_instance(struct twill_device *tdev,
+			       struct twill_nat_change *ch, bool services,
+			       struct netlink_ext_ack *extack);
 /* Cannot fail; rtnl and update_lock held. */
 void twill_nat_apply(struct twill_device *tdev, struct twill_nat_change *ch);
 void twill_nat_abort(struct twill_nat_change *ch);
@@ -90,6 +111,8 @@ void twill_nat_detach(struct twill_device *tdev);
 
 /* TWILL_A_NAT with settings, counters and flow count; update_lock held. */
 int twill_nat_put(struct sk_buff *skb, struct twill_device *tdev);
+/* TWILL_A_SERVICE_STATS, if the device has an instance; update_lock held. */
+int twill_nat_put_service_stats(struct sk_buff *skb, struct twill_device *tdev);
 
 /* Where a flow dump stopped. */
 struct twill_nat_dump_pos {
@@ -104,6 +127,7 @@ struct twill_nat_dump_pos {
  */
 int twill_nat_dump_flows(struct sk_buff *skb, struct twill_device *tdev,
 			 struct twill_nat_dump_pos *pos);
+/* Whether the device has an instance (NAT or services). */
 bool twill_nat_enabled(struct twill_device *tdev);
 
 /* The datapath (xlate.c): netfilter verdicts for one NAT instance. */

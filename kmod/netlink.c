@@ -1068,7 +1068,7 @@ static int flows_start(struct netlink_callback *cb)
 	nat = twill_nat_enabled(tdev);
 	mutex_unlock(&tdev->update_lock);
 	if (!nat) {
-		NL_SET_ERR_MSG(cb->extack, "device has no NAT");
+		NL_SET_ERR_MSG(cb->extack, "device has no NAT or services");
 		dev_put(tdev->dev);
 		return -ENOENT;
 	}
@@ -1174,7 +1174,9 @@ static int services_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	genl_dump_check_consistent(cb, hdr);
 	ret = nla_put_u32(skb, TWILL_A_IFINDEX, tdev->dev->ifindex) ||
 	      nla_put_u32(skb, TWILL_A_GENERATION, tdev->generation) ||
-	      nla_put_string(skb, TWILL_A_IFNAME, tdev->dev->name) ?
+	      nla_put_string(skb, TWILL_A_IFNAME, tdev->dev->name) ||
+	      (!was.slot && !was.backend &&
+	       twill_nat_put_service_stats(skb, tdev)) ?
 	      -EMSGSIZE : twill_service_dump(skb, tdev, &ctx->pos);
 	/* Not one service (or backend) fitted in an empty message. */
 	if (ret && !memcmp(&was, &ctx->pos, sizeof(was))) {

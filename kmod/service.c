@@ -940,6 +940,16 @@ void twill_service_apply(struct twill_device *tdev,
 	ch->applied = true;
 }
 
+bool twill_service_any(struct twill_device *tdev,
+		       const struct twill_service_change *ch)
+{
+	const struct twill_service_table *table;
+
+	lockdep_assert_held(&tdev->update_lock);
+	table = ch->active ? ch->fresh : table_of(tdev);
+	return table && table->nservices;
+}
+
 void twill_service_abort(struct twill_service_change *ch)
 {
 	struct twill_service *svc;

@@ -104,6 +104,10 @@ void twill_service_apply(struct twill_device *tdev,
 			 struct twill_service_change *ch);
 void twill_service_abort(struct twill_service_change *ch);
 
+/* Whether the device has services once the commit of @ch is applied. */
+bool twill_service_any(struct twill_device *tdev,
+		       const struct twill_service_change *ch);
+
 /* The device goes away: unpublishes and frees its services. */
 void twill_service_flush(struct twill_device *tdev);
 

@@ -9,6 +9,12 @@
  * rewrites one side: for masquerade, replies on the way in, pod packets on
  * the way out.  ICMP errors are looked up by the packet they quote and get
  * both the outer address and the quoted header rewritten.
+ *
+ * A service flow (TWILL_FLOW_F_SERVICE) is translated before routing in
+ * both directions: the client's packets get the backend as destination,
+ * so that routing sends them to it (a local pod or across the overlay),
+ * and the backend's replies get the service as source on their way back
+ * in, wherever they come from.
  */
 
 #include <linux/icmp.h>
@@ -16,18 +22,23 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/sched/mm.h>
+#include <linux/siphash.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <linux/inetdevice.h>
 #include <net/addrconf.h>
 #include <net/checksum.h>
+#include <net/icmp.h>
 #include <net/ip.h>
 #include <net/ip6_checksum.h>
 #include <net/ipv6.h>
+#include <net/ip6_route.h>
+#include <net/route.h>
 
 #include "device.h"
 #include "nat.h"
 #include "rx.h"
+#include "service.h"
 
 enum { SRC, DST };
 
@@ -495,9 +506,23 @@ static unsigned int apply(struct twill_nat *nat, struct sk_buff *skb,
 		return NF_ACCEPT;
 	}
 	twill_flow_seen(f, n->dir, p->syn, p->fin, p->rst);
-	twill_nat_count(nat, side == SRC ? TWILL_NAT_STAT_TX_PACKETS :
-					   TWILL_NAT_STAT_RX_PACKETS);
+	if (f->flags & TWILL_FLOW_F_SERVICE)
+		twill_nat_count_service(nat, n->dir == TWILL_FLOW_ORIG ?
+					TWILL_SERVICE_STAT_PACKETS :
+					TWILL_SERVICE_STAT_REPLIES);
+	else
+		twill_nat_count(nat, side == SRC ? TWILL_NAT_STAT_TX_PACKETS :
+						   TWILL_NAT_STAT_RX_PACKETS);
 	return NF_ACCEPT;
+}
+
+/* Before routing, a service's replies change source, all else destination. */
+static int side_in(const struct twill_flow_node *n)
+{
+	const struct twill_flow *f = twill_flow_of((struct twill_flow_node *)n);
+
+	return (f->flags & TWILL_FLOW_F_SERVICE) && n->dir == TWILL_FLOW_REPLY ?
+	       SRC : DST;
 }
 
 /* --- New flows ------------------------------------------------------- */
@@ -666,16 +691,172 @@ static int family_of(const struct sk_buff *skb)
 	return skb->protocol == htons(ETH_P_IPV6) ? AF_INET6 : AF_INET;
 }
 
+/* --- Services -------------------------------------------------------- */
+
+static siphash_key_t choice_key __read_mostly;
+
+static unsigned int drop_service(struct twill_nat *nat, struct twill_flow *f,
+				 enum twill_service_stat why)
+{
+	if (f)
+		twill_flow_free(f);
+	twill_nat_count_service(nat, why);
+	return NF_DROP;
+}
+
+/*
+ * The refusal goes back the way the client's packet came: route the
+ * packet towards its source so that icmp_send() has a route to read
+ * (before routing it has none), as nf_reject does.  Port unreachable ends
+ * a TCP connect() with ECONNREFUSED as a reset would (and is what
+ * kube-proxy's REJECT sends); rate-limited like every ICMP error.
+ */
+static void refuse4(struct sk_buff *skb)
+{
+	struct flowi4 fl4 = { .daddr = ip_hdr(skb)->saddr };
+	struct rtable *rt;
+
+	rt = ip_route_output_key(dev_net(skb->dev), &fl4);
+	if (IS_ERR(rt))
+		return;
+	skb_dst_drop(skb);
+	skb_dst_set(skb, &rt->dst);
+	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+}
+
+static void refuse6(struct sk_buff *skb)
+{
+	struct flowi6 fl6 = { .daddr = ipv6_hdr(skb)->saddr };
+	struct dst_entry *dst;
+
+	dst = ip6_route_output(dev_net(skb->dev), NULL, &fl6);
+	if (dst->error) {
+		dst_release(dst);
+		return;
+	}
+	skb_dst_drop(skb);
+	skb_dst_set(skb, dst);
+	icmpv6_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
+}
+
+static unsigned int refuse(struct twill_nat *nat, struct sk_buff *skb,
+			   const struct pkt *p)
+{
+	if (p->t.family == AF_INET)
+		refuse4(skb);
+	else
+		refuse6(skb);
+	return drop_service(nat, NULL, TWILL_SERVICE_STAT_REFUSED);
+}
+
+static int insert_service_flow(struct twill_nat *nat, struct twill_flow *f)
+{
+	unsigned int expired = 0;
+	int ret;
+
+	ret = twill_flow_insert(&nat->flows, f, &expired);
+	if (ret == -ENOSPC) {
+		expired += twill_flow_reclaim(&nat->flows);
+		ret = twill_flow_insert(&nat->flows, f, &expired);
+	}
+	if (expired)
+		this_cpu_add(nat->stats->n[TWILL_NAT_STAT_FLOWS_EXPIRED],
+			     expired);
+	return ret;
+}
+
+/* A new flow from the client to @be; replies come from the backend. */
+static unsigned int service_flow(struct twill_nat *nat, struct sk_buff *skb,
+				 const struct pkt *p,
+				 const struct twill_backend *be)
+{
+	struct twill_flow_tuple *r;
+	struct twill_flow_node *n;
+	struct twill_flow *f;
+	int ret;
+
+	f = alloc_flow(nat, &p->t);
+	if (!f)
+		return drop_service(nat, NULL, TWILL_SERVICE_STAT_DROP_NOMEM);
+	f->flags = TWILL_FLOW_F_SERVICE;
+	r = &f->node[TWILL_FLOW_REPLY].t;
+	twill_flow_tuple_invert(r, &p->t);
+	r->src = be->addr;
+	r->sport = be->port;
+	twill_flow_seen(f, TWILL_FLOW_ORIG, p->syn, p->fin, p->rst);
+	ret = insert_service_flow(nat, f);
+	if (ret == -EEXIST) {
+		/* Another CPU made this flow meanwhile: use its backend. */
+		twill_flow_free(f);
+		n = twill_flow_lookup(&nat->flows, &p->t);
+		return n ? apply(nat, skb, p, n, side_in(n)) :
+			   drop_service(nat, NULL, TWILL_SERVICE_STAT_DROP_IN_USE);
+	}
+	if (ret)
+		return drop_service(nat, f, ret == -ENOSPC ?
+					    TWILL_SERVICE_STAT_DROP_FULL :
+					    TWILL_SERVICE_STAT_DROP_IN_USE);
+	twill_nat_count_service(nat, TWILL_SERVICE_STAT_FLOWS_CREATED);
+	return apply(nat, skb, p, &f->node[TWILL_FLOW_ORIG], DST);
+}
+
+/*
+ * A packet to a virtual address that no flow knows: a new flow to the
+ * backend Maglev picks for its 5-tuple, a refusal when the service has
+ * none, a drop when the address has no service for this port.
+ */
+static unsigned int service_in(struct twill_nat *nat,
+			       struct twill_service_table *table,
+			       struct sk_buff *skb, const struct pkt *p)
+{
+	const struct twill_backend *be;
+	struct twill_service *svc;
+	u32 hash;
+
+	svc = twill_service_lookup(table, p->t.family, &p->t.dst, p->t.dport,
+				   p->t.proto);
+	if (!svc)
+		return drop_service(nat, NULL,
+				    TWILL_SERVICE_STAT_DROP_NO_SERVICE);
+	net_get_random_once(&choice_key, sizeof(choice_key));
+	hash = siphash(&p->t, sizeof(p->t), &choice_key);
+	be = twill_service_choose(svc, hash);
+	if (!be)
+		return refuse(nat, skb, p);
+	return service_flow(nat, skb, p, be);
+}
+
+/* The device's services if @t is to one of their addresses, else NULL. */
+static struct twill_service_table *
+to_service(struct twill_nat *nat, const struct twill_flow_tuple *t)
+{
+	struct twill_service_table *table;
+
+	table = rcu_dereference(nat->tdev->services);
+	if (table && twill_service_vip_known(table, t->family, &t->dst))
+		return table;
+	return NULL;
+}
+
 unsigned int twill_xlate_in(struct twill_nat *nat, struct sk_buff *skb)
 {
+	struct twill_service_table *table;
 	struct twill_flow_node *n;
 	struct pkt p;
 
-	/* Not ours to judge: what we cannot read was never translated. */
-	if (parse(skb, family_of(skb), &p))
+	if (parse(skb, family_of(skb), &p)) {
+		/* A virtual address takes only what its services can. */
+		if (!p.error && p.t.family && to_service(nat, &p.t))
+			return drop_service(nat, NULL,
+					    TWILL_SERVICE_STAT_DROP_NO_SERVICE);
+		/* Not ours to judge: what we cannot read was never translated. */
 		return NF_ACCEPT;
+	}
 	n = twill_flow_lookup(&nat->flows, &p.t);
-	return n ? apply(nat, skb, &p, n, DST) : NF_ACCEPT;
+	if (n)
+		return apply(nat, skb, &p, n, side_in(n));
+	table = p.error ? NULL : to_service(nat, &p.t);
+	return table ? service_in(nat, table, skb, &p) : NF_ACCEPT;
 }
 
 unsigned int twill_xlate_out(struct twill_nat *nat, struct sk_buff *skb,
@@ -687,6 +868,9 @@ unsigned int twill_xlate_out(struct twill_nat *nat, struct sk_buff *skb,
 	bool pod;
 	int ret;
 
+	/* Services alone: their flows are translated before routing. */
+	if (!cfg)
+		return NF_ACCEPT;
 	ret = parse(skb, family_of(skb), &p);
 	pod = prefix_match(cfg->masq, cfg->nmasq, p.t.family, &p.t.src);
 	if (ret) {

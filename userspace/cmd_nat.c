@@ -5,6 +5,7 @@
 #include "flow.h"
 #include "json.h"
 #include "nat.h"
+#include "service.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -140,6 +141,17 @@ static int print_flow(const struct tw_flow *fl, void *arg)
 	return 0;
 }
 
+/* Services have flows too, with NAT off; a failed look counts as none. */
+static bool has_services(struct tw_nl *nl, const struct tw_device *dev)
+{
+	struct tw_services all = { 0 };
+	bool any;
+
+	any = !nl_dump_services(nl, dev, &all) && all.num_services;
+	services_free(&all);
+	return any;
+}
+
 static int nat_flows(int argc, char **argv, const struct out_opts *oo)
 {
 	struct flows_out o = { .json = oo->json };
@@ -157,8 +169,9 @@ static int nat_flows(int argc, char **argv, const struct out_opts *oo)
 	/* said here: kernels before 6.2 drop a dump's start error message */
 	if (!ret)
 		ret = device_fetch(&nl, &dev);
-	if (!ret && !dev.nat.on)
-		ret = tw_err("nat flows %s: no NAT on this device", argv[0]);
+	if (!ret && !dev.nat.on && !has_services(&nl, &dev))
+		ret = tw_err("nat flows %s: no NAT or services on this device",
+			     argv[0]);
 	if (!ret && nl_dump_flows(&nl, &dev, print_flow, &o))
 		ret = tw_err_ctx("nat flows %s", argv[0]);
 	/* an empty table is an empty array; a failed dump ends its array */

@@ -6,6 +6,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/twill.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -515,6 +516,24 @@ static int parse_service_nest(const struct nlattr *nest,
 	return 0;
 }
 
+/* TWILL_A_SERVICE_STATS: u64 counters by type; unknown ones are skipped. */
+static int parse_stats(const struct nlattr *nest, struct tw_services *all)
+{
+	const struct nlattr *a;
+	uint16_t type;
+
+	mnl_attr_for_each_nested(a, nest) {
+		type = mnl_attr_get_type(a);
+		if (!type || type > TWILL_SERVICE_STAT_MAX)
+			continue;
+		if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+			return -1;
+		all->stats[type] = mnl_attr_get_u64(a);
+	}
+	all->has_stats = true;
+	return 0;
+}
+
 int service_parse_msg(const struct nlmsghdr *nlh, struct tw_services *all)
 {
 	const struct nlattr *a, *nest;
@@ -539,6 +558,10 @@ int service_parse_msg(const struct nlmsghdr *nlh, struct tw_services *all)
 			break;
 		case TWILL_A_NUM_BACKENDS:
 			if (u32_attr(a, &all->num_backends))
+				return -1;
+			break;
+		case TWILL_A_SERVICE_STATS:
+			if (parse_stats(a, all))
 				return -1;
 			break;
 		case TWILL_A_SERVICES:
@@ -742,6 +765,42 @@ void service_show_human(FILE *f, const char *ifname,
 				state_name(b->state));
 		}
 	}
+	if (!all->has_stats)
+		return;
+	fprintf(f, "  translated: packets %" PRIu64 " replies %" PRIu64
+		"; flows created %" PRIu64 "; refused %" PRIu64 "\n",
+		all->stats[TWILL_SERVICE_STAT_PACKETS],
+		all->stats[TWILL_SERVICE_STAT_REPLIES],
+		all->stats[TWILL_SERVICE_STAT_FLOWS_CREATED],
+		all->stats[TWILL_SERVICE_STAT_REFUSED]);
+	fprintf(f, "  drops: no-service %" PRIu64 " full %" PRIu64
+		" in-use %" PRIu64 " nomem %" PRIu64 "\n",
+		all->stats[TWILL_SERVICE_STAT_DROP_NO_SERVICE],
+		all->stats[TWILL_SERVICE_STAT_DROP_FULL],
+		all->stats[TWILL_SERVICE_STAT_DROP_IN_USE],
+		all->stats[TWILL_SERVICE_STAT_DROP_NOMEM]);
+}
+
+static const char *const stat_names[__TWILL_SERVICE_STAT_MAX] = {
+	[TWILL_SERVICE_STAT_PACKETS] = "packets",
+	[TWILL_SERVICE_STAT_REPLIES] = "replies",
+	[TWILL_SERVICE_STAT_FLOWS_CREATED] = "flows_created",
+	[TWILL_SERVICE_STAT_REFUSED] = "refused",
+	[TWILL_SERVICE_STAT_DROP_NO_SERVICE] = "drop_no_service",
+	[TWILL_SERVICE_STAT_DROP_FULL] = "drop_full",
+	[TWILL_SERVICE_STAT_DROP_IN_USE] = "drop_in_use",
+	[TWILL_SERVICE_STAT_DROP_NOMEM] = "drop_nomem",
+};
+
+/* Zeros without a flow table, so that scripts always find every key. */
+static void stats_json(struct json *j, const struct tw_services *all)
+{
+	unsigned int i;
+
+	json_obj_open(j, "stats");
+	for (i = 1; i < __TWILL_SERVICE_STAT_MAX; i++)
+		json_u64(j, stat_names[i], all->stats[i]);
+	json_obj_close(j);
 }
 
 void service_show_json(struct json *j, const char *ifname,
@@ -758,6 +817,7 @@ void service_show_json(struct json *j, const char *ifname,
 	json_u64(j, "maglev_size", all->maglev_size);
 	json_u64(j, "num_services", all->num_services);
 	json_u64(j, "num_backends", all->num_backends);
+	stats_json(j, all);
 	json_arr_open(j, "services");
 	for (i = 0; i < all->n; i++) {
 		const struct tw_service *s = &all->svcs[i];

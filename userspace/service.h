@@ -42,6 +42,8 @@ struct tw_service {
 struct tw_services {
 	uint32_t max_services, max_backends, maglev_size;
 	uint32_t num_services, num_backends;
+	bool has_stats;		/* the device has a flow table */
+	uint64_t stats[__TWILL_SERVICE_STAT_MAX];	/* read only */
 	struct tw_service *svcs;
 	size_t n, cap;
 };

@@ -21,7 +21,9 @@
  *	retransmission) are over: the rest are failures, their sockets
  *	closed.  -s: TCP_SYNCNT (SYN retransmissions).  -H: then keep the
  *	connections until SIGTERM/SIGINT, at most -w SECS (300); -R: close
- *	them with a reset (SO_LINGER 0).  Exit 0 once done.
+ *	them with a reset (SO_LINGER 0).  -v also prints "fail ERRNO" for
+ *	each failure (ECONNREFUSED ...; "timeout": still pending at the
+ *	end).  Exit 0 once done.
  *
  *   flowtool rate [-T SECS] [-c WORKERS] [-b SRC] DST PORT
  *	Short connections for SECS (5): connect, send 'q', read "ok" and the
@@ -376,7 +378,10 @@ struct conn {
 	int fd;
 	int state;	/* 0 connecting, 1 waiting for "ok", 2 ok, 3 failed */
 	int got;
+	int err;	/* state 3: the socket's error, if any */
 };
+
+static const char *errname(int e);
 
 static int connect_cmd(int argc, char **argv)
 {
@@ -429,6 +434,7 @@ static int connect_cmd(int argc, char **argv)
 			setsockopt(c[i].fd, IPPROTO_TCP, TCP_SYNCNT, &syncnt, sizeof(syncnt));
 		fcntl(c[i].fd, F_SETFL, O_NONBLOCK);
 		if (connect(c[i].fd, (struct sockaddr *)&dst, dl) && errno != EINPROGRESS) {
+			c[i].err = errno;
 			c[i].state = 3;
 			continue;
 		}
@@ -461,6 +467,7 @@ static int connect_cmd(int argc, char **argv)
 				continue;
 			if (c[i].state == 0) {
 				getsockopt(c[i].fd, SOL_SOCKET, SO_ERROR, &err, &el);
+				c[i].err = err;
 				if (err || write(c[i].fd, "h", 1) != 1)
 					c[i].state = 3;
 				else
@@ -491,6 +498,9 @@ static int connect_cmd(int argc, char **argv)
 				printf("local %d\n", local_port(c[i].fd));
 		} else {
 			nfail++;
+			if (verbose)
+				printf("fail %s\n", c[i].state < 2 ? "timeout" :
+				       c[i].err ? errname(c[i].err) : "other");
 		}
 	}
 	printf("ok=%d fail=%d\n", nok, nfail);

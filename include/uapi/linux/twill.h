@@ -251,6 +251,11 @@ enum twill_attr {
 	TWILL_A_MAGLEV_SIZE,	/* u32, prime: slots of a service's table */
 	TWILL_A_NUM_SERVICES,	/* u32, read only */
 	TWILL_A_NUM_BACKENDS,	/* u32, read only */
+	TWILL_A_SERVICE_STATS,	/* nest of u64 indexed by enum
+				 * twill_service_stat, read only (the first
+				 * TWILL_CMD_GET_SERVICES reply); type 0 is
+				 * padding
+				 */
 	__TWILL_A_MAX
 };
 #define TWILL_A_MAX (__TWILL_A_MAX - 1)
@@ -385,6 +390,25 @@ enum twill_nat_stat {
 	__TWILL_NAT_STAT_MAX
 };
 #define TWILL_NAT_STAT_MAX (__TWILL_NAT_STAT_MAX - 1)
+
+/* Counters of a device's services; indexes of TWILL_A_SERVICE_STATS. */
+enum twill_service_stat {
+	TWILL_SERVICE_STAT_UNSPEC,
+	TWILL_SERVICE_STAT_PACKETS,	/* to a service, sent to its backend */
+	TWILL_SERVICE_STAT_REPLIES,	/* backends' replies translated back */
+	TWILL_SERVICE_STAT_FLOWS_CREATED,
+	TWILL_SERVICE_STAT_REFUSED,	/* no backend: ICMP port unreachable */
+	TWILL_SERVICE_STAT_DROP_NO_SERVICE,/* a virtual address's port
+					    * or protocol without a service
+					    */
+	TWILL_SERVICE_STAT_DROP_FULL,	/* new flow, table at MAX_FLOWS */
+	TWILL_SERVICE_STAT_DROP_IN_USE,	/* the backend's reply tuple is
+					 * another flow's
+					 */
+	TWILL_SERVICE_STAT_DROP_NOMEM,
+	__TWILL_SERVICE_STAT_MAX
+};
+#define TWILL_SERVICE_STAT_MAX (__TWILL_SERVICE_STAT_MAX - 1)
 
 /*
  * A flow's two tuples as on the wire: ORIG is what the pod sent, REPLY what

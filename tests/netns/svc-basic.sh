@@ -1,0 +1,236 @@
+#!/bin/sh
+# shellcheck shell=dash
+# Service virtual addresses, the datapath basics (issue 11).  Layout:
+# topo.sh's hostA and hostB, twill0 on both (IPv4 underlay), and on hostA
+#
+#   podA1 (client, on the cni0 bridge, 10.244.1.11, fd00:244:0:1::11)
+#   podL  (a backend, routed: 10.244.9.50/32 and fd00:244:0:9::50/128 on
+#          a veth of its own, hostA's end "vethL", as a point-to-point CNI
+#          such as twill-cni or Calico wires a pod)
+#
+# and on hostB the backends podB1 and podB2 (its cni0 bridge).  hostA has
+# the services (client side: the pod's packets are translated where they
+# enter the host):
+#
+#   10.96.0.10:80/tcp, :53/udp and [fd00:96::10]:80/tcp, :53/udp
+#        backends podL, podB1, podB2 (TCP 8080, UDP 7: flowtool serve)
+#   10.96.0.11:80/tcp, :53/udp and [fd00:96::11]:80/tcp, :53/udp: none
+#
+#   - TCP and UDP, IPv4 and IPv6: the client's connections succeed, the
+#     backends see the client's own address, the replies come from the
+#     virtual address (a connected socket takes nothing else); 60 TCP
+#     connections and 30 UDP clients reach all 3 backends, the local one
+#     and both across the overlay; `nat flows` shows a flow with the
+#     service as destination and the backend as reply source; the
+#     counters of `twill service show` move.
+#   - a service without backends refuses at once: connect() fails with
+#     ECONNREFUSED (not a timeout), UDP gets port unreachable.
+#   - a port of a virtual address that no service has: no answer, counted
+#     as dropped.
+# (A local backend on the client's own bridge needs the bridge to pass
+# its replies through the IP hooks, br_netfilter: not here.)
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/topo.sh"
+. "$(dirname "$0")/natlib.sh"
+
+VIP4=10.96.0.10
+VIP6=fd00:96::10
+NONE4=10.96.0.11
+NONE6=fd00:96::11
+L4=10.244.9.50
+L6=fd00:244:0:9::50
+
+vip() { if [ "$1" = 6 ]; then echo "$VIP6"; else echo "$VIP4"; fi; }
+none() { if [ "$1" = 6 ]; then echo "$NONE6"; else echo "$NONE4"; fi; }
+# svc_key FAMILY ADDR PORT PROTO: ADDR:PORT/PROTO, [ADDR]:PORT/PROTO for 6
+svc_key() { if [ "$1" = 6 ]; then echo "[$2]:$3/$4"; else echo "$2:$3/$4"; fi; }
+local_addr() { if [ "$1" = 6 ]; then echo "$L6"; else echo "$L4"; fi; }
+
+# svc_flat: `twill -j service show twill0` on hostA, flattened.
+svc_flat() {
+	local out
+	out=$(nsx hostA "$TWILL" -j service show twill0) || t_fail "twill -j service show failed"
+	printf '%s\n' "$out" | json_flat
+}
+
+# svc_stat NAME: one counter of hostA's services, read now.
+svc_stat() {
+	local v
+	v=$(flat_get "$(svc_flat)" "stats|$1")
+	[ -n "$v" ] || t_fail "no 'stats|$1' in twill -j service show"
+	echo "$v"
+}
+
+# counts LOG0 LOG1 LOG2 N0 N1 N2 PROTO: lines of PROTO in each log since
+# its mark, as "a b c".
+counts() {
+	local proto=$7
+	echo "$(log_since "$1" "$4" | grep -c "^$proto ") $(log_since "$2" "$5" | grep -c "^$proto ") $(log_since "$3" "$6" | grep -c "^$proto ")"
+}
+
+step "topology: hostA (client podA1, routed backend podL), hostB (backends podB1, podB2), twill0 mesh"
+topo_hosts hostA hostB
+topo_pods hostA 1
+topo_pods hostB 2
+topo_twill_mesh 4 hostA hostB
+topo_ns_add podL
+"$IP" link add vethL netns hostA type veth peer name eth0 netns podL || t_fail "veth hostA <-> podL"
+nsx hostA "$IP" link set vethL up
+nsx hostA "$IP" -6 addr add fe80::1/64 dev vethL nodad
+nsx hostA "$IP" route add "$L4/32" dev vethL || t_fail "hostA: route to podL"
+nsx hostA "$IP" -6 route add "$L6/128" dev vethL || t_fail "hostA: IPv6 route to podL"
+nsx podL "$IP" addr add "$L4/32" dev eth0
+nsx podL "$IP" -6 addr add "$L6/128" dev eth0 nodad
+nsx podL "$IP" link set eth0 up
+nsx podL "$IP" route add 10.244.1.1 dev eth0
+nsx podL "$IP" route add default via 10.244.1.1 dev eth0 || t_fail "podL: default route"
+nsx podL "$IP" -6 route add default via fe80::1 dev eth0 || t_fail "podL: IPv6 default route"
+# every refusal sent: no ICMP rate limit on hostA (one refusal per
+# attempt is what the counters must show)
+nsx hostA sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 >/dev/null ||
+	t_fail "hostA: sysctl icmp ratelimit"
+ping_ok podA1 "$L4" 2
+ping_ok podA1 "$L6" 2
+
+srv_start podL 7,8080
+LOG0=$SRV_LOG
+srv_start podB1 7,8080
+LOG1=$SRV_LOG
+srv_start podB2 7,8080
+LOG2=$SRV_LOG
+
+step "services on hostA"
+for fam in 4 6; do
+	b0=$(local_addr $fam)
+	b1=$(pod_addr hostB 1 $fam)
+	b2=$(pod_addr hostB 2 $fam)
+	[ $fam = 6 ] && { b0="[$b0]"; b1="[$b1]"; b2="[$b2]"; }
+	check_ok "IPv$fam TCP service" nsx hostA "$TWILL" service set twill0 "$(svc_key $fam "$(vip $fam)" 80 tcp)" \
+		backend "$b0:8080" backend "$b1:8080" backend "$b2:8080"
+	check_ok "IPv$fam UDP service" nsx hostA "$TWILL" service set twill0 "$(svc_key $fam "$(vip $fam)" 53 udp)" \
+		backend "$b0:7" backend "$b1:7" backend "$b2:7"
+	check_ok "IPv$fam TCP service without backends" nsx hostA "$TWILL" service set twill0 "$(svc_key $fam "$(none $fam)" 80 tcp)"
+	check_ok "IPv$fam UDP service without backends" nsx hostA "$TWILL" service set twill0 "$(svc_key $fam "$(none $fam)" 53 udp)"
+done
+out=$(nsx hostA "$TWILL" service show twill0) || t_fail "service show"
+printf '%s\n' "$out" | sed 's/^/   | /'
+check_contains "$out" "8 services, 12 backends" "8 services, 12 backends"
+check_contains "$out" "translated: packets 0 replies 0; flows created 0; refused 0" "counters at zero"
+
+for fam in 4 6; do
+	v=$(vip $fam)
+	client=$(pod_addr hostA 1 $fam)
+
+	step "IPv$fam: one TCP connection podA1 -> $v:80"
+	p0=$(svc_stat packets)
+	r0=$(svc_stat replies)
+	c0=$(svc_stat flows_created)
+	n0=$(log_lines "$LOG0") n1=$(log_lines "$LOG1") n2=$(log_lines "$LOG2")
+	out=$(nsx podA1 "$FLOWTOOL" connect -P 45000 "$v" 80) || t_fail "flowtool connect"
+	check_eq "$out" "local 45000
+ok=1 fail=0" "connected through the service, request answered"
+	seen=$( (log_since "$LOG0" "$n0"; log_since "$LOG1" "$n1"; log_since "$LOG2" "$n2") | grep '^tcp ')
+	check_eq "$seen" "tcp $client 45000" "one backend saw podA1's own address and port"
+	flows=$(nat_flows hostA)
+	printf '%s\n' "$flows" | sed 's/^/   | /'
+	check_eq "$(printf '%s\n' "$flows" | awk -v c="$client" -v v="$v" \
+		'$1 == "tcp" && $2 == c && $3 == 45000 && $4 == v && $5 == 80 && $7 == 8080 && $8 == c && $9 == 45000 { n++ } END { print n + 0 }')" 1 \
+		"nat flows: tcp $client:45000 -> $v:80, reply from a backend's 8080"
+	check_eq "$(svc_stat flows_created)" $((c0 + 1)) "flows_created + 1"
+	check_gt "$(svc_stat packets)" "$p0" "packets translated to the backend"
+	check_gt "$(svc_stat replies)" "$r0" "replies translated back"
+
+	step "IPv$fam: 60 TCP connections podA1 -> $v:80 reach all 3 backends"
+	n0=$(log_lines "$LOG0") n1=$(log_lines "$LOG1") n2=$(log_lines "$LOG2")
+	out=$(nsx podA1 "$FLOWTOOL" connect -n 60 "$v" 80) || t_fail "flowtool connect"
+	check_eq "$out" "ok=60 fail=0" "60 connections, each answered"
+	set -- $(counts "$LOG0" "$LOG1" "$LOG2" "$n0" "$n1" "$n2" tcp)
+	info "connections per backend: podL $1, podB1 $2, podB2 $3"
+	check_eq "$(($1 + $2 + $3))" 60 "the backends saw 60 connections"
+	check_gt "$1" 0 "the local backend podL was chosen"
+	check_gt "$2" 0 "podB1 (across the overlay) was chosen"
+	check_gt "$3" 0 "podB2 (across the overlay) was chosen"
+
+	step "IPv$fam: 30 UDP clients podA1 -> $v:53, each echoed by the service address"
+	n0=$(log_lines "$LOG0") n1=$(log_lines "$LOG1") n2=$(log_lines "$LOG2")
+	i=0
+	while [ $i -lt 30 ]; do
+		out=$(nsx podA1 "$FLOWTOOL" udp -P $((46000 + i)) -n 2 "$v" 53) || t_fail "flowtool udp"
+		check_eq "$out" "reply $v 53 16
+reply $v 53 16" "UDP client $((46000 + i)): 2 replies from $v:53" >/dev/null
+		i=$((i + 1))
+	done
+	info "ok: 30 UDP clients, 2 replies each from $v:53"
+	set -- $(counts "$LOG0" "$LOG1" "$LOG2" "$n0" "$n1" "$n2" udp)
+	info "datagrams per backend: podL $1, podB1 $2, podB2 $3"
+	check_eq "$(($1 + $2 + $3))" 60 "the backends saw 60 datagrams"
+	check_gt "$1" 0 "the local backend podL was chosen"
+	check_gt "$2" 0 "podB1 was chosen"
+	check_gt "$3" 0 "podB2 was chosen"
+	# a flow is pinned: both datagrams of a client went to one backend
+	check_eq "$( (log_since "$LOG0" "$n0"; log_since "$LOG1" "$n1"; log_since "$LOG2" "$n2") |
+		grep '^udp ' | sort | uniq -c | awk '$1 != 2' | wc -l | tr -d ' ')" 0 \
+		"each client's 2 datagrams reached one backend"
+
+	step "IPv$fam: a service without backends refuses at once"
+	f0=$(svc_stat refused)
+	out=$(nsx podA1 "$FLOWTOOL" connect -v -t 5 "$(none $fam)" 80) || t_fail "flowtool connect"
+	check_eq "$out" "fail ECONNREFUSED
+ok=0 fail=1" "TCP connect: ECONNREFUSED"
+	# One refusal, or two: an ICMP error that arrives while connect()
+	# still holds the socket (the SYN and its refusal in one softirq run)
+	# is a soft error, and the SYN is sent once more.
+	f1=$(svc_stat refused)
+	check_ge "$f1" $((f0 + 1)) "refused + 1 or more"
+	out=$(nsx podA1 "$FLOWTOOL" udp "$(none $fam)" 53) || t_fail "flowtool udp"
+	if [ $fam = 4 ]; then
+		check_contains "$out" "icmp type=3 code=3 " "UDP: ICMP port unreachable"
+	else
+		check_contains "$out" "icmp type=1 code=4 " "UDP: ICMPv6 port unreachable"
+	fi
+	check_contains "$out" "errno=ECONNREFUSED" "UDP: ECONNREFUSED"
+	check_eq "$(svc_stat refused)" $((f1 + 1)) "refused + 1 (UDP)"
+
+	step "IPv$fam: a port of $v that no service has is dropped"
+	d0=$(svc_stat drop_no_service)
+	out=$(nsx podA1 "$FLOWTOOL" connect -v -t 2 "$v" 81) || t_fail "flowtool connect"
+	check_eq "$out" "fail timeout
+ok=0 fail=1" "TCP to port 81: no answer"
+	out=$(nsx podA1 "$FLOWTOOL" udp -w 500 "$v" 54) || t_fail "flowtool udp"
+	check_eq "$out" "timeout" "UDP to port 54: no answer"
+	check_gt "$(svc_stat drop_no_service)" "$d0" "drop_no_service moved"
+done
+
+out=$(nsx hostA "$TWILL" service show twill0) || t_fail "service show"
+printf '%s\n' "$out" | sed 's/^/   | /'
+check_contains "$out" "drops: no-service " "the human view has the drops"
+flat=$(svc_flat)
+for s in drop_full drop_in_use drop_nomem; do
+	check_eq "$(flat_get "$flat" "stats|$s")" 0 "stats $s"
+done
+
+step "pod to pod without a service is not translated"
+c0=$(svc_stat flows_created)
+n1=$(log_lines "$LOG1")
+out=$(nsx podA1 "$FLOWTOOL" connect -n 3 "$(pod_addr hostB 1 4)" 8080) || t_fail "flowtool connect"
+check_eq "$out" "ok=3 fail=0" "3 connections to podB1 directly"
+check_eq "$(log_since "$LOG1" "$n1" | awk '{ print $1, $2 }' | sort | uniq -c | awk '{ print $1, $2, $3 }')" \
+	"3 tcp $(pod_addr hostA 1 4)" "podB1 saw podA1"
+check_eq "$(svc_stat flows_created)" "$c0" "no service flow"
+
+step "all services removed: the flow table goes"
+check_ok "service set: replace with none" nsx hostA "$TWILL" service set twill0 "$(svc_key 4 "$NONE4" 80 tcp)" remove
+for fam in 4 6; do
+	for k in "$(vip $fam) 80 tcp" "$(vip $fam) 53 udp" "$(none $fam) 53 udp" "$(none $fam) 80 tcp"; do
+		set -- $k
+		[ "$fam/$1/$2" = "4/$NONE4/80" ] && continue
+		check_ok "remove $1:$2/$3" nsx hostA "$TWILL" service set twill0 "$(svc_key $fam "$1" "$2" "$3")" remove
+	done
+done
+check_contains "$(nsx hostA "$TWILL" service show twill0)" "0 services, 0 backends" "no services"
+check_fails "no flow table left" nsx hostA "$TWILL" nat flows twill0
+out=$(nsx podA1 "$FLOWTOOL" connect -n 2 "$(pod_addr hostB 1 6)" 8080) || t_fail "flowtool connect"
+check_eq "$out" "ok=2 fail=0" "the overlay still works"
+
+klog_clean
+echo "PASS: svc-basic"
