@@ -16,6 +16,8 @@
  *     masquerade included, so that firewalls and conntrack see the pod's
  *     own address; just before conntrack's confirm (LAST), which records
  *     the tuples it computed before us and does not read the packet again.
+ *   LOCAL_OUT at NAT_DST: host processes' packets to a service, where
+ *     nf_nat changes destinations too; routed again when translated.
  * twill turns on defragmentation (nf_defrag_ipv4/6, not conntrack) in a
  * namespace where it has hooks.
  */
@@ -84,6 +86,32 @@ static unsigned int hook_out(void *priv, struct sk_buff *skb,
 	return verdict;
 }
 
+static unsigned int hook_local(void *priv, struct sk_buff *skb,
+			       const struct nf_hook_state *state)
+{
+	bool v6 = state->pf == NFPROTO_IPV6;
+	unsigned int verdict = NF_ACCEPT;
+	struct in6_addr before;
+	struct twill_nat *nat;
+	int ret;
+
+	if (v6)
+		before = ipv6_hdr(skb)->daddr;
+	else
+		memcpy(&before, &ip_hdr(skb)->daddr, sizeof(__be32));
+	list_for_each_entry_rcu(nat, &nat_net(state->net)->insts, list) {
+		verdict = twill_xlate_local(nat, skb);
+		if (verdict != NF_ACCEPT)
+			return verdict;
+	}
+	if (v6 ? ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &before) :
+		 ip_hdr(skb)->daddr == *(__be32 *)&before)
+		return NF_ACCEPT;
+	ret = v6 ? nf_ip6_route_me_harder(state->net, state->sk, skb) :
+		   ip_route_me_harder(state->net, state->sk, skb, RTN_UNSPEC);
+	return ret < 0 ? NF_DROP_ERR(ret) : NF_ACCEPT;
+}
+
 static const struct nf_hook_ops hook_ops[] = {
 	{
 		.hook = hook_in,
@@ -95,6 +123,16 @@ static const struct nf_hook_ops hook_ops[] = {
 		.pf = NFPROTO_IPV4,
 		.hooknum = NF_INET_POST_ROUTING,
 		.priority = NF_IP_PRI_LAST - 1,
+	}, {
+		.hook = hook_local,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = NF_IP_PRI_NAT_DST,
+	}, {
+		.hook = hook_local,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = NF_IP6_PRI_NAT_DST,
 	}, {
 		.hook = hook_in,
 		.pf = NFPROTO_IPV6,

@@ -132,6 +132,8 @@ bool twill_nat_enabled(struct twill_device *tdev);
 
 /* The datapath (xlate.c): netfilter verdicts for one NAT instance. */
 unsigned int twill_xlate_in(struct twill_nat *nat, struct sk_buff *skb);
+/* A host process's packet: its destination, rerouted by the caller. */
+unsigned int twill_xlate_local(struct twill_nat *nat, struct sk_buff *skb);
 unsigned int twill_xlate_out(struct twill_nat *nat, struct sk_buff *skb,
 			     const struct nf_hook_state *state);
 

@@ -711,41 +711,50 @@ static unsigned int drop_service(struct twill_nat *nat, struct twill_flow *f,
  * a TCP connect() with ECONNREFUSED as a reset would (and is what
  * kube-proxy's REJECT sends); rate-limited like every ICMP error.
  */
-static void refuse4(struct sk_buff *skb)
+static void refuse4(struct net *net, struct sk_buff *skb, bool local)
 {
 	struct flowi4 fl4 = { .daddr = ip_hdr(skb)->saddr };
 	struct rtable *rt;
 
-	rt = ip_route_output_key(dev_net(skb->dev), &fl4);
-	if (IS_ERR(rt))
-		return;
-	skb_dst_drop(skb);
-	skb_dst_set(skb, &rt->dst);
+	if (!local) {
+		rt = ip_route_output_key(net, &fl4);
+		if (IS_ERR(rt))
+			return;
+		skb_dst_drop(skb);
+		skb_dst_set(skb, &rt->dst);
+	}
 	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
 }
 
-static void refuse6(struct sk_buff *skb)
+static void refuse6(struct net *net, struct sk_buff *skb, bool local)
 {
 	struct flowi6 fl6 = { .daddr = ipv6_hdr(skb)->saddr };
 	struct dst_entry *dst;
 
-	dst = ip6_route_output(dev_net(skb->dev), NULL, &fl6);
-	if (dst->error) {
-		dst_release(dst);
-		return;
+	if (local) {
+		/* icmpv6_send() finds the namespace through the device. */
+		if (!skb->dev)
+			skb->dev = net->loopback_dev;
+	} else {
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (dst->error) {
+			dst_release(dst);
+			return;
+		}
+		skb_dst_drop(skb);
+		skb_dst_set(skb, dst);
 	}
-	skb_dst_drop(skb);
-	skb_dst_set(skb, dst);
 	icmpv6_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
 }
 
+/* A host process's packet (@local) is routed already: to us, if refused. */
 static unsigned int refuse(struct twill_nat *nat, struct sk_buff *skb,
-			   const struct pkt *p)
+			   const struct pkt *p, bool local)
 {
 	if (p->t.family == AF_INET)
-		refuse4(skb);
+		refuse4(nat->net, skb, local);
 	else
-		refuse6(skb);
+		refuse6(nat->net, skb, local);
 	return drop_service(nat, NULL, TWILL_SERVICE_STAT_REFUSED);
 }
 
@@ -807,7 +816,8 @@ static unsigned int service_flow(struct twill_nat *nat, struct sk_buff *skb,
  */
 static unsigned int service_in(struct twill_nat *nat,
 			       struct twill_service_table *table,
-			       struct sk_buff *skb, const struct pkt *p)
+			       struct sk_buff *skb, const struct pkt *p,
+			       bool local)
 {
 	const struct twill_backend *be;
 	struct twill_service *svc;
@@ -822,7 +832,7 @@ static unsigned int service_in(struct twill_nat *nat,
 	hash = siphash(&p->t, sizeof(p->t), &choice_key);
 	be = twill_service_choose(svc, hash);
 	if (!be)
-		return refuse(nat, skb, p);
+		return refuse(nat, skb, p, local);
 	return service_flow(nat, skb, p, be);
 }
 
@@ -838,7 +848,12 @@ to_service(struct twill_nat *nat, const struct twill_flow_tuple *t)
 	return NULL;
 }
 
-unsigned int twill_xlate_in(struct twill_nat *nat, struct sk_buff *skb)
+/*
+ * Before routing (@local false) and a host process's packets on their way
+ * out (@local true): destinations are chosen here.
+ */
+static unsigned int xlate_dst(struct twill_nat *nat, struct sk_buff *skb,
+			      bool local)
 {
 	struct twill_service_table *table;
 	struct twill_flow_node *n;
@@ -853,10 +868,23 @@ unsigned int twill_xlate_in(struct twill_nat *nat, struct sk_buff *skb)
 		return NF_ACCEPT;
 	}
 	n = twill_flow_lookup(&nat->flows, &p.t);
+	/* Masquerade's flows are no business of the host's own packets. */
+	if (n && local && !(twill_flow_of(n)->flags & TWILL_FLOW_F_SERVICE))
+		return NF_ACCEPT;
 	if (n)
 		return apply(nat, skb, &p, n, side_in(n));
 	table = p.error ? NULL : to_service(nat, &p.t);
-	return table ? service_in(nat, table, skb, &p) : NF_ACCEPT;
+	return table ? service_in(nat, table, skb, &p, local) : NF_ACCEPT;
+}
+
+unsigned int twill_xlate_in(struct twill_nat *nat, struct sk_buff *skb)
+{
+	return xlate_dst(nat, skb, false);
+}
+
+unsigned int twill_xlate_local(struct twill_nat *nat, struct sk_buff *skb)
+{
+	return xlate_dst(nat, skb, true);
 }
 
 unsigned int twill_xlate_out(struct twill_nat *nat, struct sk_buff *skb,

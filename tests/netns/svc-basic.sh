@@ -22,7 +22,8 @@
 #     connections and 30 UDP clients reach all 3 backends, the local one
 #     and both across the overlay; `nat flows` shows a flow with the
 #     service as destination and the backend as reply source; the
-#     counters of `twill service show` move.
+#     counters of `twill service show` move; the same from hostA's own
+#     processes (the local-output hook).
 #   - a service without backends refuses at once: connect() fails with
 #     ECONNREFUSED (not a timeout), UDP gets port unreachable.
 #   - a port of a virtual address that no service has: no answer, counted
@@ -207,6 +208,33 @@ check_contains "$out" "drops: no-service " "the human view has the drops"
 flat=$(svc_flat)
 for s in drop_full drop_in_use drop_nomem; do
 	check_eq "$(flat_get "$flat" "stats|$s")" 0 "stats $s"
+done
+
+step "host processes: hostA's own connections to the services (local output)"
+# the service ranges lead somewhere (any route does: the destination is
+# chosen before routing is done again)
+nsx hostA "$IP" route add 10.96.0.0/16 dev cni0 || t_fail "hostA: route to the service range"
+nsx hostA "$IP" -6 route add fd00:96::/64 dev cni0 || t_fail "hostA: IPv6 route to the service range"
+for fam in 4 6; do
+	v=$(vip $fam)
+	host=$(nsx hostA "$IP" -$fam route get "$v" | sed -n 's/.* src \([^ ]*\).*/\1/p')
+	[ -n "$host" ] || t_fail "hostA's source address towards $v"
+	n0=$(log_lines "$LOG0") n1=$(log_lines "$LOG1") n2=$(log_lines "$LOG2")
+	out=$(nsx hostA "$FLOWTOOL" connect -n 30 "$v" 80) || t_fail "flowtool connect"
+	check_eq "$out" "ok=30 fail=0" "IPv$fam: 30 connections from hostA through $v:80"
+	set -- $(counts "$LOG0" "$LOG1" "$LOG2" "$n0" "$n1" "$n2" tcp)
+	info "connections per backend: podL $1, podB1 $2, podB2 $3"
+	check_eq "$(($1 + $2 + $3))" 30 "the backends saw 30 connections"
+	check_gt "$1" 0 "the local backend podL was chosen"
+	check_gt "$(($2 + $3))" 0 "a backend across the overlay was chosen"
+	check_eq "$( (log_since "$LOG0" "$n0"; log_since "$LOG1" "$n1"; log_since "$LOG2" "$n2") |
+		awk '{ print $2 }' | sort -u)" "$host" "the backends saw hostA's address $host"
+	out=$(nsx hostA "$FLOWTOOL" udp -n 2 "$v" 53) || t_fail "flowtool udp"
+	check_eq "$out" "reply $v 53 16
+reply $v 53 16" "IPv$fam: UDP from hostA: 2 replies from $v:53"
+	out=$(nsx hostA "$FLOWTOOL" connect -v -t 5 "$(none $fam)" 80) || t_fail "flowtool connect"
+	check_eq "$out" "fail ECONNREFUSED
+ok=0 fail=1" "IPv$fam: hostA to a service without backends: ECONNREFUSED"
 done
 
 step "pod to pod without a service is not translated"
