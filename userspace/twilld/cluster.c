@@ -18,6 +18,11 @@ static uint32_t mask_of(uint8_t plen)
 	return plen ? ~(uint32_t)0 << (32 - plen) : 0;
 }
 
+bool subnet_has(uint32_t network, uint8_t plen, uint32_t a)
+{
+	return (a & mask_of(plen)) == network;
+}
+
 /* An IPv4 address or CIDR in host order; plen NULL: an address. */
 static int parse_v4(const char *s, const char *what, uint32_t *addr,
 		    uint8_t *plen)
@@ -144,7 +149,7 @@ static int parse_bound(struct json_object *root, const char *key,
 		return 0;
 	if (parse_v4(s, key, &a, NULL))
 		return -1;
-	if ((a & mask_of(c->plen)) != c->network)
+	if (!subnet_has(c->network, c->plen, a))
 		return tw_err("%s %s is not in Network", key, s);
 	if (a & ~mask_of(c->subnet_len))
 		return tw_err("%s %s is not on a /%u boundary", key, s,
@@ -217,7 +222,7 @@ uint32_t netconf_count(const struct tw_netconf *c)
 
 bool netconf_has(const struct tw_netconf *c, uint32_t subnet, uint8_t plen)
 {
-	return plen >= c->plen && (subnet & mask_of(c->plen)) == c->network;
+	return plen >= c->plen && subnet_has(c->network, c->plen, subnet);
 }
 
 static void fmt_v4(uint32_t a, char buf[INET_ADDRSTRLEN])

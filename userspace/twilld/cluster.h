@@ -50,6 +50,8 @@ struct tw_lease {
 int netconf_parse(const char *json, struct tw_netconf *c);
 /* How many subnets lie in SubnetMin..SubnetMax. */
 uint32_t netconf_count(const struct tw_netconf *c);
+/* Whether the IPv4 address a lies in network/plen (host order). */
+bool subnet_has(uint32_t network, uint8_t plen, uint32_t a);
 /* Whether a lease's subnet is one of the network's (any in the network). */
 bool netconf_has(const struct tw_netconf *c, uint32_t subnet, uint8_t plen);
 

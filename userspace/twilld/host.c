@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "host.h"
+#include "cluster.h"
 #include "netlink.h"
 #include "parse.h"
 #include "rtnl.h"
@@ -139,13 +140,6 @@ int host_configure(uint32_t ifindex, uint32_t mtu, uint32_t addr,
 	return 0;
 }
 
-static bool in_net(uint32_t x, uint32_t network, uint8_t plen)
-{
-	uint32_t mask = plen ? ~0u << (32 - plen) : 0;
-
-	return (x & mask) == network;
-}
-
 int host_prune(uint32_t ifindex, uint32_t keep, uint32_t network, uint8_t plen)
 {
 	struct tw_rtnl_entry *v;
@@ -158,7 +152,7 @@ int host_prune(uint32_t ifindex, uint32_t keep, uint32_t network, uint8_t plen)
 	for (i = 0; i < n && removed >= 0; i++) {
 		memcpy(&be, v[i].addr.addr, 4);
 		if (v[i].plen != 32 || ntohl(be) == keep ||
-		    !in_net(ntohl(be), network, plen))
+		    !subnet_has(network, plen, ntohl(be)))
 			continue;
 		removed = rtnl_addr_del(ifindex, &v[i].addr, 32) ? -1 : removed + 1;
 	}
