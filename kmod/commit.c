@@ -1104,6 +1104,8 @@ int twill_plan_commit(struct twill_device *tdev, struct twill_plan *plan,
 		ret = switch_sockets(&c);
 	if (!ret) {
 		apply(&c);
+		if (c.services.purge)
+			twill_nat_purge_services(c.tdev);
 		send_events(&c);
 	}
 	commit_cleanup(&c, !ret);

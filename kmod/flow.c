@@ -336,6 +336,43 @@ unsigned int twill_flow_gc(struct twill_flow_table *t, u32 budget)
 	return removed;
 }
 
+static unsigned int purge_bucket(struct twill_flow_table *t, u32 b,
+				 bool (*stale)(void *ctx,
+					       const struct twill_flow *f),
+				 void *ctx)
+{
+	struct twill_flow_node *n;
+	unsigned int removed = 0;
+
+	hlist_for_each_entry_rcu(n, &t->buckets[b], hnode) {
+		struct twill_flow *f = twill_flow_of(n);
+
+		if (n->dir == TWILL_FLOW_ORIG && stale(ctx, f) &&
+		    remove_flow(t, f, false))
+			removed++;
+	}
+	return removed;
+}
+
+unsigned int twill_flow_purge(struct twill_flow_table *t,
+			      bool (*stale)(void *ctx,
+					    const struct twill_flow *f),
+			      void *ctx)
+{
+	unsigned int removed = 0;
+	u32 b;
+
+	might_sleep();
+	for (b = 0; b <= t->mask; b++) {
+		rcu_read_lock();
+		removed += purge_bucket(t, b, stale, ctx);
+		rcu_read_unlock();
+		if (!(b % 256))
+			cond_resched();
+	}
+	return removed;
+}
+
 unsigned int twill_flow_reclaim(struct twill_flow_table *t)
 {
 	u32 b = get_random_u32() & t->mask, i;

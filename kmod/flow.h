@@ -134,6 +134,16 @@ unsigned int twill_flow_reclaim(struct twill_flow_table *t);
 int twill_flow_walk(struct twill_flow_table *t, u32 *bucket, u32 *skip,
 		    int (*fn)(void *ctx, struct twill_flow *f), void *ctx);
 
+/*
+ * Removes every flow for which @stale returns true, in all buckets; @stale
+ * runs under RCU.  Process context: sleeps between buckets.  Returns how
+ * many it removed.
+ */
+unsigned int twill_flow_purge(struct twill_flow_table *t,
+			      bool (*stale)(void *ctx,
+					    const struct twill_flow *f),
+			      void *ctx);
+
 #ifdef DEBUG
 bool twill_flow_selftest(void);
 #endif

@@ -37,6 +37,7 @@
 #include "commit.h"
 #include "device.h"
 #include "nat.h"
+#include "service.h"
 
 /* The collector visits all buckets in GC_PASSES runs, GC_INTERVAL apart. */
 #define GC_INTERVAL	(HZ / 4)
@@ -781,6 +782,54 @@ int twill_nat_dump_flows(struct sk_buff *skb, struct twill_device *tdev,
 	rcu_read_unlock();
 	nla_nest_end(skb, nest);
 	return ret;
+}
+
+/* --- Services' flows -------------------------------------------------- */
+
+/*
+ * A service flow whose service or backend @ctx (the device's table, NULL
+ * when it has none) no longer has.  A backend only made terminating or
+ * put in maintenance keeps its flows, as kube-proxy keeps their
+ * conntrack entries.
+ */
+static bool service_flow_stale(void *ctx, const struct twill_flow *f)
+{
+	const struct twill_flow_tuple *o = &f->node[TWILL_FLOW_ORIG].t;
+	const struct twill_flow_tuple *r = &f->node[TWILL_FLOW_REPLY].t;
+	struct twill_service_table *table = ctx;
+	const struct twill_service *svc;
+
+	/* An expired flow is the collector's, and uncounted here. */
+	if (!(f->flags & TWILL_FLOW_F_SERVICE) || twill_flow_expired(f))
+		return false;
+	if (!table)
+		return true;
+	svc = twill_service_lookup(table, o->family, &o->dst, o->dport,
+				   o->proto);
+	return !svc || !twill_service_has_backend(svc, &r->src, r->sport);
+}
+
+void twill_nat_purge_services(struct twill_device *tdev)
+{
+	struct twill_service_table *table;
+	unsigned int n;
+
+	ASSERT_RTNL();
+	lockdep_assert_held(&tdev->update_lock);
+	if (!tdev->nat)
+		return;
+	/*
+	 * A packet that read the old table may be choosing a removed backend
+	 * right now: after a grace period every new flow has chosen in the
+	 * new table, and the walk below finds every stale one.
+	 */
+	synchronize_net();
+	table = rcu_dereference_protected(tdev->services,
+					  lockdep_is_held(&tdev->update_lock));
+	n = twill_flow_purge(&tdev->nat->flows, service_flow_stale, table);
+	if (n)
+		this_cpu_add(tdev->nat->stats->svc[TWILL_SERVICE_STAT_FLOWS_PURGED],
+			     n);
 }
 
 /* --- Module ---------------------------------------------------------- */

@@ -70,6 +70,12 @@ static inline void twill_nat_count_service(struct twill_nat *nat,
 	this_cpu_inc(nat->stats->svc[stat]);
 }
 
+/*
+ * Removes the service flows whose service or backend the device's table
+ * no longer has (after a commit that dropped services); sleeps.
+ */
+void twill_nat_purge_services(struct twill_device *tdev);
+
 /* A commit's NAT part, between twill_nat_prepare() and apply or abort. */
 struct twill_nat_change {
 	bool active;			/* the commit changes NAT */

@@ -103,6 +103,18 @@ twill_service_lookup(struct twill_service_table *table, u8 family,
 	}
 }
 
+bool twill_service_has_backend(const struct twill_service *svc,
+			       const union nf_inet_addr *addr, __be16 port)
+{
+	u32 i;
+
+	for (i = 0; i < svc->nbackends; i++)
+		if (svc->backends[i].port == port &&
+		    nf_inet_addr_cmp(&svc->backends[i].addr, addr))
+			return true;
+	return false;
+}
+
 bool twill_service_vip_known(struct twill_service_table *table, u8 family,
 			     const union nf_inet_addr *vip)
 {
@@ -935,6 +947,7 @@ void twill_service_apply(struct twill_device *tdev,
 	ch->fresh = NULL;
 	if (old)
 		table_retire(old, ch->retired);
+	ch->purge = !!ch->retired;
 	ch->retired = NULL;
 	ch->active = false;
 	ch->applied = true;

@@ -74,6 +74,9 @@ struct twill_service_plan;
 struct twill_service_change {
 	bool active;			/* the table is replaced */
 	bool applied;			/* ... and it was: tell listeners */
+	bool purge;			/* ... and services left it: their
+					 * flows may be stale
+					 */
 	struct twill_service_table *fresh;
 	struct twill_service *copies;	/* made for a new table size */
 	struct twill_service *retired;	/* old services the new table drops */
@@ -115,6 +118,10 @@ void twill_service_flush(struct twill_device *tdev);
 struct twill_service *
 twill_service_lookup(struct twill_service_table *table, u8 family,
 		     const union nf_inet_addr *vip, __be16 port, u8 proto);
+
+/* Whether @svc has the backend @addr, @port (a flow's reply source). */
+bool twill_service_has_backend(const struct twill_service *svc,
+			       const union nf_inet_addr *addr, __be16 port);
 
 /* Whether any service has the address @vip; RCU read side. */
 bool twill_service_vip_known(struct twill_service_table *table, u8 family,

@@ -768,10 +768,12 @@ void service_show_human(FILE *f, const char *ifname,
 	if (!all->has_stats)
 		return;
 	fprintf(f, "  translated: packets %" PRIu64 " replies %" PRIu64
-		"; flows created %" PRIu64 "; refused %" PRIu64 "\n",
+		"; flows created %" PRIu64 " purged %" PRIu64
+		"; refused %" PRIu64 "\n",
 		all->stats[TWILL_SERVICE_STAT_PACKETS],
 		all->stats[TWILL_SERVICE_STAT_REPLIES],
 		all->stats[TWILL_SERVICE_STAT_FLOWS_CREATED],
+		all->stats[TWILL_SERVICE_STAT_FLOWS_PURGED],
 		all->stats[TWILL_SERVICE_STAT_REFUSED]);
 	fprintf(f, "  drops: no-service %" PRIu64 " full %" PRIu64
 		" in-use %" PRIu64 " nomem %" PRIu64 "\n",
@@ -790,6 +792,7 @@ static const char *const stat_names[__TWILL_SERVICE_STAT_MAX] = {
 	[TWILL_SERVICE_STAT_DROP_FULL] = "drop_full",
 	[TWILL_SERVICE_STAT_DROP_IN_USE] = "drop_in_use",
 	[TWILL_SERVICE_STAT_DROP_NOMEM] = "drop_nomem",
+	[TWILL_SERVICE_STAT_FLOWS_PURGED] = "flows_purged",
 };
 
 /* Zeros without a flow table, so that scripts always find every key. */

@@ -28,6 +28,9 @@
 #     ECONNREFUSED (not a timeout), UDP gets port unreachable.
 #   - a port of a virtual address that no service has: no answer, counted
 #     as dropped.
+#   - a backend removed: its UDP flows are purged (counted), the client
+#     that keeps sending from the same port reaches a live backend, the
+#     flows to the other backends stay as they were.
 # (A local backend on the client's own bridge needs the bridge to pass
 # its replies through the IP hooks, br_netfilter: not here.)
 . "$(dirname "$0")/lib.sh"
@@ -116,7 +119,7 @@ done
 out=$(nsx hostA "$TWILL" service show twill0) || t_fail "service show"
 printf '%s\n' "$out" | sed 's/^/   | /'
 check_contains "$out" "8 services, 12 backends" "8 services, 12 backends"
-check_contains "$out" "translated: packets 0 replies 0; flows created 0; refused 0" "counters at zero"
+check_contains "$out" "translated: packets 0 replies 0; flows created 0 purged 0; refused 0" "counters at zero"
 
 for fam in 4 6; do
 	v=$(vip $fam)
@@ -245,6 +248,52 @@ check_eq "$out" "ok=3 fail=0" "3 connections to podB1 directly"
 check_eq "$(log_since "$LOG1" "$n1" | awk '{ print $1, $2 }' | sort | uniq -c | awk '{ print $1, $2, $3 }')" \
 	"3 tcp $(pod_addr hostA 1 4)" "podB1 saw podA1"
 check_eq "$(svc_stat flows_created)" "$c0" "no service flow"
+
+# purge_fields: `nat flows` lines without their state and timeout.
+purge_fields() { awk '{ print $1, $2, $3, $4, $5, $6, $7, $8, $9 }'; }
+
+for fam in 4 6; do
+	v=$(vip $fam)
+	b0=$(local_addr $fam)
+	b1=$(pod_addr hostB 1 $fam)
+	b2=$(pod_addr hostB 2 $fam)
+	step "IPv$fam: podB2 removed from $v:53/udp: its flows are purged, the others' untouched"
+	i=0
+	while [ $i -lt 30 ]; do
+		out=$(nsx podA1 "$FLOWTOOL" udp -P $((47000 + i)) "$v" 53) || t_fail "flowtool udp"
+		check_eq "$out" "reply $v 53 16" "UDP client $((47000 + i)) answered" >/dev/null
+		i=$((i + 1))
+	done
+	flows=$(nat_flows hostA | awk -v v="$v" '$1 == "udp" && $4 == v && $5 == 53')
+	# this step's clients (47000-47029); older flows may expire meanwhile
+	fresh=$(printf '%s\n' "$flows" | awk '$3 >= 47000 && $3 < 47030')
+	all_b2=$(printf '%s\n' "$flows" | awk -v b="$b2" '$6 == b' | wc -l)
+	fresh_b2=$(printf '%s\n' "$fresh" | awk -v b="$b2" '$6 == b' | wc -l)
+	kept=$(printf '%s\n' "$fresh" | awk -v b="$b2" '$6 != b' | purge_fields | sort)
+	port=$(printf '%s\n' "$fresh" | awk -v b="$b2" '$6 == b { print $3; exit }')
+	info "flows of $v:53/udp: $all_b2 to podB2 ($fresh_b2 of this step's 30 clients)"
+	check_gt "$fresh_b2" 0 "some of this step's clients chose podB2"
+	p0=$(svc_stat flows_purged)
+	B0=$b0 B1=$b1
+	[ $fam = 6 ] && { B0="[$b0]"; B1="[$b1]"; }
+	check_ok "service set: $v:53/udp without podB2" nsx hostA "$TWILL" service set twill0 \
+		"$(svc_key $fam "$v" 53 udp)" backend "$B0:7" backend "$B1:7"
+	purged=$(($(svc_stat flows_purged) - p0))
+	info "flows_purged + $purged"
+	check_ge "$purged" "$fresh_b2" "flows_purged counts this step's flows to podB2"
+	check_ge "$all_b2" "$purged" "flows_purged counts no more than the flows to podB2"
+	flows=$(nat_flows hostA | awk -v v="$v" '$1 == "udp" && $4 == v && $5 == 53')
+	check_eq "$(printf '%s\n' "$flows" | awk -v b="$b2" '$6 == b' | wc -l)" 0 "no flow to podB2 left"
+	check_eq "$(printf '%s\n' "$flows" | awk '$3 >= 47000 && $3 < 47030' | purge_fields | sort)" "$kept" \
+		"the flows to podL and podB1 are untouched"
+	# podB2's client keeps sending from the same port: a live backend answers
+	n0=$(log_lines "$LOG0") n1=$(log_lines "$LOG1") n2=$(log_lines "$LOG2")
+	out=$(nsx podA1 "$FLOWTOOL" udp -P "$port" -n 2 "$v" 53) || t_fail "flowtool udp"
+	check_eq "$out" "reply $v 53 16
+reply $v 53 16" "client $port (was on podB2): 2 replies from $v:53"
+	set -- $(counts "$LOG0" "$LOG1" "$LOG2" "$n0" "$n1" "$n2" udp)
+	check_eq "$3 $(($1 + $2))" "0 2" "podB2 got nothing, a live backend both datagrams"
+done
 
 step "all services removed: the flow table goes"
 check_ok "service set: replace with none" nsx hostA "$TWILL" service set twill0 "$(svc_key 4 "$NONE4" 80 tcp)" remove

@@ -125,6 +125,8 @@
  *   transaction's services or none.  Backends are chosen among the active
  *   ones with a weight, else among the terminating ones; a service without
  *   such a backend has no table (its new connections will be refused).
+ *   The commit then removes the flows of the services and backends it
+ *   removed (TWILL_SERVICE_STAT_FLOWS_PURGED).
  *
  * TWILL_CMD_GET_SERVICES (dump only, needs CAP_NET_ADMIN in the device's
  * netns)
@@ -406,6 +408,9 @@ enum twill_service_stat {
 					 * another flow's
 					 */
 	TWILL_SERVICE_STAT_DROP_NOMEM,
+	TWILL_SERVICE_STAT_FLOWS_PURGED,/* flows of a removed service or
+					 * backend, removed by the commit
+					 */
 	__TWILL_SERVICE_STAT_MAX
 };
 #define TWILL_SERVICE_STAT_MAX (__TWILL_SERVICE_STAT_MAX - 1)
