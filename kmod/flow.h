@@ -46,6 +46,12 @@ struct twill_flow {
  * client; both directions are translated before routing.
  */
 #define TWILL_FLOW_F_SERVICE	BIT(0)
+/*
+ * A service flow whose backend is its client: REPLY is backend -> virtual
+ * address, and both sides of every packet are translated, so that the
+ * backend answers through the host and not to itself.
+ */
+#define TWILL_FLOW_F_HAIRPIN	BIT(1)
 
 #define TWILL_FLOW_LOCKS	1024
 

@@ -476,27 +476,47 @@ static int rewrite_error(struct sk_buff *skb, const struct pkt *p, int side,
 	return 0;
 }
 
+static bool side_changes(const struct pkt *p, int side,
+			 const struct twill_flow_tuple *to)
+{
+	const union nf_inet_addr *old_a, *new_a;
+	__be16 old_p, new_p;
+
+	side_of(&p->t, side, &old_a, &old_p);
+	side_of(to, side, &new_a, &new_p);
+	return !nf_inet_addr_cmp(old_a, new_a) || old_p != new_p;
+}
+
+static int rewrite_side(struct sk_buff *skb, const struct pkt *p, int side,
+			const struct twill_flow_tuple *to)
+{
+	if (!side_changes(p, side, to))
+		return 0;
+	return p->error ? rewrite_error(skb, p, side, to) :
+			  rewrite(skb, p, side, to);
+}
+
 /*
- * Translates @side of a packet found at node @n, if that side changes in
- * the node's direction; updates the flow and the counters.
+ * Translates @side of a packet found at node @n (both sides for a hairpin
+ * flow), if it changes in the node's direction; updates the flow and the
+ * counters.
  */
 static unsigned int apply(struct twill_nat *nat, struct sk_buff *skb,
 			  const struct pkt *p, struct twill_flow_node *n,
 			  int side)
 {
 	struct twill_flow *f = twill_flow_of(n);
-	const union nf_inet_addr *old_a, *new_a;
+	bool both = f->flags & TWILL_FLOW_F_HAIRPIN;
 	struct twill_flow_tuple to;
-	__be16 old_p, new_p;
 	int ret;
 
 	twill_flow_tuple_invert(&to, &f->node[!n->dir].t);
-	side_of(&p->t, side, &old_a, &old_p);
-	side_of(&to, side, &new_a, &new_p);
-	if (nf_inet_addr_cmp(old_a, new_a) && old_p == new_p)
+	if (!side_changes(p, side, &to) &&
+	    !(both && side_changes(p, !side, &to)))
 		return NF_ACCEPT;
-	ret = p->error ? rewrite_error(skb, p, side, &to) :
-			 rewrite(skb, p, side, &to);
+	ret = rewrite_side(skb, p, side, &to);
+	if (!ret && both)
+		ret = rewrite_side(skb, p, !side, &to);
 	if (ret) {
 		twill_nat_count(nat, TWILL_NAT_STAT_DROP_NOMEM);
 		return NF_DROP;
@@ -792,6 +812,16 @@ static unsigned int service_flow(struct twill_nat *nat, struct sk_buff *skb,
 	twill_flow_tuple_invert(r, &p->t);
 	r->src = be->addr;
 	r->sport = be->port;
+	if (nf_inet_addr_cmp(&be->addr, &p->t.src)) {
+		/*
+		 * The client is the backend: it sees the service address as
+		 * the source (from the client's port), answers that, and the
+		 * answer comes back through us (kube-proxy masquerades such a
+		 * packet to the host's address instead).
+		 */
+		f->flags |= TWILL_FLOW_F_HAIRPIN;
+		r->dst = p->t.dst;
+	}
 	twill_flow_seen(f, TWILL_FLOW_ORIG, p->syn, p->fin, p->rst);
 	ret = insert_service_flow(nat, f);
 	if (ret == -EEXIST) {

@@ -28,6 +28,8 @@
 #     ECONNREFUSED (not a timeout), UDP gets port unreachable.
 #   - a port of a virtual address that no service has: no answer, counted
 #     as dropped.
+#   - hairpin: podL reaches itself through a service whose only backend
+#     it is (it sees the service address as the source), TCP and UDP.
 #   - a backend removed: its UDP flows are purged (counted), the client
 #     that keeps sending from the same port reaches a live backend, the
 #     flows to the other backends stay as they were.
@@ -293,6 +295,40 @@ for fam in 4 6; do
 reply $v 53 16" "client $port (was on podB2): 2 replies from $v:53"
 	set -- $(counts "$LOG0" "$LOG1" "$LOG2" "$n0" "$n1" "$n2" udp)
 	check_eq "$3 $(($1 + $2))" "0 2" "podB2 got nothing, a live backend both datagrams"
+done
+
+HP4=10.96.0.12
+HP6=fd00:96::12
+for fam in 4 6; do
+	if [ $fam = 6 ]; then hp=$HP6 b="[$L6]"; else hp=$HP4 b=$L4; fi
+	step "IPv$fam: hairpin: podL reaches itself through $hp"
+	check_ok "service $hp:80/tcp, podL only" nsx hostA "$TWILL" service set twill0 \
+		"$(svc_key $fam "$hp" 80 tcp)" backend "$b:8080"
+	check_ok "service $hp:53/udp, podL only" nsx hostA "$TWILL" service set twill0 \
+		"$(svc_key $fam "$hp" 53 udp)" backend "$b:7"
+	n0=$(log_lines "$LOG0")
+	out=$(nsx podL "$FLOWTOOL" connect -P 48000 "$hp" 80) || t_fail "flowtool connect"
+	check_eq "$out" "local 48000
+ok=1 fail=0" "TCP: podL connected to itself through $hp"
+	# (listed at once: a closed connection's flow goes after 10 s)
+	check_eq "$(nat_flows hostA | awk -v h="$hp" '$1 == "tcp" && $4 == h { print $3, $5, $7, $8, $9 }')" \
+		"48000 80 8080 $hp 48000" "nat flows: the backend's replies go to $hp, to the client's port"
+	out=$(nsx podL "$FLOWTOOL" udp -P 48001 -n 2 "$hp" 53) || t_fail "flowtool udp"
+	check_eq "$out" "reply $hp 53 16
+reply $hp 53 16" "UDP: 2 replies from $hp:53"
+	check_eq "$(nat_flows hostA | awk -v h="$hp" '$1 == "udp" && $4 == h { print $3, $5, $7, $8, $9 }')" \
+		"48001 53 7 $hp 48001" "nat flows: the same for UDP"
+	# the backend saw the service address (from the client's port), so
+	# that its answers came back through hostA
+	check_eq "$(log_since "$LOG0" "$n0" | awk '{ print $1, $2, $3 }')" "tcp $hp 48000
+udp $hp 48001
+udp $hp 48001" "podL saw $hp as the source, from its own ports"
+	p0=$(svc_stat flows_purged)
+	check_ok "remove $hp:80/tcp" nsx hostA "$TWILL" service set twill0 "$(svc_key $fam "$hp" 80 tcp)" remove
+	check_ok "remove $hp:53/udp" nsx hostA "$TWILL" service set twill0 "$(svc_key $fam "$hp" 53 udp)" remove
+	# the TCP flow may have expired (closed: 10 s), the UDP one not (120 s)
+	check_ge "$(svc_stat flows_purged)" $((p0 + 1)) "a removed service's flows are purged"
+	check_eq "$(nat_flows hostA | awk -v h="$hp" '$4 == h' | wc -l)" 0 "no flow of $hp left"
 done
 
 step "all services removed: the flow table goes"
