@@ -26,6 +26,9 @@
 #     processes (the local-output hook).
 #   - a service without backends refuses at once: connect() fails with
 #     ECONNREFUSED (not a timeout), UDP gets port unreachable.
+#   - a backend's ICMP port unreachable reaches the client from the
+#     service address, its quoted packet translated back (the client's
+#     connected socket gets ECONNREFUSED).
 #   - a port of a virtual address that no service has: no answer, counted
 #     as dropped.
 #   - hairpin: podL reaches itself through a service whose only backend
@@ -196,6 +199,21 @@ ok=0 fail=1" "TCP connect: ECONNREFUSED"
 	fi
 	check_contains "$out" "errno=ECONNREFUSED" "UDP: ECONNREFUSED"
 	check_eq "$(svc_stat refused)" $((f1 + 1)) "refused + 1 (UDP)"
+
+	step "IPv$fam: a backend's ICMP error comes back from the service address"
+	b1=$(pod_addr hostB 1 $fam)
+	[ $fam = 6 ] && b1="[$b1]"
+	check_ok "service $v:55/udp to podB1's closed port 9" nsx hostA "$TWILL" service set twill0 \
+		"$(svc_key $fam "$v" 55 udp)" backend "$b1:9"
+	out=$(nsx podA1 "$FLOWTOOL" udp "$v" 55) || t_fail "flowtool udp"
+	# the connected socket takes it: the quoted packet is podA1 -> $v:55
+	if [ $fam = 4 ]; then
+		check_contains "$out" "icmp type=3 code=3 from=$v " "ICMP port unreachable from $v"
+	else
+		check_contains "$out" "icmp type=1 code=4 from=$v " "ICMPv6 port unreachable from $v"
+	fi
+	check_contains "$out" "errno=ECONNREFUSED" "UDP: ECONNREFUSED"
+	check_ok "remove $v:55/udp" nsx hostA "$TWILL" service set twill0 "$(svc_key $fam "$v" 55 udp)" remove
 
 	step "IPv$fam: a port of $v that no service has is dropped"
 	d0=$(svc_stat drop_no_service)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # shellcheck shell=dash
-# Service table configuration (issue 11, phase 1: no packet path yet).
+# Service table configuration (issue 11; the packet path is svc-basic's).
 # `twill service set` creates, changes and removes services (IPv4 and
 # IPv6, backends with ports, weights and states, affinity), `service show`
 # (text and JSON) reads them back, what a `set` leaves out is kept, a
@@ -8,7 +8,8 @@
 # services, more backends than Maglev slots) and nothing changes then;
 # `service config` changes the limits and the table size; an unprivileged
 # user is refused; showconf, syncconf and setconf carry [Service] sections;
-# a device with services is deleted cleanly (the debug lane's kmemleak and
+# 10,000 services with 100,000 backends in one setconf, and the limit
+# enforced at that size; a device with services is deleted cleanly (the debug lane's kmemleak and
 # KASAN watch the frees).
 . "$(dirname "$0")/lib.sh"
 
@@ -96,6 +97,36 @@ assert_contains "$out" "service 10.96.0.30:80/tcp
     backend 10.244.1.1:80 weight 1 state active" "syncconf: new service"
 tw setconf twill0 "$TW_TMP/saved.conf"
 assert_eq "$(tw showconf twill0)" "$(cat "$TW_TMP/saved.conf")" "setconf of showconf's output"
+
+step "10,000 services with 100,000 backends in one setconf (maglev 1021)"
+tw service config twill0 maglev-size 1021
+awk 'BEGIN {
+	for (i = 0; i < 10000; i++) {
+		printf "[Service]\nAddress = 10.98.%d.%d:80/tcp\n", i / 250, i % 250 + 1
+		for (b = 0; b < 10; b++)
+			printf "Backend = 10.244.%d.%d:8080\n", i % 200, b + 1
+		print ""
+	}
+}' >"$TW_TMP/big.conf"
+t0=$(nstime)
+tw setconf twill0 "$TW_TMP/big.conf"
+t1=$(nstime)
+echo "   setconf: $(((t1 - t0) / 1000000)) ms"
+out=$(show | head -1)
+assert_eq "$out" "twill0: 10000 services, 100000 backends (max 16384, 131072); maglev 1021" "all of them"
+assert_eq "$(show | grep -c '^    backend ')" 100000 "service show lists every backend"
+assert_contains "$(show)" "service 10.98.39.250:80/tcp
+    backend 10.244.199.1:8080 weight 1 state active" "the last one"
+assert_contains "$(tw -j service show twill0)" '"num_services":10000,"num_backends":100000' "JSON counts"
+
+step "one service past the limit is refused; nothing changes"
+tw service config twill0 max-services 10000
+expect_fail -m "10001 services, 100001 backends: past the limits 10000," \
+	tw service set twill0 10.99.0.1:80/tcp backend 10.244.1.1
+assert_eq "$(show | head -1)" "twill0: 10000 services, 100000 backends (max 10000, 131072); maglev 1021" "unchanged"
+tw syncconf twill0 "$TW_TMP/saved.conf"
+assert_eq "$(tw showconf twill0)" "$(cat "$TW_TMP/saved.conf")" "syncconf back to the saved file"
+tw service config twill0 maglev-size 16381 max-services 16384
 
 step "200 services, then the device goes away with them"
 i=0
