@@ -859,7 +859,15 @@ static unsigned int service_in(struct twill_nat *nat,
 		return drop_service(nat, NULL,
 				    TWILL_SERVICE_STAT_DROP_NO_SERVICE);
 	net_get_random_once(&choice_key, sizeof(choice_key));
-	hash = siphash(&p->t, sizeof(p->t), &choice_key);
+	/*
+	 * Affinity without per-client state: all of a client's flows hash
+	 * alike, so they meet one backend for as long as the backends stay
+	 * the same (a change moves the clients of the slots it moves).
+	 */
+	if (svc->affinity)
+		hash = siphash(&p->t.src, sizeof(p->t.src), &choice_key);
+	else
+		hash = siphash(&p->t, sizeof(p->t), &choice_key);
 	be = twill_service_choose(svc, hash);
 	if (!be)
 		return refuse(nat, skb, p, local);

@@ -24,6 +24,7 @@
 #     service as destination and the backend as reply source; the
 #     counters of `twill service show` move; the same from hostA's own
 #     processes (the local-output hook).
+#   - affinity: all of a client's connections meet one backend.
 #   - a service without backends refuses at once: connect() fails with
 #     ECONNREFUSED (not a timeout), UDP gets port unreachable.
 #   - a backend's ICMP port unreachable reaches the client from the
@@ -159,6 +160,16 @@ ok=1 fail=0" "connected through the service, request answered"
 	check_gt "$1" 0 "the local backend podL was chosen"
 	check_gt "$2" 0 "podB1 (across the overlay) was chosen"
 	check_gt "$3" 0 "podB2 (across the overlay) was chosen"
+
+	step "IPv$fam: affinity: podA1's 20 connections to $v:80 meet one backend"
+	check_ok "affinity on" nsx hostA "$TWILL" service set twill0 "$(svc_key $fam "$v" 80 tcp)" affinity 10800
+	n0=$(log_lines "$LOG0") n1=$(log_lines "$LOG1") n2=$(log_lines "$LOG2")
+	out=$(nsx podA1 "$FLOWTOOL" connect -n 20 "$v" 80) || t_fail "flowtool connect"
+	check_eq "$out" "ok=20 fail=0" "20 connections, each answered"
+	set -- $(counts "$LOG0" "$LOG1" "$LOG2" "$n0" "$n1" "$n2" tcp)
+	info "connections per backend: podL $1, podB1 $2, podB2 $3"
+	check_eq "$(echo "$1 $2 $3" | tr ' ' '\n' | sort -n | tr '\n' ' ')" "0 0 20 " "all 20 to one backend"
+	check_ok "affinity off" nsx hostA "$TWILL" service set twill0 "$(svc_key $fam "$v" 80 tcp)" affinity off
 
 	step "IPv$fam: 30 UDP clients podA1 -> $v:53, each echoed by the service address"
 	n0=$(log_lines "$LOG0") n1=$(log_lines "$LOG1") n2=$(log_lines "$LOG2")
