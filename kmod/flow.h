@@ -52,6 +52,8 @@ struct twill_flow {
  * backend answers through the host and not to itself.
  */
 #define TWILL_FLOW_F_HAIRPIN	BIT(1)
+/* A service flow of a host process (LOCAL_OUT): replies before conntrack. */
+#define TWILL_FLOW_F_LOCAL	BIT(2)
 
 #define TWILL_FLOW_LOCKS	1024
 

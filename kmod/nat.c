@@ -11,11 +11,15 @@
  *     tuple it tracked for the pod, and a stateful firewall
  *     (`ct state established`) accepts it.  Replies are translated before
  *     routing, which then sends them to the pod.
+ *     A pod's packet to a service gets its backend there too, so that
+ *     conntrack tracks client -> backend.
  *   POST_ROUTING at LAST - 1: after routing (the egress device picks the
  *     source address) and after every other POST_ROUTING hook, nf_nat's
  *     masquerade included, so that firewalls and conntrack see the pod's
  *     own address; just before conntrack's confirm (LAST), which records
  *     the tuples it computed before us and does not read the packet again.
+ *     A backend's reply to a pod gets the service address as source here,
+ *     after conntrack and rp_filter saw the backend's.
  *   LOCAL_OUT at NAT_DST: host processes' packets to a service, where
  *     nf_nat changes destinations too; routed again when translated.
  * twill turns on defragmentation (nf_defrag_ipv4/6, not conntrack) in a

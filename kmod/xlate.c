@@ -10,11 +10,15 @@
  * the way out.  ICMP errors are looked up by the packet they quote and get
  * both the outer address and the quoted header rewritten.
  *
- * A service flow (TWILL_FLOW_F_SERVICE) is translated before routing in
- * both directions: the client's packets get the backend as destination,
- * so that routing sends them to it (a local pod or across the overlay),
- * and the backend's replies get the service as source on their way back
- * in, wherever they come from.
+ * A service flow (TWILL_FLOW_F_SERVICE): a pod's (or a remote host's)
+ * packets get the backend as destination before routing, and before
+ * conntrack, which so tracks client -> backend; the backend's replies
+ * reach conntrack and routing as they are (a strict rp_filter sees the
+ * backend's real address) and get the service as source after routing
+ * (twill_xlate_out).  A host process's packets are translated on their
+ * way out, after conntrack saw them to the service: their replies get the
+ * service back before conntrack and routing.  A hairpin flow's replies
+ * change destination too, which routing needs: before routing.
  */
 
 #include <linux/icmp.h>
@@ -536,6 +540,19 @@ static unsigned int apply(struct twill_nat *nat, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
+/*
+ * A service's reply from a backend to a pod or a remote client: translated
+ * after routing (see the top of the file).
+ */
+static bool reply_after_routing(const struct twill_flow_node *n)
+{
+	const struct twill_flow *f = twill_flow_of((struct twill_flow_node *)n);
+
+	return n->dir == TWILL_FLOW_REPLY &&
+	       (f->flags & TWILL_FLOW_F_SERVICE) &&
+	       !(f->flags & (TWILL_FLOW_F_LOCAL | TWILL_FLOW_F_HAIRPIN));
+}
+
 /* Before routing, a service's replies change source, all else destination. */
 static int side_in(const struct twill_flow_node *n)
 {
@@ -797,7 +814,7 @@ static int insert_service_flow(struct twill_nat *nat, struct twill_flow *f)
 /* A new flow from the client to @be; replies come from the backend. */
 static unsigned int service_flow(struct twill_nat *nat, struct sk_buff *skb,
 				 const struct pkt *p,
-				 const struct twill_backend *be)
+				 const struct twill_backend *be, bool local)
 {
 	struct twill_flow_tuple *r;
 	struct twill_flow_node *n;
@@ -807,7 +824,7 @@ static unsigned int service_flow(struct twill_nat *nat, struct sk_buff *skb,
 	f = alloc_flow(nat, &p->t);
 	if (!f)
 		return drop_service(nat, NULL, TWILL_SERVICE_STAT_DROP_NOMEM);
-	f->flags = TWILL_FLOW_F_SERVICE;
+	f->flags = TWILL_FLOW_F_SERVICE | (local ? TWILL_FLOW_F_LOCAL : 0);
 	r = &f->node[TWILL_FLOW_REPLY].t;
 	twill_flow_tuple_invert(r, &p->t);
 	r->src = be->addr;
@@ -871,7 +888,7 @@ static unsigned int service_in(struct twill_nat *nat,
 	be = twill_service_choose(svc, hash);
 	if (!be)
 		return refuse(nat, skb, p, local);
-	return service_flow(nat, skb, p, be);
+	return service_flow(nat, skb, p, be, local);
 }
 
 /* The device's services if @t is to one of their addresses, else NULL. */
@@ -909,6 +926,8 @@ static unsigned int xlate_dst(struct twill_nat *nat, struct sk_buff *skb,
 	/* Masquerade's flows are no business of the host's own packets. */
 	if (n && local && !(twill_flow_of(n)->flags & TWILL_FLOW_F_SERVICE))
 		return NF_ACCEPT;
+	if (n && !local && reply_after_routing(n))
+		return NF_ACCEPT;
 	if (n)
 		return apply(nat, skb, &p, n, side_in(n));
 	table = p.error ? NULL : to_service(nat, &p.t);
@@ -934,10 +953,14 @@ unsigned int twill_xlate_out(struct twill_nat *nat, struct sk_buff *skb,
 	bool pod;
 	int ret;
 
-	/* Services alone: their flows are translated before routing. */
+	ret = parse(skb, family_of(skb), &p);
+	if (!ret && rcu_access_pointer(nat->tdev->services)) {
+		n = twill_flow_lookup(&nat->flows, &p.t);
+		if (n && reply_after_routing(n))
+			return apply(nat, skb, &p, n, SRC);
+	}
 	if (!cfg)
 		return NF_ACCEPT;
-	ret = parse(skb, family_of(skb), &p);
 	pod = prefix_match(cfg->masq, cfg->nmasq, p.t.family, &p.t.src);
 	if (ret) {
 		/* A pod's packet we cannot translate must not leak out. */
