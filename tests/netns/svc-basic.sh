@@ -24,6 +24,8 @@
 #     service as destination and the backend as reply source; the
 #     counters of `twill service show` move; the same from hostA's own
 #     processes (the local-output hook).
+#   - distribution: TWILL_NAT_SVC_CONNS connections (3,000) over 3 equal
+#     backends, then weights 1:2:3, pass a chi-square test.
 #   - affinity: all of a client's connections meet one backend.
 #   - a service without backends refuses at once: connect() fails with
 #     ECONNREFUSED (not a timeout), UDP gets port unreachable.
@@ -76,6 +78,34 @@ svc_stat() {
 counts() {
 	local proto=$7
 	echo "$(log_since "$1" "$4" | grep -c "^$proto ") $(log_since "$2" "$5" | grep -c "^$proto ") $(log_since "$3" "$6" | grep -c "^$proto ")"
+}
+
+# Connections of the distribution test (TWILL_NAT_SVC_CONNS; 3,000, 600 on a
+# debug kernel).
+DIST=${TWILL_NAT_SVC_CONNS:-$(scaled 3000 600)}
+echo "   TWILL_NAT_SVC_CONNS=${TWILL_NAT_SVC_CONNS:-} (kernel ${TWILL_KERNEL:-?}): $DIST connections"
+
+# chi_check W0 W1 W2: $DIST connections from podA1 to $VIP4:80 spread over
+# podL, podB1 and podB2 in proportion to W0:W1:W2, by Pearson's chi-square
+# test with 2 degrees of freedom: below 27.63, which a fair spread exceeds
+# with probability 1e-6 (so a failure is not bad luck), and which
+# 3,000 connections ignoring 1:2:3 exceed more than twenty times over.
+chi_check() {
+	local n0 n1 n2 out chi
+	n0=$(log_lines "$LOG0") n1=$(log_lines "$LOG1") n2=$(log_lines "$LOG2")
+	out=$(nsx podA1 "$FLOWTOOL" connect -n "$DIST" "$VIP4" 80) || t_fail "flowtool connect"
+	check_eq "$out" "ok=$DIST fail=0" "$DIST connections, each answered"
+	set -- "$1" "$2" "$3" $(counts "$LOG0" "$LOG1" "$LOG2" "$n0" "$n1" "$n2" tcp)
+	check_eq "$(($4 + $5 + $6))" "$DIST" "the backends saw $DIST connections"
+	chi=$(awk -v w="$1 $2 $3" -v o="$4 $5 $6" -v n="$DIST" 'BEGIN {
+		split(w, W, " "); split(o, O, " ")
+		t = W[1] + W[2] + W[3]
+		for (i = 1; i <= 3; i++) { e = n * W[i] / t; c += (O[i] - e) ^ 2 / e }
+		printf "%.2f", c
+	}')
+	info "podL $4, podB1 $5, podB2 $6 for weights $1:$2:$3: chi-square $chi"
+	check_eq "$(awk -v c="$chi" 'BEGIN { print (c < 27.63) ? "fair" : "skewed" }')" fair \
+		"chi-square $chi < 27.63 (2 degrees of freedom, p = 1e-6)"
 }
 
 step "topology: hostA (client podA1, routed backend podL), hostB (backends podB1, podB2), twill0 mesh"
@@ -160,6 +190,17 @@ ok=1 fail=0" "connected through the service, request answered"
 	check_gt "$1" 0 "the local backend podL was chosen"
 	check_gt "$2" 0 "podB1 (across the overlay) was chosen"
 	check_gt "$3" 0 "podB2 (across the overlay) was chosen"
+
+	if [ $fam = 4 ]; then
+		step "IPv4: $DIST connections over 3 equal backends, then weights 1:2:3 (chi-square)"
+		chi_check 1 1 1
+		check_ok "weights 1:2:3" nsx hostA "$TWILL" service set twill0 "$(svc_key 4 "$v" 80 tcp)" \
+			backend "$L4:8080" weight 1 backend "$(pod_addr hostB 1 4):8080" weight 2 \
+			backend "$(pod_addr hostB 2 4):8080" weight 3
+		chi_check 1 2 3
+		check_ok "equal weights again" nsx hostA "$TWILL" service set twill0 "$(svc_key 4 "$v" 80 tcp)" \
+			backend "$L4:8080" backend "$(pod_addr hostB 1 4):8080" backend "$(pod_addr hostB 2 4):8080"
+	fi
 
 	step "IPv$fam: affinity: podA1's 20 connections to $v:80 meet one backend"
 	check_ok "affinity on" nsx hostA "$TWILL" service set twill0 "$(svc_key $fam "$v" 80 tcp)" affinity 10800
