@@ -249,6 +249,7 @@ static long st_own, st_acks, st_errs, st_dumps, st_dump_msgs, st_dump_intr;
 static long st_lookups, st_events, st_ev_overrun, st_stray, st_send_err;
 static long st_overrun, st_unknown_attr, st_gen_back, st_replies;
 static long st_nat_sets, st_flow_dumps, st_flows;
+static long st_svc_sets;
 static long st_errno[4096];
 static long anomalies;
 static long cur_exch;
@@ -440,6 +441,26 @@ static void nest_end(struct msg *m, long off)
 	if (off < 0)
 		return;
 	((struct nlattr *)(m->b + off))->nla_len = (uint16_t)(m->len - (size_t)off);
+}
+
+/* Appends a copy of the nest at @off, the last thing written (duplicates). */
+static void m_dup(struct msg *m, long off)
+{
+	size_t len;
+
+	if (off < 0 || m->full)
+		return;
+	len = m->len - (size_t)off;
+	if (m->len + len > MSG_MAX - 64) {
+		m->full = 1;
+		return;
+	}
+	memcpy(m->b + m->len, m->b + off, len);
+	if (m->na < MAX_ATTRS)
+		m->aoff[m->na++] = (uint32_t)m->len;
+	if (m->nn < MAX_ATTRS)
+		m->noff[m->nn++] = (uint32_t)m->len;
+	m->len += len;
 }
 
 static void m_finish(struct msg *m)
@@ -1016,6 +1037,385 @@ static void gen_lookup_body(struct msg *m)
 		gen_random_attrs(m, 1, A_MAX + 2, 1);
 }
 
+/* ------------------------------------------------------------------ */
+/* services                                                           */
+
+/*
+ * The generator's services come from a small pool of keys: 12 IPv4 and 6
+ * IPv6 virtual addresses, 3 ports, TCP and UDP (108 services), each with
+ * a few backends (SVC_BIG_MAX at most), so the device's service table
+ * stays small whatever is committed.
+ */
+#define SVC_V4 12
+#define SVC_V6 6
+#define SVC_NPORTS 3
+#define SVC_KEYS ((SVC_V4 + SVC_V6) * SVC_NPORTS * 2)
+#define SVC_BIG_MAX 80
+static const uint16_t svc_ports[SVC_NPORTS] = { 80, 443, 53 };
+static uint8_t svc_named[SVC_KEYS];	/* keys named in this transaction */
+
+static void svc_tx_reset(void)
+{
+	memset(svc_named, 0, sizeof(svc_named));
+}
+
+/* A key of the pool; in a clean message one the transaction did not name. */
+static int svc_pick_key(void)
+{
+	int k = (int)rn(SVC_KEYS), i;
+
+	for (i = 0; g_clean && svc_named[k] && i < SVC_KEYS; i++)
+		k = (k + 1) % SVC_KEYS;
+	svc_named[k] = 1;
+	return k;
+}
+
+static int svc_key_v6(int k)
+{
+	return k / (SVC_NPORTS * 2) >= SVC_V4;
+}
+
+/* The virtual address of key @k: 10.96.0.1-12, fd00:96::1-6. */
+static size_t svc_vip(uint8_t *a, int k)
+{
+	int i = k / (SVC_NPORTS * 2);
+
+	memset(a, 0, 16);
+	if (!svc_key_v6(k)) {
+		a[0] = 10; a[1] = 96; a[3] = (uint8_t)(1 + i);
+		return 4;
+	}
+	a[0] = 0xfd; a[3] = 0x96; a[15] = (uint8_t)(1 + i - SVC_V4);
+	return 16;
+}
+
+/*
+ * One backend of a service of family @v6, the @i-th: distinct addresses
+ * in 10.244/16 or fd02:44::/64 (or, with mistakes, a few that repeat),
+ * the service's port or another, weights and states in range or not.
+ */
+static long gen_backend(struct msg *m, int v6, int i)
+{
+	static const uint32_t w[] = { 0, 1, 1, 1, 2, 10, 100, BACKEND_MAX_WEIGHT };
+	long n = nest(m, !bad(10) ? 0 : (uint16_t)rn(8));
+	uint8_t a[20] = { 0 };
+	size_t alen = v6 ? 16 : 4;
+
+	if (!v6) {
+		a[0] = 10; a[1] = 244;
+	} else {
+		a[0] = 0xfd; a[1] = 0x02; a[3] = 0x44;
+	}
+	a[alen - 2] = (uint8_t)(i / 36);
+	a[alen - 1] = (uint8_t)(1 + (i % 36) * 7 + rn(7));
+	switch (pick(24)) {
+	case 0: a[alen - 2] = 0; a[alen - 1] = (uint8_t)(1 + rn(3)); break;	/* repeats */
+	case 1: alen = v6 ? 4 : 16; break;		/* the other family */
+	case 2: memset(a, 0, sizeof(a)); break;		/* not unicast */
+	case 3: a[0] = v6 ? 0xff : 239; break;
+	case 4: memset(a, 0xff, sizeof(a)); break;
+	case 5: alen = rn(21); break;
+	}
+	if (!bad(4))
+		m_put(m, B_ADDR, a, alen);
+	if (chance(50)) {
+		static const uint16_t p[] = { 0, 8080, 8443, 53, 80, 443 };
+		uint16_t port = chance(80) ? p[rn(6)] : (uint16_t)r64();
+
+		if (bad(3))
+			put_u32(m, B_PORT, port);	/* wrong size */
+		else
+			put_u16(m, B_PORT, port);
+	}
+	if (chance(50)) {
+		uint32_t v = w[rn(8)];
+
+		switch (pick(8)) {
+		case 0: v = BACKEND_MAX_WEIGHT + 1; break;
+		case 1: v = BACKEND_MAX_WEIGHT + 1 + (uint32_t)rn(0xffff0000); break;
+		case 2: v = 0xffffffff; break;
+		}
+		if (bad(3))
+			put_u16(m, B_WEIGHT, (uint16_t)v);	/* wrong size */
+		else
+			put_u32(m, B_WEIGHT, v);
+	}
+	if (chance(50)) {
+		uint8_t st = (uint8_t)rn(BS_MAX + 1);
+
+		if (bad(8))
+			st = (uint8_t)(BS_MAX + 1 + rn(255 - BS_MAX));
+		if (bad(3))
+			put_u32(m, B_STATE, st);	/* wrong size */
+		else
+			put_u8(m, B_STATE, st);
+	}
+	if (bad(2))
+		gen_random_attrs(m, 1 + (int)rn(2), B_MAX + 2, 1);
+	nest_end(m, n);
+	return n;
+}
+
+/*
+ * One service: a key of the pool (or, with mistakes, a wrong family,
+ * address, port or protocol, a part missing), to remove or with its
+ * affinity and backends (duplicates and other mistakes included).
+ */
+static long gen_service(struct msg *m, int big)
+{
+	static const uint32_t aff[] = { 0, 1, 60, 10800, SVC_MAX_AFFINITY };
+	static const uint8_t badproto[] = { 0, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP,
+					    IPPROTO_UDPLITE, 255 };
+	long n = nest(m, !bad(10) ? 0 : (uint16_t)rn(8)), bn, last = -1;
+	int k = svc_pick_key(), v6 = svc_key_v6(k), bv6 = v6, i, nb;
+	int remove = chance(12);
+	uint8_t a[20];
+	size_t alen = svc_vip(a, k);
+	uint16_t fam = v6 ? AF_INET6 : AF_INET;
+	uint16_t port = svc_ports[(k / 2) % SVC_NPORTS];
+	uint8_t proto = k % 2 ? IPPROTO_UDP : IPPROTO_TCP;
+
+	switch (pick(30)) {
+	case 0: fam = v6 ? AF_INET : AF_INET6; break;	/* family/address mismatch */
+	case 1: fam = (uint16_t)rn(50); break;
+	case 2: memset(a, 0, sizeof(a)); break;		/* not unicast */
+	case 3: a[0] = v6 ? 0xff : 224; break;
+	case 4: memset(a, 0xff, sizeof(a)); break;
+	case 5: alen = rn(21); break;
+	case 6: port = 0; break;
+	case 7: proto = badproto[rn(6)]; break;
+	case 8: proto = (uint8_t)r64(); break;
+	case 9: bv6 = !v6; break;			/* backends of the other family */
+	}
+	if (!bad(3)) {
+		if (bad(3))
+			put_u32(m, S_FAMILY, fam);	/* wrong size */
+		else
+			put_u16(m, S_FAMILY, fam);
+	}
+	if (!bad(3))
+		m_put(m, S_ADDR, a, alen);
+	if (!bad(3)) {
+		if (bad(3))
+			put_u8(m, S_PORT, (uint8_t)port);
+		else
+			put_u16(m, S_PORT, port);
+	}
+	if (!bad(3))
+		put_u8(m, S_PROTO, proto);
+	if (remove || chance(5)) {
+		uint32_t f = remove ? SF_REMOVE : 0;
+
+		switch (pick(10)) {
+		case 0: f = SF_REMOVE << 1; break;
+		case 1: f = 0x80000000; break;
+		case 2: f = (uint32_t)r64(); break;
+		}
+		put_u32(m, S_FLAGS, f);
+	}
+	if ((!remove && chance(30)) || bad(3)) {
+		uint32_t v = aff[rn(5)];
+
+		switch (pick(8)) {
+		case 0: v = SVC_MAX_AFFINITY + 1; break;
+		case 1: v = 0xffffffff; break;
+		}
+		put_u32(m, S_AFFINITY, v);
+	}
+	if (!remove || bad(5)) {
+		bn = nest(m, S_BACKENDS);
+		nb = big ? 20 + (int)rn(SVC_BIG_MAX - 19) : chance(10) ? 0 : 1 + (int)rn(6);
+		for (i = 0; i < nb && !m->full; i++)
+			last = gen_backend(m, bv6, i);
+		if (bad(4))	/* the same backend twice */
+			m_dup(m, last);
+		nest_end(m, bn);
+	}
+	if (bad(3))	/* read only */
+		put_u32(m, S_NUM_BACKENDS, (uint32_t)rn(10));
+	if (bad(2))
+		gen_random_attrs(m, 1 + (int)rn(3), S_MAX + 2, 2);
+	nest_end(m, n);
+	return n;
+}
+
+/* TWILL_A_SERVICES with @count services (a service twice, with mistakes). */
+static void gen_svc_list(struct msg *m, int count)
+{
+	long n = nest(m, A_SERVICES), last = -1;
+	int i, big = chance(3) ? (int)rn((uint32_t)count + 1) : -1;
+
+	for (i = 0; i < count && !m->full; i++)
+		last = gen_service(m, i == big);
+	if (bad(4))
+		m_dup(m, last);
+	if (bad(2))
+		gen_random_attrs(m, 1 + (int)rn(2), S_MAX + 2, 1);
+	nest_end(m, n);
+}
+
+/* A Maglev size: mostly small primes (a table is built per service). */
+static uint32_t gen_maglev_size(void)
+{
+	static const uint32_t primes[] = { MAGLEV_MIN_SIZE, 13, 251, 1021, 4093,
+					   MAGLEV_DEFAULT_SIZE, MAGLEV_DEFAULT_SIZE, 65521 };
+	static const uint32_t nonprimes[] = { 0, 1, 2, 5, 9, 1000, 16383, 16384,
+					      MAGLEV_MAX_SIZE + 1, 131101, 1U << 20,
+					      0xffffffff };
+
+	if (bad(25))
+		return nonprimes[rn(12)];
+	if (chance(1))
+		return MAGLEV_MAX_SIZE;
+	return primes[rn(8)];
+}
+
+/*
+ * TWILL_A_MAX_SERVICES, _MAX_BACKENDS, _MAGLEV_SIZE: mostly generous (so
+ * services can still be added), with mistakes 0, small, past the policy's
+ * range or of the wrong size.
+ */
+static void gen_svc_limits(struct msg *m)
+{
+	static const uint32_t ms[] = { 1024, SVC_DEFAULT_MAX_SERVICES,
+				       SVC_DEFAULT_MAX_SERVICES, 65536,
+				       SVC_MAX_SERVICES_LIMIT };
+	static const uint32_t mb[] = { 4096, SVC_DEFAULT_MAX_BACKENDS,
+				       SVC_DEFAULT_MAX_BACKENDS, 1U << 20,
+				       SVC_MAX_BACKENDS_LIMIT };
+	uint32_t v;
+
+	if (chance(40)) {
+		v = ms[rn(5)];
+		switch (pick(10)) {
+		case 0: v = 0; break;
+		case 1: v = 1 + rn(16); break;
+		case 2: v = SVC_MAX_SERVICES_LIMIT + 1; break;
+		case 3: v = 0xffffffff; break;
+		}
+		put_u32(m, A_MAX_SERVICES, v);
+	}
+	if (chance(40)) {
+		v = mb[rn(5)];
+		switch (pick(10)) {
+		case 0: v = 0; break;
+		case 1: v = 1 + rn(64); break;
+		case 2: v = SVC_MAX_BACKENDS_LIMIT + 1; break;
+		case 3: v = 0xffffffff; break;
+		}
+		put_u32(m, A_MAX_BACKENDS, v);
+	}
+	if (chance(40)) {
+		v = gen_maglev_size();
+		if (bad(3))
+			put_u16(m, A_MAGLEV_SIZE, (uint16_t)v);	/* wrong size */
+		else
+			put_u32(m, A_MAGLEV_SIZE, v);
+	}
+}
+
+static uint32_t gen_svc_flags(void)
+{
+	static const uint32_t f[] = { 0, 0, 0, F_REPLACE_SERVICES, F_STAGE,
+				      F_STAGE | F_REPLACE_SERVICES, F_REPLACE_PEERS,
+				      F_REPLACE_PEERS | F_REPLACE_SERVICES, F_ALL + 1,
+				      0x80000000 };
+
+	return g_clean ? f[rn(4)] : f[rn(10)];
+}
+
+/*
+ * A SET_SERVICES body; flags < 0: random.  With mistakes, attributes the
+ * command does not take (SET_DEVICE's, read-only ones) and junk.
+ */
+static void gen_svc_body(struct msg *m, long flags)
+{
+	int order = (int)rn(2);
+
+	st_svc_sets++;
+	if (order == 0)
+		gen_target(m);
+	if (flags >= 0)
+		put_u32(m, A_FLAGS, (uint32_t)flags);
+	else if (chance(60))
+		put_u32(m, A_FLAGS, gen_svc_flags());
+	if (order == 1)
+		gen_target(m);
+	if (chance(20))
+		gen_svc_limits(m);
+	if (chance(85))
+		gen_svc_list(m, chance(8) ? 0 : 1 + (int)rn(chance(10) ? 10 : 4));
+	if (bad(4)) {
+		switch (rn(4)) {
+		case 0: gen_peers(m); break;
+		case 1: gen_settings(m); break;
+		case 2: gen_nat(m); break;
+		default: put_u32(m, A_MAX_PEERS, 65536); break;
+		}
+	}
+	if (bad(3)) {	/* read only */
+		if (chance(50)) {
+			put_u32(m, (uint16_t)(A_NUM_SERVICES + rn(2)), (uint32_t)r64());
+		} else {
+			long st = nest(m, A_SERVICE_STATS);
+			uint64_t v = r64();
+
+			m_put(m, (uint16_t)(1 + rn(SVC_STAT_MAX)), &v, 8);
+			nest_end(m, st);
+		}
+	}
+	if (bad(2))
+		gen_random_attrs(m, 1 + (int)rn(3), A_MAX + 2, 2);
+	if (bad(2))
+		gen_deep(m, 1 + (int)rn(40));
+}
+
+/*
+ * A service message: SET_SERVICES, GET_SERVICES dumps (and without
+ * NLM_F_DUMP, which is refused), SET_SERVICES as a dump, the
+ * notification command, the commands with each other's bodies.
+ */
+static void gen_svc_message(struct msg *m, uint16_t flags)
+{
+	int k = (int)rn(g_clean ? 65 : 100);
+
+	svc_tx_reset();
+	if (k < 40) {
+		m_init(m, family_id, flags, C_SET_SERVICES);
+		gen_svc_body(m, -1);
+	} else if (k < 65) {
+		m_init(m, family_id, flags | NLM_F_DUMP, C_GET_SERVICES);
+		if (!bad(10))
+			gen_target(m);
+		if (bad(10))
+			gen_random_attrs(m, 1 + (int)rn(3), A_MAX + 2, 2);
+	} else if (k < 75) {	/* a dump command without NLM_F_DUMP */
+		uint16_t half = chance(50) ? 0 : chance(50) ? NLM_F_ROOT : NLM_F_MATCH;
+
+		m_init(m, family_id, flags | half, C_GET_SERVICES);
+		gen_target(m);
+	} else if (k < 83) {	/* a do command as a dump */
+		m_init(m, family_id, flags | NLM_F_DUMP, C_SET_SERVICES);
+		gen_svc_body(m, -1);
+	} else if (k < 89) {	/* the notification */
+		m_init(m, family_id, flags | (chance(30) ? NLM_F_DUMP : 0),
+		       C_SERVICES_CHANGED);
+		if (chance(50))
+			gen_svc_body(m, -1);
+		else
+			gen_target(m);
+	} else if (k < 95) {	/* SET_DEVICE does not take services */
+		m_init(m, family_id, flags, C_SET);
+		gen_target(m);
+		if (chance(50))
+			gen_svc_limits(m);
+		gen_svc_list(m, 1 + (int)rn(3));
+	} else {		/* GET_SERVICES with SET_SERVICES's attributes */
+		m_init(m, family_id, flags | NLM_F_DUMP, C_GET_SERVICES);
+		gen_svc_body(m, -1);
+	}
+}
+
 /* One message of a random kind (flags include NLM_F_ACK mostly). */
 static void gen_message(struct msg *m)
 {
@@ -1023,6 +1423,11 @@ static void gen_message(struct msg *m)
 	int k;
 
 	g_clean = chance(40);
+	if (chance(20)) {
+		gen_svc_message(m, flags);
+		m_finish(m);
+		return;
+	}
 	k = (int)rn(g_clean ? 72 : 100);
 
 	if (k < 15) {
@@ -3025,8 +3430,8 @@ static void summary(double t0, int stopped_by_time)
 	       st_reconnects, st_own, now_s() - t0,
 	       stopped_by_time ? " (stopped by the time limit)" : "");
 	if (opt_dry) {
-		printf("nlfuzz: dry run: %ld malformed unmutated messages, %ld NAT configurations\n",
-		       dry_bad, st_nat_sets);
+		printf("nlfuzz: dry run: %ld malformed unmutated messages, %ld NAT configurations, "
+		       "%ld SET_SERVICES\n", dry_bad, st_nat_sets, st_svc_sets);
 		return;
 	}
 	printf("nlfuzz: replies %ld: acks %ld, errors %ld, dumps %ld (%ld messages, %ld interrupted), "
@@ -3145,26 +3550,41 @@ int main(int argc, char **argv)
 
 			st_tx++;
 			n = 2 + (int)rn(5);
+			svc_tx_reset();
 			for (j = 0; j < n; j++) {
 				struct msg *m = mbuf[j];
 				long fl = F_STAGE;
+				int svc = chance(30);	/* SET_SERVICES mixed in */
 
 				g_clean = chance(60);
 				if (j == 0 && chance(40))
 					fl |= F_REPLACE_PEERS;
+				if (j == 0 && chance(20))
+					fl |= F_REPLACE_SERVICES;
 				if (j > 0 && bad(5))
 					fl |= F_REPLACE_PEERS;	/* refused: not first */
+				if (j > 0 && bad(5))
+					fl |= F_REPLACE_SERVICES;
 				if (j == n - 1 && !leave_open)
 					fl &= ~F_STAGE;
-				m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK, C_SET);
+				m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK,
+				       svc ? C_SET_SERVICES : C_SET);
 				put_u32(m, A_IFINDEX, opt_ifindex);
 				put_u32(m, A_FLAGS, (uint32_t)fl);
-				if (chance(15))
-					gen_settings(m);
-				if (chance(8))
-					gen_nat(m);
-				if (chance(85))
-					gen_peers(m);
+				if (svc) {
+					st_svc_sets++;
+					if (chance(10))
+						gen_svc_limits(m);
+					if (chance(85))
+						gen_svc_list(m, 1 + (int)rn(4));
+				} else {
+					if (chance(15))
+						gen_settings(m);
+					if (chance(8))
+						gen_nat(m);
+					if (chance(85))
+						gen_peers(m);
+				}
 				m_finish(m);
 				if (bad(15))
 					mutate(m);
