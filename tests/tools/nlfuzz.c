@@ -249,7 +249,8 @@ static long st_own, st_acks, st_errs, st_dumps, st_dump_msgs, st_dump_intr;
 static long st_lookups, st_events, st_ev_overrun, st_stray, st_send_err;
 static long st_overrun, st_unknown_attr, st_gen_back, st_replies;
 static long st_nat_sets, st_flow_dumps, st_flows;
-static long st_svc_sets;
+static long st_svc_sets, st_svc_acks, st_svc_errs, st_svc_dumps, st_svc_dump_msgs;
+static long st_svcs, st_backends, st_svc_events, st_svc_intr;
 static long st_errno[4096];
 static long anomalies;
 static long cur_exch;
@@ -1830,6 +1831,9 @@ static int resolve_family(void)
 /* ------------------------------------------------------------------ */
 /* reply checking                                                     */
 
+/* a service's key in replies: family(2) address(16) port(2) protocol(1) */
+#define SVC_KEYLEN 21
+
 struct pend {
 	struct msg *m;
 	uint32_t seq;
@@ -1852,6 +1856,10 @@ struct pend {
 	int lastep_len;
 	uint8_t lastep[28];
 	int bad_dump;	/* an anomaly already reported for this dump */
+	/* GET_SERVICES dump state: the last message's figures and last key */
+	uint32_t num_services, num_backends, max_services, max_backends, maglev_size;
+	int lastsvc_ok;
+	uint8_t lastsvc[SVC_KEYLEN];
 };
 
 #define MAX_PEND (BATCH_MAX + 2)
@@ -1871,37 +1879,58 @@ static size_t neps, caps_eps;
 static uint8_t (*pfxset)[18];	/* family(1) cidr(1) addr(16); [0] = 0: empty */
 static size_t npfx;
 static long dump_prefixes;
+/* services seen in the current GET_SERVICES dump, keyed by SVC_KEYLEN */
+static struct epent *svcs;
+static size_t nsvcs, caps_svcs;
+static long dump_backends;
+
+
+static void bk_reset(void);
 
 static void dump_reset(void)
 {
 	neps = 0;
+	nsvcs = 0;
+	dump_backends = 0;
+	bk_reset();
 	if (npfx)
 		memset(pfxset, 0, PFX_HASH * sizeof(*pfxset));
 	npfx = 0;
 	dump_prefixes = 0;
 }
 
-static struct epent *ep_find(const uint8_t *k, int len, int add)
+static struct epent *ent_find(struct epent **v, size_t *n, size_t *cap,
+			      const uint8_t *k, int len, int add)
 {
 	size_t i;
 
-	for (i = 0; i < neps; i++)
-		if (eps[i].len == len && !memcmp(eps[i].key, k, (size_t)len))
-			return &eps[i];
+	for (i = 0; i < *n; i++)
+		if ((*v)[i].len == len && !memcmp((*v)[i].key, k, (size_t)len))
+			return &(*v)[i];
 	if (!add)
 		return NULL;
-	if (neps == caps_eps) {
-		caps_eps = caps_eps ? caps_eps * 2 : 256;
-		eps = realloc(eps, caps_eps * sizeof(*eps));
-		if (!eps) {
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		*v = realloc(*v, *cap * sizeof(**v));
+		if (!*v) {
 			perror("nlfuzz: realloc");
 			exit(2);
 		}
 	}
-	memset(&eps[neps], 0, sizeof(eps[neps]));
-	memcpy(eps[neps].key, k, (size_t)len);
-	eps[neps].len = len;
-	return &eps[neps++];
+	memset(&(*v)[*n], 0, sizeof((*v)[*n]));
+	memcpy((*v)[*n].key, k, (size_t)len);
+	(*v)[*n].len = len;
+	return &(*v)[(*n)++];
+}
+
+static struct epent *ep_find(const uint8_t *k, int len, int add)
+{
+	return ent_find(&eps, &neps, &caps_eps, k, len, add);
+}
+
+static struct epent *svc_find(const uint8_t *k, int add)
+{
+	return ent_find(&svcs, &nsvcs, &caps_svcs, k, SVC_KEYLEN, add);
 }
 
 /* Returns 1 if the prefix was already in the set. */
@@ -1927,20 +1956,24 @@ static int pfx_add(int fam, int cidr, const uint8_t *addr, int alen)
 	}
 }
 
-/* flows seen in the current GET_FLOWS dump: hashes of the orig tuple */
+/*
+ * Sets of FLOW_HASH 64-bit hashes: the flows seen in the current GET_FLOWS
+ * dump (their orig tuple), the backends seen in the current GET_SERVICES
+ * dump (service key, address, port).
+ */
 #define FLOW_HASH (1 << 16)
-static uint64_t *flowset;	/* 0: empty */
-static size_t nflowset;
+static uint64_t *flowset, *bkset;	/* 0: empty */
+static size_t nflowset, nbkset;
 
-static void flows_reset(void)
+static void hset_reset(uint64_t *set, size_t *n)
 {
-	if (nflowset)
-		memset(flowset, 0, FLOW_HASH * sizeof(*flowset));
-	nflowset = 0;
+	if (*n)
+		memset(set, 0, FLOW_HASH * sizeof(*set));
+	*n = 0;
 }
 
-/* Returns 1 if the flow was already in the set. */
-static int flow_add(const uint8_t *key, size_t len)
+/* Returns 1 if the key was already in the set. */
+static int hset_add(uint64_t *set, size_t *n, const uint8_t *key, size_t len)
 {
 	uint64_t h = 14695981039346656037ULL;
 	size_t i;
@@ -1948,21 +1981,36 @@ static int flow_add(const uint8_t *key, size_t len)
 	for (i = 0; i < len; i++)
 		h = (h ^ key[i]) * 1099511628211ULL;
 	h |= 1;
-	if (nflowset >= FLOW_HASH / 2)
+	if (*n >= FLOW_HASH / 2)
 		return 0;	/* too many to track: no check */
 	for (i = h & (FLOW_HASH - 1);; i = (i + 1) & (FLOW_HASH - 1)) {
-		if (!flowset[i]) {
-			flowset[i] = h;
-			nflowset++;
+		if (!set[i]) {
+			set[i] = h;
+			(*n)++;
 			return 0;
 		}
-		if (flowset[i] == h)
+		if (set[i] == h)
 			return 1;
 	}
 }
 
+static void flows_reset(void)
+{
+	hset_reset(flowset, &nflowset);
+}
+
+static int flow_add(const uint8_t *key, size_t len)
+{
+	return hset_add(flowset, &nflowset, key, len);
+}
+
+static void bk_reset(void)
+{
+	hset_reset(bkset, &nbkset);
+}
+
 /* validation of family messages: dump replies, lookup replies, events */
-enum vmode { V_DUMP, V_LOOKUP, V_EVENT, V_FLOWS };
+enum vmode { V_DUMP, V_LOOKUP, V_EVENT, V_FLOWS, V_SERVICES };
 
 struct vctx {
 	enum vmode mode;
@@ -1993,6 +2041,18 @@ struct vctx {
 	int f_fam, f_alen[4];
 	uint8_t f_key[40];
 	int nflows;
+	/* service settings and counts (GET_SERVICES, SERVICES_CHANGED) */
+	uint32_t max_services, max_backends, maglev_size, num_services, num_backends;
+	uint32_t have_svc;	/* bits 1 << A_MAX_SERVICES .. A_NUM_BACKENDS */
+	int have_svcs, have_svc_stats, nsvcs;
+	uint32_t most_backends;	/* the largest service's num_backends */
+	/* current service and backend */
+	uint32_t s_have, b_have;
+	int s_fam, s_alen, s_nb;
+	uint32_t s_numb;
+	const struct nlattr *s_backends;
+	uint8_t s_key[SVC_KEYLEN], last_svc[SVC_KEYLEN];
+	uint8_t b_key[SVC_KEYLEN + 18];	/* service key, address, port */
 	struct pend *p;
 };
 
@@ -2390,6 +2450,274 @@ static int flows_cb(void *arg, const struct nlattr *a)
 	return 0;
 }
 
+/* Unicast as the kernel means it for services and backends. */
+static int unicast_addr(const uint8_t *a, size_t len)
+{
+	static const uint8_t any[16];
+
+	if (len == 4)
+		return a[0] != 0 && (a[0] & 0xf0) != 0xe0 &&
+		       !(a[0] == 0xff && a[1] == 0xff && a[2] == 0xff && a[3] == 0xff);
+	return memcmp(a, any, 16) && a[0] != 0xff;
+}
+
+static int is_prime(uint32_t n)
+{
+	uint32_t d;
+
+	if (n < 2)
+		return 0;
+	for (d = 2; d * d <= n; d++)
+		if (!(n % d))
+			return 0;
+	return 1;
+}
+
+/* An attribute of one backend: address, port, weight, state. */
+static int backend_cb(void *arg, const struct nlattr *a)
+{
+	static const size_t want[B_MAX + 1] = {
+		[B_PORT] = 2, [B_WEIGHT] = 4, [B_STATE] = 1,
+	};
+	struct vctx *c = arg;
+	size_t l = NLA_PLEN(a);
+	const uint8_t *d = NLA_DATA(a);
+	int t = NLA_T(a);
+	uint32_t v32;
+	uint16_t v16;
+
+	if (t == B_UNSPEC || t > B_MAX) {
+		st_unknown_attr++;
+		return 0;
+	}
+	if (c->b_have & (1u << t))
+		return verr(c, "backend attribute %d twice", t);
+	c->b_have |= 1u << t;
+	if (want[t] && l != want[t])
+		return verr(c, "backend attribute %d of %zu bytes, want %zu", t, l, want[t]);
+	switch (t) {
+	case B_ADDR:
+		if (l != (size_t)c->s_alen)
+			return verr(c, "backend address of %zu bytes in a service of family %d",
+				    l, c->s_fam);
+		if (!unicast_addr(d, l))
+			return verr(c, "backend address is not unicast");
+		memcpy(c->b_key + SVC_KEYLEN, d, l);
+		break;
+	case B_PORT:
+		memcpy(&v16, d, 2);
+		if (!v16)
+			return verr(c, "backend port 0 (the service's port is filled in)");
+		memcpy(c->b_key + SVC_KEYLEN + 16, d, 2);
+		break;
+	case B_WEIGHT:
+		memcpy(&v32, d, 4);
+		if (v32 > BACKEND_MAX_WEIGHT)
+			return verr(c, "backend weight %u", v32);
+		break;
+	case B_STATE:
+		if (*d > BS_MAX)
+			return verr(c, "backend state %u", *d);
+		break;
+	}
+	return 0;
+}
+
+static int backends_cb(void *arg, const struct nlattr *a)
+{
+	struct vctx *c = arg;
+	uint32_t all = (1u << B_ADDR) | (1u << B_PORT) | (1u << B_WEIGHT) | (1u << B_STATE);
+
+	c->b_have = 0;
+	memset(c->b_key, 0, sizeof(c->b_key));
+	memcpy(c->b_key, c->s_key, SVC_KEYLEN);
+	if (walk_attrs(NLA_DATA(a), NLA_PLEN(a), backend_cb, c))
+		return verr(c, "malformed backend");
+	if (c->err)
+		return -1;
+	if ((c->b_have & all) != all)
+		return verr(c, "backend lacks attributes (has 0x%x)", c->b_have);
+	c->s_nb++;
+	st_backends++;
+	/* the same address and port twice in a service is refused */
+	if (c->mode == V_SERVICES && !c->p->dump_intr &&
+	    hset_add(bkset, &nbkset, c->b_key, sizeof(c->b_key)))
+		return verr(c, "backend listed twice in a service");
+	return 0;
+}
+
+/* An attribute of one service; the backends are walked once it is read. */
+static int svc_cb(void *arg, const struct nlattr *a)
+{
+	static const size_t want[S_MAX + 1] = {
+		[S_FAMILY] = 2, [S_PORT] = 2, [S_PROTO] = 1, [S_AFFINITY] = 4,
+		[S_NUM_BACKENDS] = 4,
+	};
+	struct vctx *c = arg;
+	size_t l = NLA_PLEN(a);
+	const uint8_t *d = NLA_DATA(a);
+	int t = NLA_T(a);
+	uint32_t v32;
+	uint16_t v16;
+
+	if (t == S_UNSPEC || t > S_MAX) {
+		st_unknown_attr++;
+		return 0;
+	}
+	if (t == S_FLAGS)
+		return verr(c, "service flags in a reply");
+	if (c->s_have & (1u << t))
+		return verr(c, "service attribute %d twice", t);
+	c->s_have |= 1u << t;
+	if (want[t] && l != want[t])
+		return verr(c, "service attribute %d of %zu bytes, want %zu", t, l, want[t]);
+	switch (t) {
+	case S_FAMILY:
+		memcpy(&v16, d, 2);
+		c->s_fam = v16;
+		memcpy(c->s_key, d, 2);
+		break;
+	case S_ADDR:
+		if (l != 4 && l != 16)
+			return verr(c, "service address of %zu bytes", l);
+		c->s_alen = (int)l;
+		memcpy(c->s_key + 2, d, l);
+		break;
+	case S_PORT:
+		memcpy(&v16, d, 2);
+		if (!v16)
+			return verr(c, "service port 0");
+		memcpy(c->s_key + 18, d, 2);
+		break;
+	case S_PROTO:
+		if (*d != IPPROTO_TCP && *d != IPPROTO_UDP)
+			return verr(c, "service protocol %u", *d);
+		c->s_key[20] = *d;
+		break;
+	case S_AFFINITY:
+		memcpy(&v32, d, 4);
+		if (v32 > SVC_MAX_AFFINITY)
+			return verr(c, "service affinity %u", v32);
+		break;
+	case S_BACKENDS:
+		c->s_backends = a;
+		break;
+	case S_NUM_BACKENDS:
+		memcpy(&c->s_numb, d, 4);
+		break;
+	}
+	return 0;
+}
+
+/*
+ * The services of a GET_SERVICES dump are merged by key: a service may
+ * appear again only first in the message after the one it ended, with the
+ * rest of its backends.
+ */
+static int svc_dump_entry(struct vctx *c)
+{
+	struct pend *p = c->p;
+	struct epent *e = svc_find(c->s_key, 0);
+	int cont = c->nsvcs == 1 && p->lastsvc_ok &&
+		   !memcmp(p->lastsvc, c->s_key, SVC_KEYLEN);
+
+	if (!p->dump_intr && e && !cont)
+		return verr(c, "service listed twice in one dump (not a continuation)");
+	if (!e)
+		e = svc_find(c->s_key, 1);
+	if (e->seen && e->reported != c->s_numb && !p->dump_intr)
+		return verr(c, "service num_backends %u -> %u within a dump", e->reported,
+			    c->s_numb);
+	e->seen++;
+	e->reported = c->s_numb;
+	e->listed += (uint32_t)c->s_nb;
+	dump_backends += c->s_nb;
+	if (e->listed > e->reported && !p->dump_intr)
+		return verr(c, "service has %u backends listed, num_backends %u", e->listed,
+			    e->reported);
+	return 0;
+}
+
+static int svcs_cb(void *arg, const struct nlattr *a)
+{
+	struct vctx *c = arg;
+	uint32_t all = (1u << S_FAMILY) | (1u << S_ADDR) | (1u << S_PORT) |
+		       (1u << S_PROTO) | (1u << S_AFFINITY) | (1u << S_BACKENDS) |
+		       (1u << S_NUM_BACKENDS);
+
+	c->s_have = 0;
+	c->s_fam = c->s_alen = c->s_nb = 0;
+	c->s_numb = 0;
+	c->s_backends = NULL;
+	memset(c->s_key, 0, sizeof(c->s_key));
+	if (walk_attrs(NLA_DATA(a), NLA_PLEN(a), svc_cb, c))
+		return verr(c, "malformed service");
+	if (c->err)
+		return -1;
+	if ((c->s_have & all) != all)
+		return verr(c, "service lacks attributes (has 0x%x)", c->s_have);
+	if (!((c->s_fam == AF_INET && c->s_alen == 4) ||
+	      (c->s_fam == AF_INET6 && c->s_alen == 16)))
+		return verr(c, "service of family %d with a %d-byte address", c->s_fam,
+			    c->s_alen);
+	if (!unicast_addr(c->s_key + 2, (size_t)c->s_alen))
+		return verr(c, "service address is not unicast");
+	c->nsvcs++;
+	st_svcs++;
+	if (walk_attrs(NLA_DATA(c->s_backends), NLA_PLEN(c->s_backends), backends_cb, c))
+		return verr(c, "malformed backend list");
+	if (c->err)
+		return -1;
+	if (c->s_nb > (int)c->s_numb)
+		return verr(c, "service lists %d backends, num_backends %u", c->s_nb,
+			    c->s_numb);
+	if (c->s_numb > c->most_backends)
+		c->most_backends = c->s_numb;
+	memcpy(c->last_svc, c->s_key, SVC_KEYLEN);
+	return c->mode == V_SERVICES ? svc_dump_entry(c) : 0;
+}
+
+/* TWILL_A_MAX_SERVICES .. TWILL_A_NUM_BACKENDS */
+static int svc_setting(struct vctx *c, int t, const uint8_t *d, size_t l)
+{
+	uint32_t v;
+
+	if (l != 4)
+		return verr(c, "attribute %d of %zu bytes, want 4", t, l);
+	if (c->have_svc & (1u << (t - A_MAX_SERVICES)))
+		return verr(c, "attribute %d twice", t);
+	c->have_svc |= 1u << (t - A_MAX_SERVICES);
+	memcpy(&v, d, 4);
+	switch (t) {
+	case A_MAX_SERVICES:
+		c->max_services = v;
+		if (!v || v > SVC_MAX_SERVICES_LIMIT)
+			return verr(c, "max_services %u", v);
+		break;
+	case A_MAX_BACKENDS:
+		c->max_backends = v;
+		if (!v || v > SVC_MAX_BACKENDS_LIMIT)
+			return verr(c, "max_backends %u", v);
+		break;
+	case A_MAGLEV_SIZE:
+		c->maglev_size = v;
+		if (v < MAGLEV_MIN_SIZE || v > MAGLEV_MAX_SIZE || !is_prime(v))
+			return verr(c, "Maglev size %u is not a prime in %u..%u", v,
+				    MAGLEV_MIN_SIZE, MAGLEV_MAX_SIZE);
+		break;
+	case A_NUM_SERVICES:
+		c->num_services = v;
+		break;
+	default:
+		c->num_backends = v;
+		break;
+	}
+	return 0;
+}
+
+#define HAVE_SVC_LIMITS 7	/* max_services, max_backends, maglev_size */
+#define HAVE_SVC_COUNTS 24	/* num_services, num_backends */
+
 static int dev_cb(void *arg, const struct nlattr *a)
 {
 	struct vctx *c = arg;
@@ -2460,8 +2788,10 @@ static int dev_cb(void *arg, const struct nlattr *a)
 			return verr(c, "malformed drops");
 		break;
 	case A_NAT:
-		if (c->mode == V_FLOWS)
-			return verr(c, "NAT settings in a flows dump");
+		if (c->mode == V_FLOWS || c->mode == V_SERVICES)
+			return verr(c, "NAT settings in a flows or services dump");
+		if (c->mode == V_EVENT && c->cmd == C_SERVICES_CHANGED)
+			return verr(c, "NAT settings in a services event");
 		if (check_nat(c, d, l))
 			return -1;
 		break;
@@ -2472,12 +2802,33 @@ static int dev_cb(void *arg, const struct nlattr *a)
 			return verr(c, "malformed flows");
 		break;
 	case A_PEERS:
-		if (c->mode == V_FLOWS)
-			return verr(c, "peers in a flows dump");
+		if (c->mode == V_FLOWS || c->mode == V_SERVICES)
+			return verr(c, "peers in a flows or services dump");
+		if (c->mode == V_EVENT && c->cmd == C_SERVICES_CHANGED)
+			return verr(c, "peers in a services event");
 		if (c->mode == V_EVENT && c->cmd == C_DEV_CHANGED)
 			return verr(c, "peers in a device event");
 		if (walk_attrs(d, l, peers_cb, c))
 			return verr(c, "malformed peers");
+		break;
+	case A_MAX_SERVICES: case A_MAX_BACKENDS: case A_MAGLEV_SIZE:
+	case A_NUM_SERVICES: case A_NUM_BACKENDS:
+		if (svc_setting(c, t, d, l))
+			return -1;
+		break;
+	case A_SERVICES:
+		if (c->mode != V_SERVICES)
+			return verr(c, "services outside a GET_SERVICES dump");
+		c->have_svcs++;
+		if (walk_attrs(d, l, svcs_cb, c))
+			return verr(c, "malformed services");
+		break;
+	case A_SERVICE_STATS:
+		if (c->mode != V_SERVICES)
+			return verr(c, "service counters outside a GET_SERVICES dump");
+		c->have_svc_stats++;
+		if (walk_attrs(d, l, drops_cb, c))
+			return verr(c, "malformed service counters");
 		break;
 	case A_FLAGS: case A_LOOKUP_ADDR:
 		return verr(c, "request-only attribute %d in a reply", t);
@@ -2512,6 +2863,23 @@ static int validate_family_msg(const struct nlmsghdr *h, struct vctx *c)
 		    !c->have_num_peers || !c->have_num_prefixes)
 			return verr(c, "dump message lacks device attributes");
 		break;
+	case V_SERVICES:
+		if (g->cmd != C_GET_SERVICES)
+			return verr(c, "services dump message with cmd %u", g->cmd);
+		if (!c->have_ifindex || !c->ifname_ok || !c->have_gen ||
+		    c->have_svc != (HAVE_SVC_LIMITS | HAVE_SVC_COUNTS) || c->have_svcs != 1)
+			return verr(c, "services dump message lacks device attributes, limits, "
+				    "counts or services (0x%x, %d)", c->have_svc, c->have_svcs);
+		if (c->have_svc_stats > 1)
+			return verr(c, "service counters twice");
+		if (c->most_backends > c->maglev_size)
+			return verr(c, "a service with %u backends, more than the %u Maglev slots",
+				    c->most_backends, c->maglev_size);
+		if (c->num_services > c->max_services || c->num_backends > c->max_backends)
+			return verr(c, "%u services, %u backends: past the limits %u, %u",
+				    c->num_services, c->num_backends, c->max_services,
+				    c->max_backends);
+		break;
 	case V_FLOWS:
 		if (g->cmd != C_GET_FLOWS)
 			return verr(c, "flows dump message with cmd %u", g->cmd);
@@ -2526,12 +2894,20 @@ static int validate_family_msg(const struct nlmsghdr *h, struct vctx *c)
 				    c->npeers);
 		break;
 	case V_EVENT:
-		if (g->cmd < C_DEV_CHANGED || g->cmd > C_PEER_REMOVED)
+		if ((g->cmd < C_DEV_CHANGED || g->cmd > C_PEER_REMOVED) &&
+		    g->cmd != C_SERVICES_CHANGED)
 			return verr(c, "event with cmd %u", g->cmd);
 		if (!c->have_ifindex || !c->ifname_ok || !c->have_gen)
 			return verr(c, "event lacks ifindex, ifname or generation");
-		if (g->cmd != C_DEV_CHANGED && c->npeers != 1)
+		if (g->cmd == C_SERVICES_CHANGED) {
+			/* the counts, nothing else of the services */
+			if (c->have_svc != HAVE_SVC_COUNTS)
+				return verr(c, "services event with service attributes 0x%x",
+					    c->have_svc);
+			st_svc_events++;
+		} else if (g->cmd != C_DEV_CHANGED && c->npeers != 1) {
 			return verr(c, "peer event with %d peers", c->npeers);
+		}
 		break;
 	}
 	return 0;
@@ -2697,6 +3073,13 @@ static void handle_error(struct nlsock *s, const struct nlmsghdr *h, struct pend
 	count_errno(e->error);
 	if (!p)
 		return;
+	if (p->strict && p->type == family_id && p->cmd == C_SET_SERVICES &&
+	    !(p->flags & NLM_F_DUMP)) {
+		if (e->error)
+			st_svc_errs++;
+		else
+			st_svc_acks++;
+	}
 	if (p->got_term && p->strict)
 		anomaly("second error/ack for one request (seq %u)", p->seq);
 	p->got_term = 1;
@@ -2713,12 +3096,14 @@ static void handle_error(struct nlsock *s, const struct nlmsghdr *h, struct pend
 	    p->m->len >= NLMSG_HDRLEN + GENL_HDRLEN) {
 		int dump = (p->flags & NLM_F_DUMP) == NLM_F_DUMP;
 
-		if ((p->cmd == C_GET || p->cmd == C_GET_FLOWS) && !dump)
+		if ((p->cmd == C_GET || p->cmd == C_GET_FLOWS || p->cmd == C_GET_SERVICES) &&
+		    !dump)
 			anomaly("dump command %u without NLM_F_DUMP acked", p->cmd);
 		if (p->cmd != C_GET && p->cmd != C_SET && p->cmd != C_LOOKUP &&
-		    p->cmd != C_GET_FLOWS)
+		    p->cmd != C_GET_FLOWS && p->cmd != C_GET_SERVICES &&
+		    p->cmd != C_SET_SERVICES)
 			anomaly("command %u acked", p->cmd);
-		if ((p->cmd == C_SET || p->cmd == C_LOOKUP) && dump)
+		if ((p->cmd == C_SET || p->cmd == C_LOOKUP || p->cmd == C_SET_SERVICES) && dump)
 			anomaly("command %u acked as a dump", p->cmd);
 		if (p->cmd == C_LOOKUP && !dump && p->lookup_replies != 1)
 			anomaly("LOOKUP acked after %d replies", p->lookup_replies);
@@ -2752,6 +3137,53 @@ static void dump_finish(struct pend *p)
 	else if (sum != (long)p->num_prefixes)
 		anomaly("peers' num_prefixes sum to %ld, device num_prefixes %u", sum,
 			p->num_prefixes);
+}
+
+/* A complete GET_SERVICES dump: its services and backends as counted. */
+static void svc_dump_finish(struct pend *p)
+{
+	size_t i;
+	long sum = 0;
+
+	if (p->bad_dump || p->dump_intr || p->dump_error || !p->dump_msgs ||
+	    !p->have_nums)
+		return;
+	for (i = 0; i < nsvcs; i++) {
+		sum += svcs[i].reported;
+		if (svcs[i].listed != svcs[i].reported) {
+			anomaly("dump lists %u backends for a service with num_backends %u",
+				svcs[i].listed, svcs[i].reported);
+			return;
+		}
+	}
+	if (nsvcs != p->num_services)
+		anomaly("dump lists %zu services, num_services %u", nsvcs, p->num_services);
+	else if (dump_backends != (long)p->num_backends)
+		anomaly("dump lists %ld backends, num_backends %u", dump_backends,
+			p->num_backends);
+	else if (sum != (long)p->num_backends)
+		anomaly("services' num_backends sum to %ld, device num_backends %u", sum,
+			p->num_backends);
+}
+
+/* One message of a GET_SERVICES dump, validated: against the previous. */
+static void svc_dump_msg(struct pend *p, const struct vctx *c)
+{
+	st_svc_dump_msgs++;
+	if (p->dump_msgs && !p->dump_intr &&
+	    (c->num_services != p->num_services || c->num_backends != p->num_backends ||
+	     c->max_services != p->max_services || c->max_backends != p->max_backends ||
+	     c->maglev_size != p->maglev_size))
+		anomaly("service counts or limits changed within a dump without NLM_F_DUMP_INTR");
+	if (p->dump_msgs && !p->dump_intr && c->have_svc_stats)
+		anomaly("service counters in a dump message other than the first");
+	p->num_services = c->num_services;
+	p->num_backends = c->num_backends;
+	p->max_services = c->max_services;
+	p->max_backends = c->max_backends;
+	p->maglev_size = c->maglev_size;
+	p->lastsvc_ok = c->nsvcs > 0;
+	memcpy(p->lastsvc, c->last_svc, SVC_KEYLEN);
 }
 
 static void handle_done(struct nlsock *s, const struct nlmsghdr *h, struct pend *p)
@@ -2799,6 +3231,13 @@ static void handle_done(struct nlsock *s, const struct nlmsghdr *h, struct pend 
 	}
 	if (p->type == family_id && p->cmd == C_GET_FLOWS)
 		st_flow_dumps++;
+	if (p->type == family_id && p->cmd == C_GET_SERVICES) {
+		st_svc_dumps++;
+		if (p->dump_intr)
+			st_svc_intr++;
+		if (!err)
+			svc_dump_finish(p);
+	}
 	if (p->expect && err != p->expect_err)
 		anomaly("dump: expected %d, DONE says %d", p->expect_err, err);
 }
@@ -2816,7 +3255,8 @@ static void handle_family(const struct nlmsghdr *h, struct pend *p)
 	memset(&c, 0, sizeof(c));
 	c.p = p;
 	if (p->is_dump && p->type == family_id) {
-		c.mode = p->cmd == C_GET_FLOWS ? V_FLOWS : V_DUMP;
+		c.mode = p->cmd == C_GET_FLOWS ? V_FLOWS :
+			 p->cmd == C_GET_SERVICES ? V_SERVICES : V_DUMP;
 		if (p->dump_done)
 			anomaly("dump message after NLMSG_DONE");
 		if (!(h->nlmsg_flags & NLM_F_MULTI))
@@ -2850,6 +3290,8 @@ static void handle_family(const struct nlmsghdr *h, struct pend *p)
 				anomaly("dump of ifindex %u answers ifindex %u", opt_ifindex,
 					c.ifindex);
 		}
+		if (c.mode == V_SERVICES)
+			svc_dump_msg(p, &c);
 		p->dump_msgs++;
 		p->gen = c.gen;
 		p->ifindex = c.ifindex;
@@ -3224,14 +3666,27 @@ static int ownership_check(void)
 			pend[0].err);
 		anom_req = NULL;
 	}
-	m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP, C_GET);
+	m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK, C_SET_SERVICES);
+	put_u32(m, A_IFINDEX, opt_ifindex);
+	m_finish(m);
+	if (exchange(&mainsock, &m, 1))
+		return -1;
+	if (!opt_dry && pend[0].err != -EBUSY) {
+		anom_req = m->b;
+		anom_req_len = m->len;
+		anomaly("SET_SERVICES during another socket's transaction: %d, want -EBUSY",
+			pend[0].err);
+		anom_req = NULL;
+	}
+	m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP,
+	       chance(50) ? C_GET : C_GET_SERVICES);
 	put_u32(m, A_IFINDEX, opt_ifindex);
 	m_finish(m);
 	if (exchange(&mainsock, &m, 1))
 		return -1;
 	if (!opt_dry && (pend[0].err || pend[0].dump_error || !pend[0].dump_done)) {
-		anomaly("dump during another socket's transaction failed: %d/%d",
-			pend[0].err, pend[0].dump_error);
+		anomaly("dump (cmd %u) during another socket's transaction failed: %d/%d",
+			pend[0].cmd, pend[0].err, pend[0].dump_error);
 	}
 	if (!opt_dry)
 		sock_close(&s2);
@@ -3326,6 +3781,48 @@ static void nat_off(void)
 		return;
 	if (!pend[0].got_ack)
 		printf("nlfuzz: turning NAT off at the end: %d\n", pend[0].err);
+}
+
+/*
+ * The fuzzer's services go too, and the limits return to their defaults:
+ * TWILL_F_REPLACE_SERVICES removes every service the transaction does not
+ * name, here all of them.  A dump then must list none.
+ */
+static void services_off(void)
+{
+	struct msg *m = mbuf[0];
+
+	if (opt_dry || !opt_ifindex)
+		return;
+	m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK, C_SET_SERVICES);
+	put_u32(m, A_IFINDEX, opt_ifindex);
+	put_u32(m, A_FLAGS, F_REPLACE_SERVICES);
+	put_u32(m, A_MAX_SERVICES, SVC_DEFAULT_MAX_SERVICES);
+	put_u32(m, A_MAX_BACKENDS, SVC_DEFAULT_MAX_BACKENDS);
+	put_u32(m, A_MAGLEV_SIZE, MAGLEV_DEFAULT_SIZE);
+	m_finish(m);
+	if (exchange(&mainsock, &m, 1))
+		return;
+	if (!pend[0].got_ack) {
+		printf("nlfuzz: removing the services at the end: %d\n", pend[0].err);
+		return;
+	}
+	m_init(m, family_id, NLM_F_REQUEST | NLM_F_DUMP, C_GET_SERVICES);
+	put_u32(m, A_IFINDEX, opt_ifindex);
+	m_finish(m);
+	if (exchange(&mainsock, &m, 1))
+		return;
+	if (pend[0].err || pend[0].dump_error || !pend[0].dump_done || !pend[0].have_nums)
+		anomaly("services dump after removing them all failed: %d/%d",
+			pend[0].err, pend[0].dump_error);
+	else if (pend[0].num_services || pend[0].num_backends || nsvcs ||
+		 pend[0].maglev_size != MAGLEV_DEFAULT_SIZE ||
+		 pend[0].max_services != SVC_DEFAULT_MAX_SERVICES ||
+		 pend[0].max_backends != SVC_DEFAULT_MAX_BACKENDS)
+		anomaly("after SET_SERVICES with only F_REPLACE_SERVICES and the default limits: "
+			"%u services, %u backends, %zu listed, limits %u %u %u",
+			pend[0].num_services, pend[0].num_backends, nsvcs,
+			pend[0].max_services, pend[0].max_backends, pend[0].maglev_size);
 }
 
 /* A staged message: one peer with one prefix. */
@@ -3442,6 +3939,10 @@ static void summary(double t0, int stopped_by_time)
 	       st_events, st_ev_overrun, st_gen_back, st_unknown_attr);
 	printf("nlfuzz: NAT configurations %ld, flow dumps %ld (%ld flows)\n", st_nat_sets,
 	       st_flow_dumps, st_flows);
+	printf("nlfuzz: SET_SERVICES %ld (acks %ld, errors %ld), service dumps %ld (%ld messages, "
+	       "%ld interrupted, %ld services, %ld backends), services events %ld\n",
+	       st_svc_sets, st_svc_acks, st_svc_errs, st_svc_dumps, st_svc_dump_msgs,
+	       st_svc_intr, st_svcs, st_backends, st_svc_events);
 	printf("nlfuzz: errors by errno:");
 	for (e = 1; e < 4096; e++)
 		if (st_errno[e])
@@ -3487,7 +3988,8 @@ int main(int argc, char **argv)
 	}
 	pfxset = calloc(PFX_HASH, sizeof(*pfxset));
 	flowset = calloc(FLOW_HASH, sizeof(*flowset));
-	if (!pfxset || !flowset)
+	bkset = calloc(FLOW_HASH, sizeof(*bkset));
+	if (!pfxset || !flowset || !bkset)
 		return 2;
 	if (opt_dry) {
 		if (!family_id)
@@ -3629,6 +4131,7 @@ int main(int argc, char **argv)
 	}
 	if (!opt_dry) {
 		nat_off();
+		services_off();
 		sock_close(&mainsock);
 		drain_events();
 		sock_close(&evsock);
