@@ -9,11 +9,20 @@
  * Resolves the family with CTRL_CMD_GETFAMILY, then sends MESSAGES
  * generated messages (valid skeletons of every command aimed at the real
  * device -i/-I and at bogus ones, TWILL_A_NAT configurations valid and
- * malformed, GET_FLOWS dumps, notification and out-of-range command
- * numbers, corrupted lengths, types, flags, deep/truncated/overlapping
- * nests, random bytes, batches of several messages in one send, staged
- * TWILL_F_STAGE transactions committed or left open, sockets closed with a
- * transaction open, a second socket's transaction to check -EBUSY).
+ * malformed, GET_FLOWS dumps, SET_SERVICES valid and malformed: services
+ * of a small pool of keys, so that the device's table stays bounded, with
+ * bad families, addresses, ports and protocols, affinity, removals,
+ * backends of the other family, out-of-range weights and states, the same
+ * backend or service twice, limits and Maglev sizes prime or not, 0 or
+ * huge, TWILL_F_REPLACE_SERVICES; GET_SERVICES with and without
+ * NLM_F_DUMP, notification and out-of-range command numbers, corrupted
+ * lengths, types, flags, deep/truncated/overlapping nests, random bytes,
+ * batches of several messages in one send, staged TWILL_F_STAGE
+ * transactions mixing SET_DEVICE and SET_SERVICES, committed or left
+ * open, sockets closed with a transaction open, a second socket's
+ * transaction to check -EBUSY for both writers, and a services round trip:
+ * a staged replacement of the services, then a dump that must list exactly
+ * them).
  *
  * Every send is followed by a NLMSG_NOOP barrier with NLM_F_ACK; every
  * reply up to the barrier's ack (and the rest of any dump) is read and
@@ -22,9 +31,17 @@
  * ending in NLMSG_DONE whose messages agree with each other (generation,
  * endpoint continuation, peer/prefix counts, prefix sanity, the NAT
  * nest), a GET_FLOWS dump of well-formed flows none of which appears
- * twice, or a LOOKUP reply whose prefix covers the address.  A second socket listens to the
- * "events" group and checks every notification.  Anything else is an
- * anomaly: printed with the exchange number, counted; exit status 1.
+ * twice, a GET_SERVICES dump whose messages agree with each other
+ * (generation, limits, counts, a service's key repeated only to continue
+ * it, its backends counted against TWILL_SERVICE_A_NUM_BACKENDS, the
+ * totals against TWILL_A_NUM_SERVICES/NUM_BACKENDS) and whose services
+ * are sane (family and address, protocol, affinity, backends of the
+ * service's family, no backend twice, weights and states in range, no
+ * more backends than Maglev slots), or a LOOKUP reply whose prefix covers
+ * the address.  A second socket listens to the "events" group and checks
+ * every notification (SERVICES_CHANGED: the counts, nothing else).
+ * Anything else is an anomaly: printed with the exchange number, counted;
+ * exit status 1.
  *
  * The message stream depends only on the seed and the arguments (not on
  * the replies), so "nlfuzz -s SEED ..." repeats a run; -D (dry run, no
@@ -38,7 +55,9 @@
  * transaction.
  *
  * At the end NAT is turned off on the device (the fuzzer's masquerade
- * must not outlive it).
+ * must not outlive it), and its services are removed (a SET_SERVICES with
+ * TWILL_F_REPLACE_SERVICES and no services) with the service limits back
+ * at their defaults; a dump must then list none.
  *
  * Exit: 0 clean, 1 anomalies or fewer than MESSAGES sent (the -t limit or
  * an error stopped it), 2 usage or setup error.  Static build: see Makefile.
@@ -250,7 +269,7 @@ static long st_lookups, st_events, st_ev_overrun, st_stray, st_send_err;
 static long st_overrun, st_unknown_attr, st_gen_back, st_replies;
 static long st_nat_sets, st_flow_dumps, st_flows;
 static long st_svc_sets, st_svc_acks, st_svc_errs, st_svc_dumps, st_svc_dump_msgs;
-static long st_svcs, st_backends, st_svc_events, st_svc_intr;
+static long st_svcs, st_backends, st_svc_events, st_svc_intr, st_svc_rt;
 static long st_errno[4096];
 static long anomalies;
 static long cur_exch;
@@ -3758,6 +3777,136 @@ static void print_exchange(struct msg **msgs, int n)
 	}
 }
 
+/* Service @k of the pool with @nb distinct valid backends. */
+static void rt_service(struct msg *m, int k, int nb)
+{
+	uint8_t a[16];
+	size_t alen = svc_vip(a, k);
+	long sv = nest(m, 0), bs, b;
+	int i;
+
+	put_u16(m, S_FAMILY, alen == 4 ? AF_INET : AF_INET6);
+	m_put(m, S_ADDR, a, alen);
+	put_u16(m, S_PORT, svc_ports[(k / 2) % SVC_NPORTS]);
+	put_u8(m, S_PROTO, k % 2 ? IPPROTO_UDP : IPPROTO_TCP);
+	if (chance(30))
+		put_u32(m, S_AFFINITY, rn(SVC_MAX_AFFINITY + 1));
+	bs = nest(m, S_BACKENDS);
+	for (i = 0; i < nb; i++) {
+		memset(a, 0, sizeof(a));
+		if (alen == 4) {
+			a[0] = 10; a[1] = 244;
+		} else {
+			a[0] = 0xfd; a[1] = 0x02; a[3] = 0x44;
+		}
+		a[alen - 2] = (uint8_t)(i >> 8);
+		a[alen - 1] = (uint8_t)i;
+		b = nest(m, 0);
+		m_put(m, B_ADDR, a, alen);
+		if (chance(30))
+			put_u16(m, B_PORT, (uint16_t)(8000 + rn(100)));
+		if (chance(30))
+			put_u32(m, B_WEIGHT, rn(BACKEND_MAX_WEIGHT + 1));
+		if (chance(30))
+			put_u8(m, B_STATE, (uint8_t)rn(BS_MAX + 1));
+		nest_end(m, b);
+	}
+	nest_end(m, bs);
+	nest_end(m, sv);
+}
+
+/*
+ * The services round trip: a staged transaction of SET_SERVICES messages,
+ * the first with F_REPLACE_SERVICES and the default limits, one service
+ * each (some with hundreds of backends, so that the dump continues
+ * services across messages), then a dump must list exactly those.
+ */
+static int svc_roundtrip(void)
+{
+	int n = 1 + (int)rn(5), j, keys[BATCH_MAX], nb[BATCH_MAX];
+	long total = 0;
+
+	st_svc_rt++;
+	if (reopen_main())	/* drops any transaction of ours */
+		return -1;
+	g_clean = 1;
+	svc_tx_reset();
+	for (j = 0; j < n; j++) {
+		struct msg *m = mbuf[j];
+		long sv;
+
+		keys[j] = svc_pick_key();
+		nb[j] = chance(50) ? (int)rn(8) : 100 + (int)rn(500);
+		total += nb[j];
+		m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK, C_SET_SERVICES);
+		put_u32(m, A_IFINDEX, opt_ifindex);
+		put_u32(m, A_FLAGS, (j ? 0 : F_REPLACE_SERVICES) | (j < n - 1 ? F_STAGE : 0));
+		if (j == 0) {
+			put_u32(m, A_MAX_SERVICES, SVC_DEFAULT_MAX_SERVICES);
+			put_u32(m, A_MAX_BACKENDS, SVC_DEFAULT_MAX_BACKENDS);
+			put_u32(m, A_MAGLEV_SIZE, chance(50) ? 1021 : MAGLEV_DEFAULT_SIZE);
+		}
+		sv = nest(m, A_SERVICES);
+		rt_service(m, keys[j], nb[j]);
+		nest_end(m, sv);
+		m_finish(m);
+		st_svc_sets++;
+		if (opt_dry)
+			dry_check(m, m->full);
+	}
+	print_exchange(mbuf, n);
+	if (exchange(&mainsock, mbuf, n))
+		return -1;
+	for (j = 0; j < n && !opt_dry; j++) {
+		if (!pend[j].got_ack) {
+			anom_req = mbuf[j]->b;
+			anom_req_len = mbuf[j]->len;
+			anomaly("services round trip: SET_SERVICES %d of %d refused: %d", j + 1, n,
+				pend[j].err);
+			anom_req = NULL;
+			return 0;
+		}
+	}
+	m_init(mbuf[0], family_id, NLM_F_REQUEST | NLM_F_DUMP, C_GET_SERVICES);
+	put_u32(mbuf[0], A_IFINDEX, opt_ifindex);
+	m_finish(mbuf[0]);
+	if (exchange(&mainsock, mbuf, 1))
+		return -1;
+	if (opt_dry || pend[0].dump_intr)
+		return 0;
+	if (pend[0].err || pend[0].dump_error || !pend[0].dump_done || !pend[0].have_nums) {
+		anomaly("services round trip: dump failed: %d/%d", pend[0].err,
+			pend[0].dump_error);
+		return 0;
+	}
+	if (pend[0].num_services != (uint32_t)n || pend[0].num_backends != total ||
+	    nsvcs != (size_t)n) {
+		anomaly("services round trip: committed %d services with %ld backends, the dump "
+			"says %u services, %u backends and lists %zu services", n, total,
+			pend[0].num_services, pend[0].num_backends, nsvcs);
+		return 0;
+	}
+	for (j = 0; j < n; j++) {
+		uint8_t key[SVC_KEYLEN] = { 0 }, a[16];
+		size_t alen = svc_vip(a, keys[j]);
+		uint16_t fam = alen == 4 ? AF_INET : AF_INET6;
+		uint16_t port = svc_ports[(keys[j] / 2) % SVC_NPORTS];
+		struct epent *e;
+
+		memcpy(key, &fam, 2);
+		memcpy(key + 2, a, alen);
+		memcpy(key + 18, &port, 2);
+		key[20] = keys[j] % 2 ? IPPROTO_UDP : IPPROTO_TCP;
+		e = svc_find(key, 0);
+		if (!e || e->listed != (uint32_t)nb[j]) {
+			anomaly("services round trip: service %d of %d (%d backends) dumped %s %u",
+				j + 1, n, nb[j], e ? "with" : "missing", e ? e->listed : 0);
+			return 0;
+		}
+	}
+	return 0;
+}
+
 static void summary(double t0, int stopped_by_time);
 
 /*
@@ -3943,6 +4092,7 @@ static void summary(double t0, int stopped_by_time)
 	       "%ld interrupted, %ld services, %ld backends), services events %ld\n",
 	       st_svc_sets, st_svc_acks, st_svc_errs, st_svc_dumps, st_svc_dump_msgs,
 	       st_svc_intr, st_svcs, st_backends, st_svc_events);
+	printf("nlfuzz: services round trips %ld\n", st_svc_rt);
 	printf("nlfuzz: errors by errno:");
 	for (e = 1; e < 4096; e++)
 		if (st_errno[e])
@@ -4043,6 +4193,11 @@ int main(int argc, char **argv)
 		}
 		if (kind < 2 && opt_ifindex) {
 			if (ownership_check())
+				break;
+			continue;
+		}
+		if (kind < 4 && opt_ifindex) {
+			if (svc_roundtrip())
 				break;
 			continue;
 		}
