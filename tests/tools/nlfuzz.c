@@ -3127,6 +3127,16 @@ static void handle_error(struct nlsock *s, const struct nlmsghdr *h, struct pend
 		if (p->cmd == C_LOOKUP && !dump && p->lookup_replies != 1)
 			anomaly("LOOKUP acked after %d replies", p->lookup_replies);
 	}
+	if (e->error && p->type == family_id && (p->flags & NLM_F_REQUEST) &&
+	    p->m->len >= NLMSG_HDRLEN + GENL_HDRLEN) {
+		/* genetlink has no such operation: refused before anything else */
+		int dump = (p->flags & NLM_F_DUMP) == NLM_F_DUMP;
+
+		if (((p->cmd == C_GET_SERVICES && !dump) || (p->cmd == C_SET_SERVICES && dump)) &&
+		    e->error != -EOPNOTSUPP)
+			anomaly("command %u %s NLM_F_DUMP refused with %d, want -EOPNOTSUPP",
+				p->cmd, dump ? "with" : "without", e->error);
+	}
 	if (p->expect && e->error != p->expect_err)
 		anomaly("expected %d (%s), got %d (%s)", p->expect_err,
 			strerror(-p->expect_err), e->error, strerror(-e->error));
