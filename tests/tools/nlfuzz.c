@@ -3826,8 +3826,9 @@ static void rt_service(struct msg *m, int k, int nb)
 }
 
 /*
- * The services round trip: a staged transaction of SET_SERVICES messages,
- * the first with F_REPLACE_SERVICES and the default limits, one service
+ * The services round trip: the default limits (a transaction holds at
+ * most twice the committed ones), then a staged transaction of
+ * SET_SERVICES messages, the first with F_REPLACE_SERVICES, one service
  * each (some with hundreds of backends, so that the dump continues
  * services across messages), then a dump must list exactly those.
  */
@@ -3835,27 +3836,39 @@ static int svc_roundtrip(void)
 {
 	int n = 1 + (int)rn(5), j, keys[BATCH_MAX], nb[BATCH_MAX];
 	long total = 0;
+	struct msg *m = mbuf[0];
 
 	st_svc_rt++;
 	if (reopen_main())	/* drops any transaction of ours */
 		return -1;
+	m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK, C_SET_SERVICES);
+	put_u32(m, A_IFINDEX, opt_ifindex);
+	put_u32(m, A_MAX_SERVICES, SVC_DEFAULT_MAX_SERVICES);
+	put_u32(m, A_MAX_BACKENDS, SVC_DEFAULT_MAX_BACKENDS);
+	put_u32(m, A_MAGLEV_SIZE, chance(50) ? 1021 : MAGLEV_DEFAULT_SIZE);
+	m_finish(m);
+	st_svc_sets++;
+	if (exchange(&mainsock, &m, 1))
+		return -1;
+	if (!opt_dry && !pend[0].got_ack) {
+		anom_req = m->b;
+		anom_req_len = m->len;
+		anomaly("services round trip: the default limits refused: %d", pend[0].err);
+		anom_req = NULL;
+		return 0;
+	}
 	g_clean = 1;
 	svc_tx_reset();
 	for (j = 0; j < n; j++) {
-		struct msg *m = mbuf[j];
 		long sv;
 
+		m = mbuf[j];
 		keys[j] = svc_pick_key();
 		nb[j] = chance(50) ? (int)rn(8) : 100 + (int)rn(500);
 		total += nb[j];
 		m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK, C_SET_SERVICES);
 		put_u32(m, A_IFINDEX, opt_ifindex);
 		put_u32(m, A_FLAGS, (j ? 0 : F_REPLACE_SERVICES) | (j < n - 1 ? F_STAGE : 0));
-		if (j == 0) {
-			put_u32(m, A_MAX_SERVICES, SVC_DEFAULT_MAX_SERVICES);
-			put_u32(m, A_MAX_BACKENDS, SVC_DEFAULT_MAX_BACKENDS);
-			put_u32(m, A_MAGLEV_SIZE, chance(50) ? 1021 : MAGLEV_DEFAULT_SIZE);
-		}
 		sv = nest(m, A_SERVICES);
 		rt_service(m, keys[j], nb[j]);
 		nest_end(m, sv);
