@@ -270,6 +270,10 @@ static long st_overrun, st_unknown_attr, st_gen_back, st_replies;
 static long st_nat_sets, st_flow_dumps, st_flows;
 static long st_svc_sets, st_svc_acks, st_svc_errs, st_svc_dumps, st_svc_dump_msgs;
 static long st_svcs, st_backends, st_svc_events, st_svc_intr, st_svc_rt;
+static long st_svc_ev_match;
+/* the last SERVICES_CHANGED event: its device, generation and counts */
+static int ev_svc_ok;
+static uint32_t ev_svc_ifx, ev_svc_gen, ev_svc_num, ev_svc_nb;
 static long st_errno[4096];
 static long anomalies;
 static long cur_exch;
@@ -3193,6 +3197,14 @@ static void svc_dump_finish(struct pend *p)
 	else if (sum != (long)p->num_backends)
 		anomaly("services' num_backends sum to %ld, device num_backends %u", sum,
 			p->num_backends);
+	/* the event of the commit that made this generation has its counts */
+	if (ev_svc_ok && ev_svc_ifx == p->ifindex && ev_svc_gen == p->gen) {
+		st_svc_ev_match++;
+		if (ev_svc_num != p->num_services || ev_svc_nb != p->num_backends)
+			anomaly("SERVICES_CHANGED of generation %u says %u services, %u backends; "
+				"a dump of that generation %u, %u", p->gen, ev_svc_num, ev_svc_nb,
+				p->num_services, p->num_backends);
+	}
 }
 
 /* One message of a GET_SERVICES dump, validated: against the previous. */
@@ -3484,6 +3496,13 @@ static void drain_events(void)
 					st_gen_back++;
 				ev_ifx[k] = c.ifindex;
 				ev_gen[k] = c.gen;
+				if (c.cmd == C_SERVICES_CHANGED) {
+					ev_svc_ok = 1;
+					ev_svc_ifx = c.ifindex;
+					ev_svc_gen = c.gen;
+					ev_svc_num = c.num_services;
+					ev_svc_nb = c.num_backends;
+				}
 			}
 			step = NLMSG_ALIGN(h->nlmsg_len);
 			if (step >= rem) {
@@ -3890,6 +3909,8 @@ static int svc_roundtrip(void)
 			return 0;
 		}
 	}
+	if (!opt_dry)
+		drain_events();	/* the commit's SERVICES_CHANGED, for the dump */
 	m_init(mbuf[0], family_id, NLM_F_REQUEST | NLM_F_DUMP, C_GET_SERVICES);
 	put_u32(mbuf[0], A_IFINDEX, opt_ifindex);
 	m_finish(mbuf[0]);
@@ -4115,7 +4136,8 @@ static void summary(double t0, int stopped_by_time)
 	       "%ld interrupted, %ld services, %ld backends), services events %ld\n",
 	       st_svc_sets, st_svc_acks, st_svc_errs, st_svc_dumps, st_svc_dump_msgs,
 	       st_svc_intr, st_svcs, st_backends, st_svc_events);
-	printf("nlfuzz: services round trips %ld\n", st_svc_rt);
+	printf("nlfuzz: services round trips %ld, dumps matched with their SERVICES_CHANGED %ld\n",
+	       st_svc_rt, st_svc_ev_match);
 	printf("nlfuzz: errors by errno:");
 	for (e = 1; e < 4096; e++)
 		if (st_errno[e])
