@@ -3133,13 +3133,21 @@ static void handle_error(struct nlsock *s, const struct nlmsghdr *h, struct pend
 	}
 	if (e->error && p->type == family_id && (p->flags & NLM_F_REQUEST) &&
 	    p->m->len >= NLMSG_HDRLEN + GENL_HDRLEN) {
-		/* genetlink has no such operation: refused before anything else */
+		/*
+		 * genetlink has no such operation: -EOPNOTSUPP before anything
+		 * of ours, after its header check (-EINVAL: a reserved field,
+		 * flags other than REQUEST, ACK, ECHO and both DUMP bits).
+		 */
+		const struct genlmsghdr *g = (const void *)(p->m->b + NLMSG_HDRLEN);
 		int dump = (p->flags & NLM_F_DUMP) == NLM_F_DUMP;
+		uint16_t fl = dump ? p->flags & ~NLM_F_DUMP : p->flags;
+		int want = g->reserved || (fl & ~(NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO)) ?
+			   -EINVAL : -EOPNOTSUPP;
 
 		if (((p->cmd == C_GET_SERVICES && !dump) || (p->cmd == C_SET_SERVICES && dump)) &&
-		    e->error != -EOPNOTSUPP)
-			anomaly("command %u %s NLM_F_DUMP refused with %d, want -EOPNOTSUPP",
-				p->cmd, dump ? "with" : "without", e->error);
+		    e->error != want)
+			anomaly("command %u %s NLM_F_DUMP refused with %d, want %d", p->cmd,
+				dump ? "with" : "without", e->error, want);
 	}
 	if (p->expect && e->error != p->expect_err)
 		anomaly("expected %d (%s), got %d (%s)", p->expect_err,
