@@ -9,11 +9,20 @@
  * Resolves the family with CTRL_CMD_GETFAMILY, then sends MESSAGES
  * generated messages (valid skeletons of every command aimed at the real
  * device -i/-I and at bogus ones, TWILL_A_NAT configurations valid and
- * malformed, GET_FLOWS dumps, notification and out-of-range command
- * numbers, corrupted lengths, types, flags, deep/truncated/overlapping
- * nests, random bytes, batches of several messages in one send, staged
- * TWILL_F_STAGE transactions committed or left open, sockets closed with a
- * transaction open, a second socket's transaction to check -EBUSY).
+ * malformed, GET_FLOWS dumps, SET_SERVICES valid and malformed: services
+ * of a small pool of keys, so that the device's table stays bounded, with
+ * bad families, addresses, ports and protocols, affinity, removals,
+ * backends of the other family, out-of-range weights and states, the same
+ * backend or service twice, limits and Maglev sizes prime or not, 0 or
+ * huge, TWILL_F_REPLACE_SERVICES; GET_SERVICES with and without
+ * NLM_F_DUMP, notification and out-of-range command numbers, corrupted
+ * lengths, types, flags, deep/truncated/overlapping nests, random bytes,
+ * batches of several messages in one send, staged TWILL_F_STAGE
+ * transactions mixing SET_DEVICE and SET_SERVICES, committed or left
+ * open, sockets closed with a transaction open, a second socket's
+ * transaction to check -EBUSY for both writers, and a services round trip:
+ * a staged replacement of the services, then a dump that must list exactly
+ * them).
  *
  * Every send is followed by a NLMSG_NOOP barrier with NLM_F_ACK; every
  * reply up to the barrier's ack (and the rest of any dump) is read and
@@ -22,9 +31,17 @@
  * ending in NLMSG_DONE whose messages agree with each other (generation,
  * endpoint continuation, peer/prefix counts, prefix sanity, the NAT
  * nest), a GET_FLOWS dump of well-formed flows none of which appears
- * twice, or a LOOKUP reply whose prefix covers the address.  A second socket listens to the
- * "events" group and checks every notification.  Anything else is an
- * anomaly: printed with the exchange number, counted; exit status 1.
+ * twice, a GET_SERVICES dump whose messages agree with each other
+ * (generation, limits, counts, a service's key repeated only to continue
+ * it, its backends counted against TWILL_SERVICE_A_NUM_BACKENDS, the
+ * totals against TWILL_A_NUM_SERVICES/NUM_BACKENDS) and whose services
+ * are sane (family and address, protocol, affinity, backends of the
+ * service's family, no backend twice, weights and states in range, no
+ * more backends than Maglev slots), or a LOOKUP reply whose prefix covers
+ * the address.  A second socket listens to the "events" group and checks
+ * every notification (SERVICES_CHANGED: the counts, nothing else).
+ * Anything else is an anomaly: printed with the exchange number, counted;
+ * exit status 1.
  *
  * The message stream depends only on the seed and the arguments (not on
  * the replies), so "nlfuzz -s SEED ..." repeats a run; -D (dry run, no
@@ -38,7 +55,9 @@
  * transaction.
  *
  * At the end NAT is turned off on the device (the fuzzer's masquerade
- * must not outlive it).
+ * must not outlive it), and its services are removed (a SET_SERVICES with
+ * TWILL_F_REPLACE_SERVICES and no services) with the service limits back
+ * at their defaults; a dump must then list none.
  *
  * Exit: 0 clean, 1 anomalies or fewer than MESSAGES sent (the -t limit or
  * an error stopped it), 2 usage or setup error.  Static build: see Makefile.
@@ -89,7 +108,8 @@
 enum { C_UNSPEC, C_GET, C_SET, C_LOOKUP, C_DEV_CHANGED, C_PEER_ADDED,
        C_PEER_CHANGED, C_PEER_REMOVED, C_GET_FLOWS, C_GET_SERVICES,
        C_SET_SERVICES, C_SERVICES_CHANGED, C_MAX = C_SERVICES_CHANGED };
-enum { F_REPLACE_PEERS = 1, F_STAGE = 2 };
+enum { F_REPLACE_PEERS = 1, F_STAGE = 2, F_REPLACE_SERVICES = 4,
+       F_ALL = F_REPLACE_PEERS | F_STAGE | F_REPLACE_SERVICES };
 enum { A_UNSPEC, A_IFINDEX, A_IFNAME, A_FLAGS, A_LISTEN_PORT, A_VNI,
        A_FWMARK, A_LOCAL, A_LINK, A_MAC, A_PORT_MIN, A_PORT_MAX, A_TTL,
        A_TOS, A_DF, A_UDP_CSUM, A_MAX_PEERS, A_MAX_PREFIXES, A_NUM_PEERS,
@@ -109,6 +129,11 @@ enum { N_UNSPEC, N_MASQUERADE, N_EXCLUDE, N_TO4, N_TO6, N_PORT_MIN, N_PORT_MAX,
 enum { FL_UNSPEC, FL_FAMILY, FL_PROTO, FL_ORIG_SRC, FL_ORIG_DST, FL_ORIG_SPORT,
        FL_ORIG_DPORT, FL_REPLY_SRC, FL_REPLY_DST, FL_REPLY_SPORT,
        FL_REPLY_DPORT, FL_STATE, FL_TIMEOUT, FL_MAX = FL_TIMEOUT };
+enum { SF_REMOVE = 1 };
+enum { S_UNSPEC, S_FAMILY, S_ADDR, S_PORT, S_PROTO, S_FLAGS, S_AFFINITY,
+       S_BACKENDS, S_NUM_BACKENDS, S_MAX = S_NUM_BACKENDS };
+enum { B_UNSPEC, B_ADDR, B_PORT, B_WEIGHT, B_STATE, B_MAX = B_STATE };
+enum { BS_ACTIVE, BS_TERMINATING, BS_MAINTENANCE, BS_MAX = BS_MAINTENANCE };
 #define DROP_MAX 11
 #define DF_MAX 2
 #define VNI_MAX 0xffffff
@@ -116,6 +141,16 @@ enum { FL_UNSPEC, FL_FAMILY, FL_PROTO, FL_ORIG_SRC, FL_ORIG_DST, FL_ORIG_SPORT,
 #define NAT_STAT_MAX 10
 #define NAT_MAX_FLOWS_LIMIT (1U << 24)	/* kmod/nat.c, nat_policy */
 #define FLOW_S_MAX 4
+#define SVC_STAT_MAX 8
+#define SVC_DEFAULT_MAX_SERVICES 16384
+#define SVC_DEFAULT_MAX_BACKENDS 131072
+#define MAGLEV_DEFAULT_SIZE 16381
+#define MAGLEV_MIN_SIZE 7
+#define MAGLEV_MAX_SIZE 131071
+#define SVC_MAX_AFFINITY 86400
+#define BACKEND_MAX_WEIGHT 65535
+#define SVC_MAX_SERVICES_LIMIT (1U << 20)	/* kmod/netlink.c, max_services_range */
+#define SVC_MAX_BACKENDS_LIMIT (1U << 24)	/* max_backends_range */
 
 #if defined(__has_include)
 #if __has_include("../../include/uapi/linux/twill.h")
@@ -176,6 +211,35 @@ CHK(FL_REPLY_SPORT, TWILL_FLOW_A_REPLY_SPORT);
 CHK(FL_REPLY_DPORT, TWILL_FLOW_A_REPLY_DPORT);
 CHK(FL_STATE, TWILL_FLOW_A_STATE); CHK(FL_TIMEOUT, TWILL_FLOW_A_TIMEOUT);
 CHK(FL_MAX, TWILL_FLOW_A_MAX); CHK(FLOW_S_MAX, TWILL_FLOW_S_MAX);
+CHK(C_GET_SERVICES, TWILL_CMD_GET_SERVICES);
+CHK(C_SET_SERVICES, TWILL_CMD_SET_SERVICES);
+CHK(C_SERVICES_CHANGED, TWILL_CMD_SERVICES_CHANGED);
+CHK(F_REPLACE_SERVICES, TWILL_F_REPLACE_SERVICES); CHK(F_ALL, __TWILL_F_ALL);
+CHK(A_SERVICES, TWILL_A_SERVICES); CHK(A_MAX_SERVICES, TWILL_A_MAX_SERVICES);
+CHK(A_MAX_BACKENDS, TWILL_A_MAX_BACKENDS);
+CHK(A_MAGLEV_SIZE, TWILL_A_MAGLEV_SIZE);
+CHK(A_NUM_SERVICES, TWILL_A_NUM_SERVICES);
+CHK(A_NUM_BACKENDS, TWILL_A_NUM_BACKENDS);
+CHK(A_SERVICE_STATS, TWILL_A_SERVICE_STATS);
+CHK(SF_REMOVE, TWILL_SERVICE_F_REMOVE);
+CHK(S_FAMILY, TWILL_SERVICE_A_FAMILY); CHK(S_ADDR, TWILL_SERVICE_A_ADDR);
+CHK(S_PORT, TWILL_SERVICE_A_PORT); CHK(S_PROTO, TWILL_SERVICE_A_PROTO);
+CHK(S_FLAGS, TWILL_SERVICE_A_FLAGS); CHK(S_AFFINITY, TWILL_SERVICE_A_AFFINITY);
+CHK(S_BACKENDS, TWILL_SERVICE_A_BACKENDS);
+CHK(S_NUM_BACKENDS, TWILL_SERVICE_A_NUM_BACKENDS); CHK(S_MAX, TWILL_SERVICE_A_MAX);
+CHK(B_ADDR, TWILL_BACKEND_A_ADDR); CHK(B_PORT, TWILL_BACKEND_A_PORT);
+CHK(B_WEIGHT, TWILL_BACKEND_A_WEIGHT); CHK(B_STATE, TWILL_BACKEND_A_STATE);
+CHK(B_MAX, TWILL_BACKEND_A_MAX);
+CHK(BS_ACTIVE, TWILL_BACKEND_S_ACTIVE);
+CHK(BS_TERMINATING, TWILL_BACKEND_S_TERMINATING);
+CHK(BS_MAINTENANCE, TWILL_BACKEND_S_MAINTENANCE); CHK(BS_MAX, TWILL_BACKEND_S_MAX);
+CHK(SVC_STAT_MAX, TWILL_SERVICE_STAT_MAX);
+CHK(SVC_DEFAULT_MAX_SERVICES, TWILL_SERVICE_DEFAULT_MAX_SERVICES);
+CHK(SVC_DEFAULT_MAX_BACKENDS, TWILL_SERVICE_DEFAULT_MAX_BACKENDS);
+CHK(MAGLEV_DEFAULT_SIZE, TWILL_MAGLEV_DEFAULT_SIZE);
+CHK(MAGLEV_MIN_SIZE, TWILL_MAGLEV_MIN_SIZE); CHK(MAGLEV_MAX_SIZE, TWILL_MAGLEV_MAX_SIZE);
+CHK(SVC_MAX_AFFINITY, TWILL_SERVICE_MAX_AFFINITY);
+CHK(BACKEND_MAX_WEIGHT, TWILL_BACKEND_MAX_WEIGHT);
 #endif
 #endif
 
@@ -204,6 +268,12 @@ static long st_own, st_acks, st_errs, st_dumps, st_dump_msgs, st_dump_intr;
 static long st_lookups, st_events, st_ev_overrun, st_stray, st_send_err;
 static long st_overrun, st_unknown_attr, st_gen_back, st_replies;
 static long st_nat_sets, st_flow_dumps, st_flows;
+static long st_svc_sets, st_svc_acks, st_svc_errs, st_svc_dumps, st_svc_dump_msgs;
+static long st_svcs, st_backends, st_svc_events, st_svc_intr, st_svc_rt;
+static long st_svc_ev_match;
+/* the last SERVICES_CHANGED event: its device, generation and counts */
+static int ev_svc_ok;
+static uint32_t ev_svc_ifx, ev_svc_gen, ev_svc_num, ev_svc_nb;
 static long st_errno[4096];
 static long anomalies;
 static long cur_exch;
@@ -395,6 +465,26 @@ static void nest_end(struct msg *m, long off)
 	if (off < 0)
 		return;
 	((struct nlattr *)(m->b + off))->nla_len = (uint16_t)(m->len - (size_t)off);
+}
+
+/* Appends a copy of the nest at @off, the last thing written (duplicates). */
+static void m_dup(struct msg *m, long off)
+{
+	size_t len;
+
+	if (off < 0 || m->full)
+		return;
+	len = m->len - (size_t)off;
+	if (m->len + len > MSG_MAX - 64) {
+		m->full = 1;
+		return;
+	}
+	memcpy(m->b + m->len, m->b + off, len);
+	if (m->na < MAX_ATTRS)
+		m->aoff[m->na++] = (uint32_t)m->len;
+	if (m->nn < MAX_ATTRS)
+		m->noff[m->nn++] = (uint32_t)m->len;
+	m->len += len;
 }
 
 static void m_finish(struct msg *m)
@@ -914,9 +1004,11 @@ static void gen_settings(struct msg *m)
 
 static uint32_t gen_devflags(void)
 {
+	/* F_REPLACE_SERVICES too: in SET_DEVICE, it empties the services */
 	static const uint32_t f[] = { 0, 0, 0, F_REPLACE_PEERS, F_STAGE,
-				      F_STAGE | F_REPLACE_PEERS, 4, 0x80000000 };
-	return f[rn(8)];
+				      F_STAGE | F_REPLACE_PEERS, F_REPLACE_SERVICES,
+				      F_ALL + 1, 0x80000000 };
+	return f[rn(9)];
 }
 
 /* A SET_DEVICE body; flags < 0: random. */
@@ -969,6 +1061,385 @@ static void gen_lookup_body(struct msg *m)
 		gen_random_attrs(m, 1, A_MAX + 2, 1);
 }
 
+/* ------------------------------------------------------------------ */
+/* services                                                           */
+
+/*
+ * The generator's services come from a small pool of keys: 12 IPv4 and 6
+ * IPv6 virtual addresses, 3 ports, TCP and UDP (108 services), each with
+ * a few backends (SVC_BIG_MAX at most), so the device's service table
+ * stays small whatever is committed.
+ */
+#define SVC_V4 12
+#define SVC_V6 6
+#define SVC_NPORTS 3
+#define SVC_KEYS ((SVC_V4 + SVC_V6) * SVC_NPORTS * 2)
+#define SVC_BIG_MAX 80
+static const uint16_t svc_ports[SVC_NPORTS] = { 80, 443, 53 };
+static uint8_t svc_named[SVC_KEYS];	/* keys named in this transaction */
+
+static void svc_tx_reset(void)
+{
+	memset(svc_named, 0, sizeof(svc_named));
+}
+
+/* A key of the pool; in a clean message one the transaction did not name. */
+static int svc_pick_key(void)
+{
+	int k = (int)rn(SVC_KEYS), i;
+
+	for (i = 0; g_clean && svc_named[k] && i < SVC_KEYS; i++)
+		k = (k + 1) % SVC_KEYS;
+	svc_named[k] = 1;
+	return k;
+}
+
+static int svc_key_v6(int k)
+{
+	return k / (SVC_NPORTS * 2) >= SVC_V4;
+}
+
+/* The virtual address of key @k: 10.96.0.1-12, fd00:96::1-6. */
+static size_t svc_vip(uint8_t *a, int k)
+{
+	int i = k / (SVC_NPORTS * 2);
+
+	memset(a, 0, 16);
+	if (!svc_key_v6(k)) {
+		a[0] = 10; a[1] = 96; a[3] = (uint8_t)(1 + i);
+		return 4;
+	}
+	a[0] = 0xfd; a[3] = 0x96; a[15] = (uint8_t)(1 + i - SVC_V4);
+	return 16;
+}
+
+/*
+ * One backend of a service of family @v6, the @i-th: distinct addresses
+ * in 10.244/16 or fd02:44::/64 (or, with mistakes, a few that repeat),
+ * the service's port or another, weights and states in range or not.
+ */
+static long gen_backend(struct msg *m, int v6, int i)
+{
+	static const uint32_t w[] = { 0, 1, 1, 1, 2, 10, 100, BACKEND_MAX_WEIGHT };
+	long n = nest(m, !bad(10) ? 0 : (uint16_t)rn(8));
+	uint8_t a[20] = { 0 };
+	size_t alen = v6 ? 16 : 4;
+
+	if (!v6) {
+		a[0] = 10; a[1] = 244;
+	} else {
+		a[0] = 0xfd; a[1] = 0x02; a[3] = 0x44;
+	}
+	a[alen - 2] = (uint8_t)(i / 36);
+	a[alen - 1] = (uint8_t)(1 + (i % 36) * 7 + rn(7));
+	switch (pick(24)) {
+	case 0: a[alen - 2] = 0; a[alen - 1] = (uint8_t)(1 + rn(3)); break;	/* repeats */
+	case 1: alen = v6 ? 4 : 16; break;		/* the other family */
+	case 2: memset(a, 0, sizeof(a)); break;		/* not unicast */
+	case 3: a[0] = v6 ? 0xff : 239; break;
+	case 4: memset(a, 0xff, sizeof(a)); break;
+	case 5: alen = rn(21); break;
+	}
+	if (!bad(4))
+		m_put(m, B_ADDR, a, alen);
+	if (chance(50)) {
+		static const uint16_t p[] = { 0, 8080, 8443, 53, 80, 443 };
+		uint16_t port = chance(80) ? p[rn(6)] : (uint16_t)r64();
+
+		if (bad(3))
+			put_u32(m, B_PORT, port);	/* wrong size */
+		else
+			put_u16(m, B_PORT, port);
+	}
+	if (chance(50)) {
+		uint32_t v = w[rn(8)];
+
+		switch (pick(8)) {
+		case 0: v = BACKEND_MAX_WEIGHT + 1; break;
+		case 1: v = BACKEND_MAX_WEIGHT + 1 + (uint32_t)rn(0xffff0000); break;
+		case 2: v = 0xffffffff; break;
+		}
+		if (bad(3))
+			put_u16(m, B_WEIGHT, (uint16_t)v);	/* wrong size */
+		else
+			put_u32(m, B_WEIGHT, v);
+	}
+	if (chance(50)) {
+		uint8_t st = (uint8_t)rn(BS_MAX + 1);
+
+		if (bad(8))
+			st = (uint8_t)(BS_MAX + 1 + rn(255 - BS_MAX));
+		if (bad(3))
+			put_u32(m, B_STATE, st);	/* wrong size */
+		else
+			put_u8(m, B_STATE, st);
+	}
+	if (bad(2))
+		gen_random_attrs(m, 1 + (int)rn(2), B_MAX + 2, 1);
+	nest_end(m, n);
+	return n;
+}
+
+/*
+ * One service: a key of the pool (or, with mistakes, a wrong family,
+ * address, port or protocol, a part missing), to remove or with its
+ * affinity and backends (duplicates and other mistakes included).
+ */
+static long gen_service(struct msg *m, int big)
+{
+	static const uint32_t aff[] = { 0, 1, 60, 10800, SVC_MAX_AFFINITY };
+	static const uint8_t badproto[] = { 0, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP,
+					    IPPROTO_UDPLITE, 255 };
+	long n = nest(m, !bad(10) ? 0 : (uint16_t)rn(8)), bn, last = -1;
+	int k = svc_pick_key(), v6 = svc_key_v6(k), bv6 = v6, i, nb;
+	int remove = chance(12);
+	uint8_t a[20];
+	size_t alen = svc_vip(a, k);
+	uint16_t fam = v6 ? AF_INET6 : AF_INET;
+	uint16_t port = svc_ports[(k / 2) % SVC_NPORTS];
+	uint8_t proto = k % 2 ? IPPROTO_UDP : IPPROTO_TCP;
+
+	switch (pick(30)) {
+	case 0: fam = v6 ? AF_INET : AF_INET6; break;	/* family/address mismatch */
+	case 1: fam = (uint16_t)rn(50); break;
+	case 2: memset(a, 0, sizeof(a)); break;		/* not unicast */
+	case 3: a[0] = v6 ? 0xff : 224; break;
+	case 4: memset(a, 0xff, sizeof(a)); break;
+	case 5: alen = rn(21); break;
+	case 6: port = 0; break;
+	case 7: proto = badproto[rn(6)]; break;
+	case 8: proto = (uint8_t)r64(); break;
+	case 9: bv6 = !v6; break;			/* backends of the other family */
+	}
+	if (!bad(3)) {
+		if (bad(3))
+			put_u32(m, S_FAMILY, fam);	/* wrong size */
+		else
+			put_u16(m, S_FAMILY, fam);
+	}
+	if (!bad(3))
+		m_put(m, S_ADDR, a, alen);
+	if (!bad(3)) {
+		if (bad(3))
+			put_u8(m, S_PORT, (uint8_t)port);
+		else
+			put_u16(m, S_PORT, port);
+	}
+	if (!bad(3))
+		put_u8(m, S_PROTO, proto);
+	if (remove || chance(5)) {
+		uint32_t f = remove ? SF_REMOVE : 0;
+
+		switch (pick(10)) {
+		case 0: f = SF_REMOVE << 1; break;
+		case 1: f = 0x80000000; break;
+		case 2: f = (uint32_t)r64(); break;
+		}
+		put_u32(m, S_FLAGS, f);
+	}
+	if ((!remove && chance(30)) || bad(3)) {
+		uint32_t v = aff[rn(5)];
+
+		switch (pick(8)) {
+		case 0: v = SVC_MAX_AFFINITY + 1; break;
+		case 1: v = 0xffffffff; break;
+		}
+		put_u32(m, S_AFFINITY, v);
+	}
+	if (!remove || bad(5)) {
+		bn = nest(m, S_BACKENDS);
+		nb = big ? 20 + (int)rn(SVC_BIG_MAX - 19) : chance(10) ? 0 : 1 + (int)rn(6);
+		for (i = 0; i < nb && !m->full; i++)
+			last = gen_backend(m, bv6, i);
+		if (bad(4))	/* the same backend twice */
+			m_dup(m, last);
+		nest_end(m, bn);
+	}
+	if (bad(3))	/* read only */
+		put_u32(m, S_NUM_BACKENDS, (uint32_t)rn(10));
+	if (bad(2))
+		gen_random_attrs(m, 1 + (int)rn(3), S_MAX + 2, 2);
+	nest_end(m, n);
+	return n;
+}
+
+/* TWILL_A_SERVICES with @count services (a service twice, with mistakes). */
+static void gen_svc_list(struct msg *m, int count)
+{
+	long n = nest(m, A_SERVICES), last = -1;
+	int i, big = chance(3) ? (int)rn((uint32_t)count + 1) : -1;
+
+	for (i = 0; i < count && !m->full; i++)
+		last = gen_service(m, i == big);
+	if (bad(4))
+		m_dup(m, last);
+	if (bad(2))
+		gen_random_attrs(m, 1 + (int)rn(2), S_MAX + 2, 1);
+	nest_end(m, n);
+}
+
+/* A Maglev size: mostly small primes (a table is built per service). */
+static uint32_t gen_maglev_size(void)
+{
+	static const uint32_t primes[] = { MAGLEV_MIN_SIZE, 13, 251, 1021, 4093,
+					   MAGLEV_DEFAULT_SIZE, MAGLEV_DEFAULT_SIZE, 65521 };
+	static const uint32_t nonprimes[] = { 0, 1, 2, 5, 9, 1000, 16383, 16384,
+					      MAGLEV_MAX_SIZE + 1, 131101, 1U << 20,
+					      0xffffffff };
+
+	if (bad(25))
+		return nonprimes[rn(12)];
+	if (chance(1))
+		return MAGLEV_MAX_SIZE;
+	return primes[rn(8)];
+}
+
+/*
+ * TWILL_A_MAX_SERVICES, _MAX_BACKENDS, _MAGLEV_SIZE: mostly generous (so
+ * services can still be added), with mistakes 0, small, past the policy's
+ * range or of the wrong size.
+ */
+static void gen_svc_limits(struct msg *m)
+{
+	static const uint32_t ms[] = { 1024, SVC_DEFAULT_MAX_SERVICES,
+				       SVC_DEFAULT_MAX_SERVICES, 65536,
+				       SVC_MAX_SERVICES_LIMIT };
+	static const uint32_t mb[] = { 4096, SVC_DEFAULT_MAX_BACKENDS,
+				       SVC_DEFAULT_MAX_BACKENDS, 1U << 20,
+				       SVC_MAX_BACKENDS_LIMIT };
+	uint32_t v;
+
+	if (chance(40)) {
+		v = ms[rn(5)];
+		switch (pick(10)) {
+		case 0: v = 0; break;
+		case 1: v = 1 + rn(16); break;
+		case 2: v = SVC_MAX_SERVICES_LIMIT + 1; break;
+		case 3: v = 0xffffffff; break;
+		}
+		put_u32(m, A_MAX_SERVICES, v);
+	}
+	if (chance(40)) {
+		v = mb[rn(5)];
+		switch (pick(10)) {
+		case 0: v = 0; break;
+		case 1: v = 1 + rn(64); break;
+		case 2: v = SVC_MAX_BACKENDS_LIMIT + 1; break;
+		case 3: v = 0xffffffff; break;
+		}
+		put_u32(m, A_MAX_BACKENDS, v);
+	}
+	if (chance(40)) {
+		v = gen_maglev_size();
+		if (bad(3))
+			put_u16(m, A_MAGLEV_SIZE, (uint16_t)v);	/* wrong size */
+		else
+			put_u32(m, A_MAGLEV_SIZE, v);
+	}
+}
+
+static uint32_t gen_svc_flags(void)
+{
+	static const uint32_t f[] = { 0, 0, 0, F_REPLACE_SERVICES, F_STAGE,
+				      F_STAGE | F_REPLACE_SERVICES, F_REPLACE_PEERS,
+				      F_REPLACE_PEERS | F_REPLACE_SERVICES, F_ALL + 1,
+				      0x80000000 };
+
+	return g_clean ? f[rn(4)] : f[rn(10)];
+}
+
+/*
+ * A SET_SERVICES body; flags < 0: random.  With mistakes, attributes the
+ * command does not take (SET_DEVICE's, read-only ones) and junk.
+ */
+static void gen_svc_body(struct msg *m, long flags)
+{
+	int order = (int)rn(2);
+
+	st_svc_sets++;
+	if (order == 0)
+		gen_target(m);
+	if (flags >= 0)
+		put_u32(m, A_FLAGS, (uint32_t)flags);
+	else if (chance(60))
+		put_u32(m, A_FLAGS, gen_svc_flags());
+	if (order == 1)
+		gen_target(m);
+	if (chance(20))
+		gen_svc_limits(m);
+	if (chance(85))
+		gen_svc_list(m, chance(8) ? 0 : 1 + (int)rn(chance(10) ? 10 : 4));
+	if (bad(4)) {
+		switch (rn(4)) {
+		case 0: gen_peers(m); break;
+		case 1: gen_settings(m); break;
+		case 2: gen_nat(m); break;
+		default: put_u32(m, A_MAX_PEERS, 65536); break;
+		}
+	}
+	if (bad(3)) {	/* read only */
+		if (chance(50)) {
+			put_u32(m, (uint16_t)(A_NUM_SERVICES + rn(2)), (uint32_t)r64());
+		} else {
+			long st = nest(m, A_SERVICE_STATS);
+			uint64_t v = r64();
+
+			m_put(m, (uint16_t)(1 + rn(SVC_STAT_MAX)), &v, 8);
+			nest_end(m, st);
+		}
+	}
+	if (bad(2))
+		gen_random_attrs(m, 1 + (int)rn(3), A_MAX + 2, 2);
+	if (bad(2))
+		gen_deep(m, 1 + (int)rn(40));
+}
+
+/*
+ * A service message: SET_SERVICES, GET_SERVICES dumps (and without
+ * NLM_F_DUMP, which is refused), SET_SERVICES as a dump, the
+ * notification command, the commands with each other's bodies.
+ */
+static void gen_svc_message(struct msg *m, uint16_t flags)
+{
+	int k = (int)rn(g_clean ? 65 : 100);
+
+	svc_tx_reset();
+	if (k < 40) {
+		m_init(m, family_id, flags, C_SET_SERVICES);
+		gen_svc_body(m, -1);
+	} else if (k < 65) {
+		m_init(m, family_id, flags | NLM_F_DUMP, C_GET_SERVICES);
+		if (!bad(10))
+			gen_target(m);
+		if (bad(10))
+			gen_random_attrs(m, 1 + (int)rn(3), A_MAX + 2, 2);
+	} else if (k < 75) {	/* a dump command without NLM_F_DUMP */
+		uint16_t half = chance(50) ? 0 : chance(50) ? NLM_F_ROOT : NLM_F_MATCH;
+
+		m_init(m, family_id, flags | half, C_GET_SERVICES);
+		gen_target(m);
+	} else if (k < 83) {	/* a do command as a dump */
+		m_init(m, family_id, flags | NLM_F_DUMP, C_SET_SERVICES);
+		gen_svc_body(m, -1);
+	} else if (k < 89) {	/* the notification */
+		m_init(m, family_id, flags | (chance(30) ? NLM_F_DUMP : 0),
+		       C_SERVICES_CHANGED);
+		if (chance(50))
+			gen_svc_body(m, -1);
+		else
+			gen_target(m);
+	} else if (k < 95) {	/* SET_DEVICE does not take services */
+		m_init(m, family_id, flags, C_SET);
+		gen_target(m);
+		if (chance(50))
+			gen_svc_limits(m);
+		gen_svc_list(m, 1 + (int)rn(3));
+	} else {		/* GET_SERVICES with SET_SERVICES's attributes */
+		m_init(m, family_id, flags | NLM_F_DUMP, C_GET_SERVICES);
+		gen_svc_body(m, -1);
+	}
+}
+
 /* One message of a random kind (flags include NLM_F_ACK mostly). */
 static void gen_message(struct msg *m)
 {
@@ -976,6 +1447,11 @@ static void gen_message(struct msg *m)
 	int k;
 
 	g_clean = chance(40);
+	if (chance(20)) {
+		gen_svc_message(m, flags);
+		m_finish(m);
+		return;
+	}
 	k = (int)rn(g_clean ? 72 : 100);
 
 	if (k < 15) {
@@ -1378,6 +1854,9 @@ static int resolve_family(void)
 /* ------------------------------------------------------------------ */
 /* reply checking                                                     */
 
+/* a service's key in replies: family(2) address(16) port(2) protocol(1) */
+#define SVC_KEYLEN 21
+
 struct pend {
 	struct msg *m;
 	uint32_t seq;
@@ -1400,6 +1879,10 @@ struct pend {
 	int lastep_len;
 	uint8_t lastep[28];
 	int bad_dump;	/* an anomaly already reported for this dump */
+	/* GET_SERVICES dump state: the last message's figures and last key */
+	uint32_t num_services, num_backends, max_services, max_backends, maglev_size;
+	int lastsvc_ok;
+	uint8_t lastsvc[SVC_KEYLEN];
 };
 
 #define MAX_PEND (BATCH_MAX + 2)
@@ -1419,37 +1902,58 @@ static size_t neps, caps_eps;
 static uint8_t (*pfxset)[18];	/* family(1) cidr(1) addr(16); [0] = 0: empty */
 static size_t npfx;
 static long dump_prefixes;
+/* services seen in the current GET_SERVICES dump, keyed by SVC_KEYLEN */
+static struct epent *svcs;
+static size_t nsvcs, caps_svcs;
+static long dump_backends;
+
+
+static void bk_reset(void);
 
 static void dump_reset(void)
 {
 	neps = 0;
+	nsvcs = 0;
+	dump_backends = 0;
+	bk_reset();
 	if (npfx)
 		memset(pfxset, 0, PFX_HASH * sizeof(*pfxset));
 	npfx = 0;
 	dump_prefixes = 0;
 }
 
-static struct epent *ep_find(const uint8_t *k, int len, int add)
+static struct epent *ent_find(struct epent **v, size_t *n, size_t *cap,
+			      const uint8_t *k, int len, int add)
 {
 	size_t i;
 
-	for (i = 0; i < neps; i++)
-		if (eps[i].len == len && !memcmp(eps[i].key, k, (size_t)len))
-			return &eps[i];
+	for (i = 0; i < *n; i++)
+		if ((*v)[i].len == len && !memcmp((*v)[i].key, k, (size_t)len))
+			return &(*v)[i];
 	if (!add)
 		return NULL;
-	if (neps == caps_eps) {
-		caps_eps = caps_eps ? caps_eps * 2 : 256;
-		eps = realloc(eps, caps_eps * sizeof(*eps));
-		if (!eps) {
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		*v = realloc(*v, *cap * sizeof(**v));
+		if (!*v) {
 			perror("nlfuzz: realloc");
 			exit(2);
 		}
 	}
-	memset(&eps[neps], 0, sizeof(eps[neps]));
-	memcpy(eps[neps].key, k, (size_t)len);
-	eps[neps].len = len;
-	return &eps[neps++];
+	memset(&(*v)[*n], 0, sizeof((*v)[*n]));
+	memcpy((*v)[*n].key, k, (size_t)len);
+	(*v)[*n].len = len;
+	return &(*v)[(*n)++];
+}
+
+static struct epent *ep_find(const uint8_t *k, int len, int add)
+{
+	return ent_find(&eps, &neps, &caps_eps, k, len, add);
+}
+
+static struct epent *svc_find(const uint8_t *k, int add)
+{
+	return ent_find(&svcs, &nsvcs, &caps_svcs, k, SVC_KEYLEN, add);
 }
 
 /* Returns 1 if the prefix was already in the set. */
@@ -1475,20 +1979,24 @@ static int pfx_add(int fam, int cidr, const uint8_t *addr, int alen)
 	}
 }
 
-/* flows seen in the current GET_FLOWS dump: hashes of the orig tuple */
+/*
+ * Sets of FLOW_HASH 64-bit hashes: the flows seen in the current GET_FLOWS
+ * dump (their orig tuple), the backends seen in the current GET_SERVICES
+ * dump (service key, address, port).
+ */
 #define FLOW_HASH (1 << 16)
-static uint64_t *flowset;	/* 0: empty */
-static size_t nflowset;
+static uint64_t *flowset, *bkset;	/* 0: empty */
+static size_t nflowset, nbkset;
 
-static void flows_reset(void)
+static void hset_reset(uint64_t *set, size_t *n)
 {
-	if (nflowset)
-		memset(flowset, 0, FLOW_HASH * sizeof(*flowset));
-	nflowset = 0;
+	if (*n)
+		memset(set, 0, FLOW_HASH * sizeof(*set));
+	*n = 0;
 }
 
-/* Returns 1 if the flow was already in the set. */
-static int flow_add(const uint8_t *key, size_t len)
+/* Returns 1 if the key was already in the set. */
+static int hset_add(uint64_t *set, size_t *n, const uint8_t *key, size_t len)
 {
 	uint64_t h = 14695981039346656037ULL;
 	size_t i;
@@ -1496,21 +2004,36 @@ static int flow_add(const uint8_t *key, size_t len)
 	for (i = 0; i < len; i++)
 		h = (h ^ key[i]) * 1099511628211ULL;
 	h |= 1;
-	if (nflowset >= FLOW_HASH / 2)
+	if (*n >= FLOW_HASH / 2)
 		return 0;	/* too many to track: no check */
 	for (i = h & (FLOW_HASH - 1);; i = (i + 1) & (FLOW_HASH - 1)) {
-		if (!flowset[i]) {
-			flowset[i] = h;
-			nflowset++;
+		if (!set[i]) {
+			set[i] = h;
+			(*n)++;
 			return 0;
 		}
-		if (flowset[i] == h)
+		if (set[i] == h)
 			return 1;
 	}
 }
 
+static void flows_reset(void)
+{
+	hset_reset(flowset, &nflowset);
+}
+
+static int flow_add(const uint8_t *key, size_t len)
+{
+	return hset_add(flowset, &nflowset, key, len);
+}
+
+static void bk_reset(void)
+{
+	hset_reset(bkset, &nbkset);
+}
+
 /* validation of family messages: dump replies, lookup replies, events */
-enum vmode { V_DUMP, V_LOOKUP, V_EVENT, V_FLOWS };
+enum vmode { V_DUMP, V_LOOKUP, V_EVENT, V_FLOWS, V_SERVICES };
 
 struct vctx {
 	enum vmode mode;
@@ -1541,6 +2064,18 @@ struct vctx {
 	int f_fam, f_alen[4];
 	uint8_t f_key[40];
 	int nflows;
+	/* service settings and counts (GET_SERVICES, SERVICES_CHANGED) */
+	uint32_t max_services, max_backends, maglev_size, num_services, num_backends;
+	uint32_t have_svc;	/* bits 1 << A_MAX_SERVICES .. A_NUM_BACKENDS */
+	int have_svcs, have_svc_stats, nsvcs;
+	uint32_t most_backends;	/* the largest service's num_backends */
+	/* current service and backend */
+	uint32_t s_have, b_have;
+	int s_fam, s_alen, s_nb;
+	uint32_t s_numb;
+	const struct nlattr *s_backends;
+	uint8_t s_key[SVC_KEYLEN], last_svc[SVC_KEYLEN];
+	uint8_t b_key[SVC_KEYLEN + 18];	/* service key, address, port */
 	struct pend *p;
 };
 
@@ -1938,6 +2473,274 @@ static int flows_cb(void *arg, const struct nlattr *a)
 	return 0;
 }
 
+/* Unicast as the kernel means it for services and backends. */
+static int unicast_addr(const uint8_t *a, size_t len)
+{
+	static const uint8_t any[16];
+
+	if (len == 4)
+		return a[0] != 0 && (a[0] & 0xf0) != 0xe0 &&
+		       !(a[0] == 0xff && a[1] == 0xff && a[2] == 0xff && a[3] == 0xff);
+	return memcmp(a, any, 16) && a[0] != 0xff;
+}
+
+static int is_prime(uint32_t n)
+{
+	uint32_t d;
+
+	if (n < 2)
+		return 0;
+	for (d = 2; d * d <= n; d++)
+		if (!(n % d))
+			return 0;
+	return 1;
+}
+
+/* An attribute of one backend: address, port, weight, state. */
+static int backend_cb(void *arg, const struct nlattr *a)
+{
+	static const size_t want[B_MAX + 1] = {
+		[B_PORT] = 2, [B_WEIGHT] = 4, [B_STATE] = 1,
+	};
+	struct vctx *c = arg;
+	size_t l = NLA_PLEN(a);
+	const uint8_t *d = NLA_DATA(a);
+	int t = NLA_T(a);
+	uint32_t v32;
+	uint16_t v16;
+
+	if (t == B_UNSPEC || t > B_MAX) {
+		st_unknown_attr++;
+		return 0;
+	}
+	if (c->b_have & (1u << t))
+		return verr(c, "backend attribute %d twice", t);
+	c->b_have |= 1u << t;
+	if (want[t] && l != want[t])
+		return verr(c, "backend attribute %d of %zu bytes, want %zu", t, l, want[t]);
+	switch (t) {
+	case B_ADDR:
+		if (l != (size_t)c->s_alen)
+			return verr(c, "backend address of %zu bytes in a service of family %d",
+				    l, c->s_fam);
+		if (!unicast_addr(d, l))
+			return verr(c, "backend address is not unicast");
+		memcpy(c->b_key + SVC_KEYLEN, d, l);
+		break;
+	case B_PORT:
+		memcpy(&v16, d, 2);
+		if (!v16)
+			return verr(c, "backend port 0 (the service's port is filled in)");
+		memcpy(c->b_key + SVC_KEYLEN + 16, d, 2);
+		break;
+	case B_WEIGHT:
+		memcpy(&v32, d, 4);
+		if (v32 > BACKEND_MAX_WEIGHT)
+			return verr(c, "backend weight %u", v32);
+		break;
+	case B_STATE:
+		if (*d > BS_MAX)
+			return verr(c, "backend state %u", *d);
+		break;
+	}
+	return 0;
+}
+
+static int backends_cb(void *arg, const struct nlattr *a)
+{
+	struct vctx *c = arg;
+	uint32_t all = (1u << B_ADDR) | (1u << B_PORT) | (1u << B_WEIGHT) | (1u << B_STATE);
+
+	c->b_have = 0;
+	memset(c->b_key, 0, sizeof(c->b_key));
+	memcpy(c->b_key, c->s_key, SVC_KEYLEN);
+	if (walk_attrs(NLA_DATA(a), NLA_PLEN(a), backend_cb, c))
+		return verr(c, "malformed backend");
+	if (c->err)
+		return -1;
+	if ((c->b_have & all) != all)
+		return verr(c, "backend lacks attributes (has 0x%x)", c->b_have);
+	c->s_nb++;
+	st_backends++;
+	/* the same address and port twice in a service is refused */
+	if (c->mode == V_SERVICES && !c->p->dump_intr &&
+	    hset_add(bkset, &nbkset, c->b_key, sizeof(c->b_key)))
+		return verr(c, "backend listed twice in a service");
+	return 0;
+}
+
+/* An attribute of one service; the backends are walked once it is read. */
+static int svc_cb(void *arg, const struct nlattr *a)
+{
+	static const size_t want[S_MAX + 1] = {
+		[S_FAMILY] = 2, [S_PORT] = 2, [S_PROTO] = 1, [S_AFFINITY] = 4,
+		[S_NUM_BACKENDS] = 4,
+	};
+	struct vctx *c = arg;
+	size_t l = NLA_PLEN(a);
+	const uint8_t *d = NLA_DATA(a);
+	int t = NLA_T(a);
+	uint32_t v32;
+	uint16_t v16;
+
+	if (t == S_UNSPEC || t > S_MAX) {
+		st_unknown_attr++;
+		return 0;
+	}
+	if (t == S_FLAGS)
+		return verr(c, "service flags in a reply");
+	if (c->s_have & (1u << t))
+		return verr(c, "service attribute %d twice", t);
+	c->s_have |= 1u << t;
+	if (want[t] && l != want[t])
+		return verr(c, "service attribute %d of %zu bytes, want %zu", t, l, want[t]);
+	switch (t) {
+	case S_FAMILY:
+		memcpy(&v16, d, 2);
+		c->s_fam = v16;
+		memcpy(c->s_key, d, 2);
+		break;
+	case S_ADDR:
+		if (l != 4 && l != 16)
+			return verr(c, "service address of %zu bytes", l);
+		c->s_alen = (int)l;
+		memcpy(c->s_key + 2, d, l);
+		break;
+	case S_PORT:
+		memcpy(&v16, d, 2);
+		if (!v16)
+			return verr(c, "service port 0");
+		memcpy(c->s_key + 18, d, 2);
+		break;
+	case S_PROTO:
+		if (*d != IPPROTO_TCP && *d != IPPROTO_UDP)
+			return verr(c, "service protocol %u", *d);
+		c->s_key[20] = *d;
+		break;
+	case S_AFFINITY:
+		memcpy(&v32, d, 4);
+		if (v32 > SVC_MAX_AFFINITY)
+			return verr(c, "service affinity %u", v32);
+		break;
+	case S_BACKENDS:
+		c->s_backends = a;
+		break;
+	case S_NUM_BACKENDS:
+		memcpy(&c->s_numb, d, 4);
+		break;
+	}
+	return 0;
+}
+
+/*
+ * The services of a GET_SERVICES dump are merged by key: a service may
+ * appear again only first in the message after the one it ended, with the
+ * rest of its backends.
+ */
+static int svc_dump_entry(struct vctx *c)
+{
+	struct pend *p = c->p;
+	struct epent *e = svc_find(c->s_key, 0);
+	int cont = c->nsvcs == 1 && p->lastsvc_ok &&
+		   !memcmp(p->lastsvc, c->s_key, SVC_KEYLEN);
+
+	if (!p->dump_intr && e && !cont)
+		return verr(c, "service listed twice in one dump (not a continuation)");
+	if (!e)
+		e = svc_find(c->s_key, 1);
+	if (e->seen && e->reported != c->s_numb && !p->dump_intr)
+		return verr(c, "service num_backends %u -> %u within a dump", e->reported,
+			    c->s_numb);
+	e->seen++;
+	e->reported = c->s_numb;
+	e->listed += (uint32_t)c->s_nb;
+	dump_backends += c->s_nb;
+	if (e->listed > e->reported && !p->dump_intr)
+		return verr(c, "service has %u backends listed, num_backends %u", e->listed,
+			    e->reported);
+	return 0;
+}
+
+static int svcs_cb(void *arg, const struct nlattr *a)
+{
+	struct vctx *c = arg;
+	uint32_t all = (1u << S_FAMILY) | (1u << S_ADDR) | (1u << S_PORT) |
+		       (1u << S_PROTO) | (1u << S_AFFINITY) | (1u << S_BACKENDS) |
+		       (1u << S_NUM_BACKENDS);
+
+	c->s_have = 0;
+	c->s_fam = c->s_alen = c->s_nb = 0;
+	c->s_numb = 0;
+	c->s_backends = NULL;
+	memset(c->s_key, 0, sizeof(c->s_key));
+	if (walk_attrs(NLA_DATA(a), NLA_PLEN(a), svc_cb, c))
+		return verr(c, "malformed service");
+	if (c->err)
+		return -1;
+	if ((c->s_have & all) != all)
+		return verr(c, "service lacks attributes (has 0x%x)", c->s_have);
+	if (!((c->s_fam == AF_INET && c->s_alen == 4) ||
+	      (c->s_fam == AF_INET6 && c->s_alen == 16)))
+		return verr(c, "service of family %d with a %d-byte address", c->s_fam,
+			    c->s_alen);
+	if (!unicast_addr(c->s_key + 2, (size_t)c->s_alen))
+		return verr(c, "service address is not unicast");
+	c->nsvcs++;
+	st_svcs++;
+	if (walk_attrs(NLA_DATA(c->s_backends), NLA_PLEN(c->s_backends), backends_cb, c))
+		return verr(c, "malformed backend list");
+	if (c->err)
+		return -1;
+	if (c->s_nb > (int)c->s_numb)
+		return verr(c, "service lists %d backends, num_backends %u", c->s_nb,
+			    c->s_numb);
+	if (c->s_numb > c->most_backends)
+		c->most_backends = c->s_numb;
+	memcpy(c->last_svc, c->s_key, SVC_KEYLEN);
+	return c->mode == V_SERVICES ? svc_dump_entry(c) : 0;
+}
+
+/* TWILL_A_MAX_SERVICES .. TWILL_A_NUM_BACKENDS */
+static int svc_setting(struct vctx *c, int t, const uint8_t *d, size_t l)
+{
+	uint32_t v;
+
+	if (l != 4)
+		return verr(c, "attribute %d of %zu bytes, want 4", t, l);
+	if (c->have_svc & (1u << (t - A_MAX_SERVICES)))
+		return verr(c, "attribute %d twice", t);
+	c->have_svc |= 1u << (t - A_MAX_SERVICES);
+	memcpy(&v, d, 4);
+	switch (t) {
+	case A_MAX_SERVICES:
+		c->max_services = v;
+		if (!v || v > SVC_MAX_SERVICES_LIMIT)
+			return verr(c, "max_services %u", v);
+		break;
+	case A_MAX_BACKENDS:
+		c->max_backends = v;
+		if (!v || v > SVC_MAX_BACKENDS_LIMIT)
+			return verr(c, "max_backends %u", v);
+		break;
+	case A_MAGLEV_SIZE:
+		c->maglev_size = v;
+		if (v < MAGLEV_MIN_SIZE || v > MAGLEV_MAX_SIZE || !is_prime(v))
+			return verr(c, "Maglev size %u is not a prime in %u..%u", v,
+				    MAGLEV_MIN_SIZE, MAGLEV_MAX_SIZE);
+		break;
+	case A_NUM_SERVICES:
+		c->num_services = v;
+		break;
+	default:
+		c->num_backends = v;
+		break;
+	}
+	return 0;
+}
+
+#define HAVE_SVC_LIMITS 7	/* max_services, max_backends, maglev_size */
+#define HAVE_SVC_COUNTS 24	/* num_services, num_backends */
+
 static int dev_cb(void *arg, const struct nlattr *a)
 {
 	struct vctx *c = arg;
@@ -2008,8 +2811,10 @@ static int dev_cb(void *arg, const struct nlattr *a)
 			return verr(c, "malformed drops");
 		break;
 	case A_NAT:
-		if (c->mode == V_FLOWS)
-			return verr(c, "NAT settings in a flows dump");
+		if (c->mode == V_FLOWS || c->mode == V_SERVICES)
+			return verr(c, "NAT settings in a flows or services dump");
+		if (c->mode == V_EVENT && c->cmd == C_SERVICES_CHANGED)
+			return verr(c, "NAT settings in a services event");
 		if (check_nat(c, d, l))
 			return -1;
 		break;
@@ -2020,12 +2825,33 @@ static int dev_cb(void *arg, const struct nlattr *a)
 			return verr(c, "malformed flows");
 		break;
 	case A_PEERS:
-		if (c->mode == V_FLOWS)
-			return verr(c, "peers in a flows dump");
+		if (c->mode == V_FLOWS || c->mode == V_SERVICES)
+			return verr(c, "peers in a flows or services dump");
+		if (c->mode == V_EVENT && c->cmd == C_SERVICES_CHANGED)
+			return verr(c, "peers in a services event");
 		if (c->mode == V_EVENT && c->cmd == C_DEV_CHANGED)
 			return verr(c, "peers in a device event");
 		if (walk_attrs(d, l, peers_cb, c))
 			return verr(c, "malformed peers");
+		break;
+	case A_MAX_SERVICES: case A_MAX_BACKENDS: case A_MAGLEV_SIZE:
+	case A_NUM_SERVICES: case A_NUM_BACKENDS:
+		if (svc_setting(c, t, d, l))
+			return -1;
+		break;
+	case A_SERVICES:
+		if (c->mode != V_SERVICES)
+			return verr(c, "services outside a GET_SERVICES dump");
+		c->have_svcs++;
+		if (walk_attrs(d, l, svcs_cb, c))
+			return verr(c, "malformed services");
+		break;
+	case A_SERVICE_STATS:
+		if (c->mode != V_SERVICES)
+			return verr(c, "service counters outside a GET_SERVICES dump");
+		c->have_svc_stats++;
+		if (walk_attrs(d, l, drops_cb, c))
+			return verr(c, "malformed service counters");
 		break;
 	case A_FLAGS: case A_LOOKUP_ADDR:
 		return verr(c, "request-only attribute %d in a reply", t);
@@ -2060,6 +2886,23 @@ static int validate_family_msg(const struct nlmsghdr *h, struct vctx *c)
 		    !c->have_num_peers || !c->have_num_prefixes)
 			return verr(c, "dump message lacks device attributes");
 		break;
+	case V_SERVICES:
+		if (g->cmd != C_GET_SERVICES)
+			return verr(c, "services dump message with cmd %u", g->cmd);
+		if (!c->have_ifindex || !c->ifname_ok || !c->have_gen ||
+		    c->have_svc != (HAVE_SVC_LIMITS | HAVE_SVC_COUNTS) || c->have_svcs != 1)
+			return verr(c, "services dump message lacks device attributes, limits, "
+				    "counts or services (0x%x, %d)", c->have_svc, c->have_svcs);
+		if (c->have_svc_stats > 1)
+			return verr(c, "service counters twice");
+		if (c->most_backends > c->maglev_size)
+			return verr(c, "a service with %u backends, more than the %u Maglev slots",
+				    c->most_backends, c->maglev_size);
+		if (c->num_services > c->max_services || c->num_backends > c->max_backends)
+			return verr(c, "%u services, %u backends: past the limits %u, %u",
+				    c->num_services, c->num_backends, c->max_services,
+				    c->max_backends);
+		break;
 	case V_FLOWS:
 		if (g->cmd != C_GET_FLOWS)
 			return verr(c, "flows dump message with cmd %u", g->cmd);
@@ -2074,12 +2917,20 @@ static int validate_family_msg(const struct nlmsghdr *h, struct vctx *c)
 				    c->npeers);
 		break;
 	case V_EVENT:
-		if (g->cmd < C_DEV_CHANGED || g->cmd > C_PEER_REMOVED)
+		if ((g->cmd < C_DEV_CHANGED || g->cmd > C_PEER_REMOVED) &&
+		    g->cmd != C_SERVICES_CHANGED)
 			return verr(c, "event with cmd %u", g->cmd);
 		if (!c->have_ifindex || !c->ifname_ok || !c->have_gen)
 			return verr(c, "event lacks ifindex, ifname or generation");
-		if (g->cmd != C_DEV_CHANGED && c->npeers != 1)
+		if (g->cmd == C_SERVICES_CHANGED) {
+			/* the counts, nothing else of the services */
+			if (c->have_svc != HAVE_SVC_COUNTS)
+				return verr(c, "services event with service attributes 0x%x",
+					    c->have_svc);
+			st_svc_events++;
+		} else if (g->cmd != C_DEV_CHANGED && c->npeers != 1) {
 			return verr(c, "peer event with %d peers", c->npeers);
+		}
 		break;
 	}
 	return 0;
@@ -2245,6 +3096,13 @@ static void handle_error(struct nlsock *s, const struct nlmsghdr *h, struct pend
 	count_errno(e->error);
 	if (!p)
 		return;
+	if (p->strict && p->type == family_id && p->cmd == C_SET_SERVICES &&
+	    !(p->flags & NLM_F_DUMP)) {
+		if (e->error)
+			st_svc_errs++;
+		else
+			st_svc_acks++;
+	}
 	if (p->got_term && p->strict)
 		anomaly("second error/ack for one request (seq %u)", p->seq);
 	p->got_term = 1;
@@ -2261,15 +3119,35 @@ static void handle_error(struct nlsock *s, const struct nlmsghdr *h, struct pend
 	    p->m->len >= NLMSG_HDRLEN + GENL_HDRLEN) {
 		int dump = (p->flags & NLM_F_DUMP) == NLM_F_DUMP;
 
-		if ((p->cmd == C_GET || p->cmd == C_GET_FLOWS) && !dump)
+		if ((p->cmd == C_GET || p->cmd == C_GET_FLOWS || p->cmd == C_GET_SERVICES) &&
+		    !dump)
 			anomaly("dump command %u without NLM_F_DUMP acked", p->cmd);
 		if (p->cmd != C_GET && p->cmd != C_SET && p->cmd != C_LOOKUP &&
-		    p->cmd != C_GET_FLOWS)
+		    p->cmd != C_GET_FLOWS && p->cmd != C_GET_SERVICES &&
+		    p->cmd != C_SET_SERVICES)
 			anomaly("command %u acked", p->cmd);
-		if ((p->cmd == C_SET || p->cmd == C_LOOKUP) && dump)
+		if ((p->cmd == C_SET || p->cmd == C_LOOKUP || p->cmd == C_SET_SERVICES) && dump)
 			anomaly("command %u acked as a dump", p->cmd);
 		if (p->cmd == C_LOOKUP && !dump && p->lookup_replies != 1)
 			anomaly("LOOKUP acked after %d replies", p->lookup_replies);
+	}
+	if (e->error && p->type == family_id && (p->flags & NLM_F_REQUEST) &&
+	    p->m->len >= NLMSG_HDRLEN + GENL_HDRLEN) {
+		/*
+		 * genetlink has no such operation: -EOPNOTSUPP before anything
+		 * of ours, after its header check (-EINVAL: a reserved field,
+		 * flags other than REQUEST, ACK, ECHO and both DUMP bits).
+		 */
+		const struct genlmsghdr *g = (const void *)(p->m->b + NLMSG_HDRLEN);
+		int dump = (p->flags & NLM_F_DUMP) == NLM_F_DUMP;
+		uint16_t fl = dump ? p->flags & ~NLM_F_DUMP : p->flags;
+		int want = g->reserved || (fl & ~(NLM_F_REQUEST | NLM_F_ACK | NLM_F_ECHO)) ?
+			   -EINVAL : -EOPNOTSUPP;
+
+		if (((p->cmd == C_GET_SERVICES && !dump) || (p->cmd == C_SET_SERVICES && dump)) &&
+		    e->error != want)
+			anomaly("command %u %s NLM_F_DUMP refused with %d, want %d", p->cmd,
+				dump ? "with" : "without", e->error, want);
 	}
 	if (p->expect && e->error != p->expect_err)
 		anomaly("expected %d (%s), got %d (%s)", p->expect_err,
@@ -2300,6 +3178,61 @@ static void dump_finish(struct pend *p)
 	else if (sum != (long)p->num_prefixes)
 		anomaly("peers' num_prefixes sum to %ld, device num_prefixes %u", sum,
 			p->num_prefixes);
+}
+
+/* A complete GET_SERVICES dump: its services and backends as counted. */
+static void svc_dump_finish(struct pend *p)
+{
+	size_t i;
+	long sum = 0;
+
+	if (p->bad_dump || p->dump_intr || p->dump_error || !p->dump_msgs ||
+	    !p->have_nums)
+		return;
+	for (i = 0; i < nsvcs; i++) {
+		sum += svcs[i].reported;
+		if (svcs[i].listed != svcs[i].reported) {
+			anomaly("dump lists %u backends for a service with num_backends %u",
+				svcs[i].listed, svcs[i].reported);
+			return;
+		}
+	}
+	if (nsvcs != p->num_services)
+		anomaly("dump lists %zu services, num_services %u", nsvcs, p->num_services);
+	else if (dump_backends != (long)p->num_backends)
+		anomaly("dump lists %ld backends, num_backends %u", dump_backends,
+			p->num_backends);
+	else if (sum != (long)p->num_backends)
+		anomaly("services' num_backends sum to %ld, device num_backends %u", sum,
+			p->num_backends);
+	/* the event of the commit that made this generation has its counts */
+	if (ev_svc_ok && ev_svc_ifx == p->ifindex && ev_svc_gen == p->gen) {
+		st_svc_ev_match++;
+		if (ev_svc_num != p->num_services || ev_svc_nb != p->num_backends)
+			anomaly("SERVICES_CHANGED of generation %u says %u services, %u backends; "
+				"a dump of that generation %u, %u", p->gen, ev_svc_num, ev_svc_nb,
+				p->num_services, p->num_backends);
+	}
+}
+
+/* One message of a GET_SERVICES dump, validated: against the previous. */
+static void svc_dump_msg(struct pend *p, const struct vctx *c)
+{
+	st_svc_dump_msgs++;
+	if (p->dump_msgs && !p->dump_intr &&
+	    (c->num_services != p->num_services || c->num_backends != p->num_backends ||
+	     c->max_services != p->max_services || c->max_backends != p->max_backends ||
+	     c->maglev_size != p->maglev_size))
+		anomaly("service counts or limits changed within a dump without NLM_F_DUMP_INTR");
+	if (p->dump_msgs && !p->dump_intr && c->have_svc_stats)
+		anomaly("service counters in a dump message other than the first");
+	p->num_services = c->num_services;
+	p->num_backends = c->num_backends;
+	p->max_services = c->max_services;
+	p->max_backends = c->max_backends;
+	p->maglev_size = c->maglev_size;
+	p->lastsvc_ok = c->nsvcs > 0;
+	memcpy(p->lastsvc, c->last_svc, SVC_KEYLEN);
 }
 
 static void handle_done(struct nlsock *s, const struct nlmsghdr *h, struct pend *p)
@@ -2347,6 +3280,13 @@ static void handle_done(struct nlsock *s, const struct nlmsghdr *h, struct pend 
 	}
 	if (p->type == family_id && p->cmd == C_GET_FLOWS)
 		st_flow_dumps++;
+	if (p->type == family_id && p->cmd == C_GET_SERVICES) {
+		st_svc_dumps++;
+		if (p->dump_intr)
+			st_svc_intr++;
+		if (!err)
+			svc_dump_finish(p);
+	}
 	if (p->expect && err != p->expect_err)
 		anomaly("dump: expected %d, DONE says %d", p->expect_err, err);
 }
@@ -2364,7 +3304,8 @@ static void handle_family(const struct nlmsghdr *h, struct pend *p)
 	memset(&c, 0, sizeof(c));
 	c.p = p;
 	if (p->is_dump && p->type == family_id) {
-		c.mode = p->cmd == C_GET_FLOWS ? V_FLOWS : V_DUMP;
+		c.mode = p->cmd == C_GET_FLOWS ? V_FLOWS :
+			 p->cmd == C_GET_SERVICES ? V_SERVICES : V_DUMP;
 		if (p->dump_done)
 			anomaly("dump message after NLMSG_DONE");
 		if (!(h->nlmsg_flags & NLM_F_MULTI))
@@ -2398,6 +3339,8 @@ static void handle_family(const struct nlmsghdr *h, struct pend *p)
 				anomaly("dump of ifindex %u answers ifindex %u", opt_ifindex,
 					c.ifindex);
 		}
+		if (c.mode == V_SERVICES)
+			svc_dump_msg(p, &c);
 		p->dump_msgs++;
 		p->gen = c.gen;
 		p->ifindex = c.ifindex;
@@ -2561,6 +3504,13 @@ static void drain_events(void)
 					st_gen_back++;
 				ev_ifx[k] = c.ifindex;
 				ev_gen[k] = c.gen;
+				if (c.cmd == C_SERVICES_CHANGED) {
+					ev_svc_ok = 1;
+					ev_svc_ifx = c.ifindex;
+					ev_svc_gen = c.gen;
+					ev_svc_num = c.num_services;
+					ev_svc_nb = c.num_backends;
+				}
 			}
 			step = NLMSG_ALIGN(h->nlmsg_len);
 			if (step >= rem) {
@@ -2772,14 +3722,27 @@ static int ownership_check(void)
 			pend[0].err);
 		anom_req = NULL;
 	}
-	m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP, C_GET);
+	m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK, C_SET_SERVICES);
+	put_u32(m, A_IFINDEX, opt_ifindex);
+	m_finish(m);
+	if (exchange(&mainsock, &m, 1))
+		return -1;
+	if (!opt_dry && pend[0].err != -EBUSY) {
+		anom_req = m->b;
+		anom_req_len = m->len;
+		anomaly("SET_SERVICES during another socket's transaction: %d, want -EBUSY",
+			pend[0].err);
+		anom_req = NULL;
+	}
+	m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP,
+	       chance(50) ? C_GET : C_GET_SERVICES);
 	put_u32(m, A_IFINDEX, opt_ifindex);
 	m_finish(m);
 	if (exchange(&mainsock, &m, 1))
 		return -1;
 	if (!opt_dry && (pend[0].err || pend[0].dump_error || !pend[0].dump_done)) {
-		anomaly("dump during another socket's transaction failed: %d/%d",
-			pend[0].err, pend[0].dump_error);
+		anomaly("dump (cmd %u) during another socket's transaction failed: %d/%d",
+			pend[0].cmd, pend[0].err, pend[0].dump_error);
 	}
 	if (!opt_dry)
 		sock_close(&s2);
@@ -2851,6 +3814,151 @@ static void print_exchange(struct msg **msgs, int n)
 	}
 }
 
+/* Service @k of the pool with @nb distinct valid backends. */
+static void rt_service(struct msg *m, int k, int nb)
+{
+	uint8_t a[16];
+	size_t alen = svc_vip(a, k);
+	long sv = nest(m, 0), bs, b;
+	int i;
+
+	put_u16(m, S_FAMILY, alen == 4 ? AF_INET : AF_INET6);
+	m_put(m, S_ADDR, a, alen);
+	put_u16(m, S_PORT, svc_ports[(k / 2) % SVC_NPORTS]);
+	put_u8(m, S_PROTO, k % 2 ? IPPROTO_UDP : IPPROTO_TCP);
+	if (chance(30))
+		put_u32(m, S_AFFINITY, rn(SVC_MAX_AFFINITY + 1));
+	bs = nest(m, S_BACKENDS);
+	for (i = 0; i < nb; i++) {
+		memset(a, 0, sizeof(a));
+		if (alen == 4) {
+			a[0] = 10; a[1] = 244;
+		} else {
+			a[0] = 0xfd; a[1] = 0x02; a[3] = 0x44;
+		}
+		a[alen - 2] = (uint8_t)(i >> 8);
+		a[alen - 1] = (uint8_t)i;
+		b = nest(m, 0);
+		m_put(m, B_ADDR, a, alen);
+		if (chance(30))
+			put_u16(m, B_PORT, (uint16_t)(8000 + rn(100)));
+		if (chance(30))
+			put_u32(m, B_WEIGHT, rn(BACKEND_MAX_WEIGHT + 1));
+		if (chance(30))
+			put_u8(m, B_STATE, (uint8_t)rn(BS_MAX + 1));
+		nest_end(m, b);
+	}
+	nest_end(m, bs);
+	nest_end(m, sv);
+}
+
+/*
+ * The services round trip: the default limits (a transaction holds at
+ * most twice the committed ones), then a staged transaction of
+ * SET_SERVICES messages, the first with F_REPLACE_SERVICES, one service
+ * each (some with hundreds of backends, so that the dump continues
+ * services across messages), then a dump must list exactly those.
+ */
+static int svc_roundtrip(void)
+{
+	int n = 1 + (int)rn(5), j, keys[BATCH_MAX], nb[BATCH_MAX];
+	long total = 0;
+	struct msg *m = mbuf[0];
+
+	st_svc_rt++;
+	if (reopen_main())	/* drops any transaction of ours */
+		return -1;
+	m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK, C_SET_SERVICES);
+	put_u32(m, A_IFINDEX, opt_ifindex);
+	put_u32(m, A_MAX_SERVICES, SVC_DEFAULT_MAX_SERVICES);
+	put_u32(m, A_MAX_BACKENDS, SVC_DEFAULT_MAX_BACKENDS);
+	put_u32(m, A_MAGLEV_SIZE, chance(50) ? 1021 : MAGLEV_DEFAULT_SIZE);
+	m_finish(m);
+	st_svc_sets++;
+	if (exchange(&mainsock, &m, 1))
+		return -1;
+	if (!opt_dry && !pend[0].got_ack) {
+		anom_req = m->b;
+		anom_req_len = m->len;
+		anomaly("services round trip: the default limits refused: %d", pend[0].err);
+		anom_req = NULL;
+		return 0;
+	}
+	g_clean = 1;
+	svc_tx_reset();
+	for (j = 0; j < n; j++) {
+		long sv;
+
+		m = mbuf[j];
+		keys[j] = svc_pick_key();
+		nb[j] = chance(50) ? (int)rn(8) : 100 + (int)rn(500);
+		total += nb[j];
+		m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK, C_SET_SERVICES);
+		put_u32(m, A_IFINDEX, opt_ifindex);
+		put_u32(m, A_FLAGS, (j ? 0 : F_REPLACE_SERVICES) | (j < n - 1 ? F_STAGE : 0));
+		sv = nest(m, A_SERVICES);
+		rt_service(m, keys[j], nb[j]);
+		nest_end(m, sv);
+		m_finish(m);
+		st_svc_sets++;
+		if (opt_dry)
+			dry_check(m, m->full);
+	}
+	print_exchange(mbuf, n);
+	if (exchange(&mainsock, mbuf, n))
+		return -1;
+	for (j = 0; j < n && !opt_dry; j++) {
+		if (!pend[j].got_ack) {
+			anom_req = mbuf[j]->b;
+			anom_req_len = mbuf[j]->len;
+			anomaly("services round trip: SET_SERVICES %d of %d refused: %d", j + 1, n,
+				pend[j].err);
+			anom_req = NULL;
+			return 0;
+		}
+	}
+	if (!opt_dry)
+		drain_events();	/* the commit's SERVICES_CHANGED, for the dump */
+	m_init(mbuf[0], family_id, NLM_F_REQUEST | NLM_F_DUMP, C_GET_SERVICES);
+	put_u32(mbuf[0], A_IFINDEX, opt_ifindex);
+	m_finish(mbuf[0]);
+	if (exchange(&mainsock, mbuf, 1))
+		return -1;
+	if (opt_dry || pend[0].dump_intr)
+		return 0;
+	if (pend[0].err || pend[0].dump_error || !pend[0].dump_done || !pend[0].have_nums) {
+		anomaly("services round trip: dump failed: %d/%d", pend[0].err,
+			pend[0].dump_error);
+		return 0;
+	}
+	if (pend[0].num_services != (uint32_t)n || pend[0].num_backends != total ||
+	    nsvcs != (size_t)n) {
+		anomaly("services round trip: committed %d services with %ld backends, the dump "
+			"says %u services, %u backends and lists %zu services", n, total,
+			pend[0].num_services, pend[0].num_backends, nsvcs);
+		return 0;
+	}
+	for (j = 0; j < n; j++) {
+		uint8_t key[SVC_KEYLEN] = { 0 }, a[16];
+		size_t alen = svc_vip(a, keys[j]);
+		uint16_t fam = alen == 4 ? AF_INET : AF_INET6;
+		uint16_t port = svc_ports[(keys[j] / 2) % SVC_NPORTS];
+		struct epent *e;
+
+		memcpy(key, &fam, 2);
+		memcpy(key + 2, a, alen);
+		memcpy(key + 18, &port, 2);
+		key[20] = keys[j] % 2 ? IPPROTO_UDP : IPPROTO_TCP;
+		e = svc_find(key, 0);
+		if (!e || e->listed != (uint32_t)nb[j]) {
+			anomaly("services round trip: service %d of %d (%d backends) dumped %s %u",
+				j + 1, n, nb[j], e ? "with" : "missing", e ? e->listed : 0);
+			return 0;
+		}
+	}
+	return 0;
+}
+
 static void summary(double t0, int stopped_by_time);
 
 /*
@@ -2874,6 +3982,48 @@ static void nat_off(void)
 		return;
 	if (!pend[0].got_ack)
 		printf("nlfuzz: turning NAT off at the end: %d\n", pend[0].err);
+}
+
+/*
+ * The fuzzer's services go too, and the limits return to their defaults:
+ * TWILL_F_REPLACE_SERVICES removes every service the transaction does not
+ * name, here all of them.  A dump then must list none.
+ */
+static void services_off(void)
+{
+	struct msg *m = mbuf[0];
+
+	if (opt_dry || !opt_ifindex)
+		return;
+	m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK, C_SET_SERVICES);
+	put_u32(m, A_IFINDEX, opt_ifindex);
+	put_u32(m, A_FLAGS, F_REPLACE_SERVICES);
+	put_u32(m, A_MAX_SERVICES, SVC_DEFAULT_MAX_SERVICES);
+	put_u32(m, A_MAX_BACKENDS, SVC_DEFAULT_MAX_BACKENDS);
+	put_u32(m, A_MAGLEV_SIZE, MAGLEV_DEFAULT_SIZE);
+	m_finish(m);
+	if (exchange(&mainsock, &m, 1))
+		return;
+	if (!pend[0].got_ack) {
+		printf("nlfuzz: removing the services at the end: %d\n", pend[0].err);
+		return;
+	}
+	m_init(m, family_id, NLM_F_REQUEST | NLM_F_DUMP, C_GET_SERVICES);
+	put_u32(m, A_IFINDEX, opt_ifindex);
+	m_finish(m);
+	if (exchange(&mainsock, &m, 1))
+		return;
+	if (pend[0].err || pend[0].dump_error || !pend[0].dump_done || !pend[0].have_nums)
+		anomaly("services dump after removing them all failed: %d/%d",
+			pend[0].err, pend[0].dump_error);
+	else if (pend[0].num_services || pend[0].num_backends || nsvcs ||
+		 pend[0].maglev_size != MAGLEV_DEFAULT_SIZE ||
+		 pend[0].max_services != SVC_DEFAULT_MAX_SERVICES ||
+		 pend[0].max_backends != SVC_DEFAULT_MAX_BACKENDS)
+		anomaly("after SET_SERVICES with only F_REPLACE_SERVICES and the default limits: "
+			"%u services, %u backends, %zu listed, limits %u %u %u",
+			pend[0].num_services, pend[0].num_backends, nsvcs,
+			pend[0].max_services, pend[0].max_backends, pend[0].maglev_size);
 }
 
 /* A staged message: one peer with one prefix. */
@@ -2978,8 +4128,8 @@ static void summary(double t0, int stopped_by_time)
 	       st_reconnects, st_own, now_s() - t0,
 	       stopped_by_time ? " (stopped by the time limit)" : "");
 	if (opt_dry) {
-		printf("nlfuzz: dry run: %ld malformed unmutated messages, %ld NAT configurations\n",
-		       dry_bad, st_nat_sets);
+		printf("nlfuzz: dry run: %ld malformed unmutated messages, %ld NAT configurations, "
+		       "%ld SET_SERVICES\n", dry_bad, st_nat_sets, st_svc_sets);
 		return;
 	}
 	printf("nlfuzz: replies %ld: acks %ld, errors %ld, dumps %ld (%ld messages, %ld interrupted), "
@@ -2990,6 +4140,12 @@ static void summary(double t0, int stopped_by_time)
 	       st_events, st_ev_overrun, st_gen_back, st_unknown_attr);
 	printf("nlfuzz: NAT configurations %ld, flow dumps %ld (%ld flows)\n", st_nat_sets,
 	       st_flow_dumps, st_flows);
+	printf("nlfuzz: SET_SERVICES %ld (acks %ld, errors %ld), service dumps %ld (%ld messages, "
+	       "%ld interrupted, %ld services, %ld backends), services events %ld\n",
+	       st_svc_sets, st_svc_acks, st_svc_errs, st_svc_dumps, st_svc_dump_msgs,
+	       st_svc_intr, st_svcs, st_backends, st_svc_events);
+	printf("nlfuzz: services round trips %ld, dumps matched with their SERVICES_CHANGED %ld\n",
+	       st_svc_rt, st_svc_ev_match);
 	printf("nlfuzz: errors by errno:");
 	for (e = 1; e < 4096; e++)
 		if (st_errno[e])
@@ -3035,7 +4191,8 @@ int main(int argc, char **argv)
 	}
 	pfxset = calloc(PFX_HASH, sizeof(*pfxset));
 	flowset = calloc(FLOW_HASH, sizeof(*flowset));
-	if (!pfxset || !flowset)
+	bkset = calloc(FLOW_HASH, sizeof(*bkset));
+	if (!pfxset || !flowset || !bkset)
 		return 2;
 	if (opt_dry) {
 		if (!family_id)
@@ -3092,32 +4249,52 @@ int main(int argc, char **argv)
 				break;
 			continue;
 		}
+		if (kind < 4 && opt_ifindex) {
+			if (svc_roundtrip())
+				break;
+			continue;
+		}
 		if (kind < 16) {
 			/* a transaction of 2..6 SET messages to the device */
 			int leave_open = chance(35), together = chance(50);
 
 			st_tx++;
 			n = 2 + (int)rn(5);
+			svc_tx_reset();
 			for (j = 0; j < n; j++) {
 				struct msg *m = mbuf[j];
 				long fl = F_STAGE;
+				int svc = chance(30);	/* SET_SERVICES mixed in */
 
 				g_clean = chance(60);
 				if (j == 0 && chance(40))
 					fl |= F_REPLACE_PEERS;
+				if (j == 0 && chance(20))
+					fl |= F_REPLACE_SERVICES;
 				if (j > 0 && bad(5))
 					fl |= F_REPLACE_PEERS;	/* refused: not first */
+				if (j > 0 && bad(5))
+					fl |= F_REPLACE_SERVICES;
 				if (j == n - 1 && !leave_open)
 					fl &= ~F_STAGE;
-				m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK, C_SET);
+				m_init(m, family_id, NLM_F_REQUEST | NLM_F_ACK,
+				       svc ? C_SET_SERVICES : C_SET);
 				put_u32(m, A_IFINDEX, opt_ifindex);
 				put_u32(m, A_FLAGS, (uint32_t)fl);
-				if (chance(15))
-					gen_settings(m);
-				if (chance(8))
-					gen_nat(m);
-				if (chance(85))
-					gen_peers(m);
+				if (svc) {
+					st_svc_sets++;
+					if (chance(10))
+						gen_svc_limits(m);
+					if (chance(85))
+						gen_svc_list(m, 1 + (int)rn(4));
+				} else {
+					if (chance(15))
+						gen_settings(m);
+					if (chance(8))
+						gen_nat(m);
+					if (chance(85))
+						gen_peers(m);
+				}
 				m_finish(m);
 				if (bad(15))
 					mutate(m);
@@ -3162,6 +4339,7 @@ int main(int argc, char **argv)
 	}
 	if (!opt_dry) {
 		nat_off();
+		services_off();
 		sock_close(&mainsock);
 		drain_events();
 		sock_close(&evsock);
