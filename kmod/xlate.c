@@ -606,6 +606,24 @@ static void port_range(const struct twill_nat_config *cfg, const struct pkt *p,
 }
 
 /*
+ * After the first insert of @f (@ret): a full table may be full of flows
+ * the collector has not reached yet, reclaimed once before a last try;
+ * counts the flows that expired on the way.
+ */
+static int insert_end(struct twill_nat *nat, struct twill_flow *f, int ret,
+		      unsigned int expired)
+{
+	if (ret == -ENOSPC) {
+		expired += twill_flow_reclaim(&nat->flows);
+		ret = twill_flow_insert(&nat->flows, f, &expired);
+	}
+	if (expired)
+		this_cpu_add(nat->stats->n[TWILL_NAT_STAT_FLOWS_EXPIRED],
+			     expired);
+	return ret;
+}
+
+/*
  * Inserts @f, keeping the pod's port when it is in the range and free for
  * this destination, else probing from a random place in the range.
  */
@@ -628,15 +646,7 @@ static int claim_port(struct twill_nat *nat, const struct twill_nat_config *cfg,
 		r->dport = htons(lo + (start + i) % n);
 		ret = twill_flow_insert(&nat->flows, f, &expired);
 	}
-	/* Full, perhaps of flows the collector has not reached yet: once. */
-	if (ret == -ENOSPC) {
-		expired += twill_flow_reclaim(&nat->flows);
-		ret = twill_flow_insert(&nat->flows, f, &expired);
-	}
-	if (expired)
-		this_cpu_add(nat->stats->n[TWILL_NAT_STAT_FLOWS_EXPIRED],
-			     expired);
-	return ret;
+	return insert_end(nat, f, ret, expired);
 }
 
 /* Flows are charged to whoever turned NAT on, not to a random softirq. */
@@ -801,14 +811,7 @@ static int insert_service_flow(struct twill_nat *nat, struct twill_flow *f)
 	int ret;
 
 	ret = twill_flow_insert(&nat->flows, f, &expired);
-	if (ret == -ENOSPC) {
-		expired += twill_flow_reclaim(&nat->flows);
-		ret = twill_flow_insert(&nat->flows, f, &expired);
-	}
-	if (expired)
-		this_cpu_add(nat->stats->n[TWILL_NAT_STAT_FLOWS_EXPIRED],
-			     expired);
-	return ret;
+	return insert_end(nat, f, ret, expired);
 }
 
 /* A new flow from the client to @be; replies come from the backend. */
