@@ -100,7 +100,7 @@ chi_check() {
 	chi=$(awk -v w="$1 $2 $3" -v o="$4 $5 $6" -v n="$DIST" 'BEGIN {
 		split(w, W, " "); split(o, O, " ")
 		t = W[1] + W[2] + W[3]
-		for (i = 1; i <= 3; i++) { e = n * W[i] / t; c += (O[i] - e) ^ 2 / e }
+		for (i = 1; i <= 3; i++) { e = n * W[i] / t; d = O[i] - e; c += d * d / e }
 		printf "%.2f", c
 	}')
 	info "podL $4, podB1 $5, podB2 $6 for weights $1:$2:$3: chi-square $chi"
