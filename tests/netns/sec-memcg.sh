@@ -13,7 +13,7 @@
 
 module_load
 CG=/sys/fs/cgroup
-if ! grep -q "^cgroup2 $CG " /proc/mounts; then
+if ! awk -v d="$CG" '$2 == d && $3 == "cgroup2" { f = 1 } END { exit !f }' /proc/mounts; then
 	mount -t cgroup2 none "$CG"
 fi
 grep -qw memory "$CG/cgroup.controllers" || fail "no memory controller in cgroup2"
