@@ -21,6 +21,7 @@ TW_NAME=$(basename "$0" .sh)
 TW_PFX="tw$$"
 TW_TMP=$(mktemp -d "/tmp/$TW_NAME.XXXXXX")
 TW_CLEANUP=""
+TW_T0=$(date +%s)
 
 # Full paths: busybox sh would run its own ip/tc applets, not iproute2's.
 for _p in /usr/sbin /sbin /usr/bin /bin; do
@@ -34,7 +35,9 @@ tc() { "${TW_TC:?iproute2 tc not found}" "$@"; }
 
 # --- reporting -------------------------------------------------------------
 
-step() { echo "== $*"; }
+# A step says when it began (seconds into the scenario): where a slow
+# scenario spends its time shows in every log.
+step() { echo "== $* [$(($(date +%s) - TW_T0))s]"; }
 fail() {
 	echo "FAIL: $TW_NAME: $*" >&2
 	exit 1

@@ -39,11 +39,14 @@ TOPO_NAMESPACES=""
 TOPO_PIDS=""
 TOPO_TMP=${TOPO_TMP:-$(mktemp -d /tmp/topo.XXXXXX)}
 TOPO_HOSTS=""
+TOPO_T0=$(date +%s)
 
 # ---------------------------------------------------------------- reporting
 
+# A step says when it began (seconds into the scenario): where a slow
+# scenario spends its time shows in every log.
 step() {
-	echo "== $*"
+	echo "== $* [$(($(date +%s) - TOPO_T0))s]"
 }
 
 info() {
