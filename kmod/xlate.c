@@ -41,6 +41,7 @@
 
 #include "device.h"
 #include "nat.h"
+#include "reject.h"
 #include "rx.h"
 #include "service.h"
 
@@ -751,57 +752,11 @@ static unsigned int drop_service(struct twill_nat *nat, struct twill_flow *f,
 	return NF_DROP;
 }
 
-/*
- * The refusal goes back the way the client's packet came: route the
- * packet towards its source so that icmp_send() has a route to read
- * (before routing it has none), as nf_reject does.  Port unreachable ends
- * a TCP connect() with ECONNREFUSED as a reset would (and is what
- * kube-proxy's REJECT sends); rate-limited like every ICMP error.
- */
-static void refuse4(struct net *net, struct sk_buff *skb, bool local)
-{
-	struct flowi4 fl4 = { .daddr = ip_hdr(skb)->saddr };
-	struct rtable *rt;
-
-	if (!local) {
-		rt = ip_route_output_key(net, &fl4);
-		if (IS_ERR(rt))
-			return;
-		skb_dst_drop(skb);
-		skb_dst_set(skb, &rt->dst);
-	}
-	icmp_send(skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
-}
-
-static void refuse6(struct net *net, struct sk_buff *skb, bool local)
-{
-	struct flowi6 fl6 = { .daddr = ipv6_hdr(skb)->saddr };
-	struct dst_entry *dst;
-
-	if (local) {
-		/* icmpv6_send() finds the namespace through the device. */
-		if (!skb->dev)
-			skb->dev = net->loopback_dev;
-	} else {
-		dst = ip6_route_output(net, NULL, &fl6);
-		if (dst->error) {
-			dst_release(dst);
-			return;
-		}
-		skb_dst_drop(skb);
-		skb_dst_set(skb, dst);
-	}
-	icmpv6_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
-}
-
 /* A host process's packet (@local) is routed already: to us, if refused. */
 static unsigned int refuse(struct twill_nat *nat, struct sk_buff *skb,
 			   const struct pkt *p, bool local)
 {
-	if (p->t.family == AF_INET)
-		refuse4(nat->net, skb, local);
-	else
-		refuse6(nat->net, skb, local);
+	twill_reject(nat->net, skb, p->t.family, p->t.proto, p->l4off, local);
 	return drop_service(nat, NULL, TWILL_SERVICE_STAT_REFUSED);
 }
 

@@ -28,7 +28,8 @@
 #     backends, then weights 1:2:3, pass a chi-square test.
 #   - affinity: all of a client's connections meet one backend.
 #   - a service without backends refuses at once: connect() fails with
-#     ECONNREFUSED (not a timeout), UDP gets port unreachable.
+#     ECONNREFUSED on a reset (one SYN, one TCP segment back, no ICMP), UDP
+#     gets port unreachable.
 #   - a backend's ICMP port unreachable reaches the client from the
 #     service address, its quoted packet translated back (the client's
 #     connected socket gets ECONNREFUSED).
@@ -57,6 +58,24 @@ none() { if [ "$1" = 6 ]; then echo "$NONE6"; else echo "$NONE4"; fi; }
 # svc_key FAMILY ADDR PORT PROTO: ADDR:PORT/PROTO, [ADDR]:PORT/PROTO for 6
 svc_key() { if [ "$1" = 6 ]; then echo "[$2]:$3/$4"; else echo "$2:$3/$4"; fi; }
 local_addr() { if [ "$1" = 6 ]; then echo "$L6"; else echo "$L4"; fi; }
+
+# mib NS NAME: a counter of NS's /proc/net/snmp (as nstat names it:
+# TcpInSegs, IcmpInDestUnreachs) or /proc/net/snmp6; fails if missing.
+mib() {
+	local v
+	v=$(nsx "$1" cat /proc/net/snmp /proc/net/snmp6 | awk -v k="$2" '
+		NF == 2 && $1 == k { v = $2 }
+		$1 ~ /:$/ {
+			p = substr($1, 1, length($1) - 1)
+			if (!(p in h)) { h[p] = $0; next }
+			split(h[p], n)
+			for (i = 2; i <= NF; i++) if (p n[i] == k) v = $i
+		}
+		END { if (v != "") print v }')
+	[ -n "$v" ] || t_fail "no counter $2 in $1's /proc/net/snmp{,6}"
+	echo "$v"
+}
+unreach_mib() { if [ "$1" = 6 ]; then echo Icmp6InDestUnreachs; else echo IcmpInDestUnreachs; fi; }
 
 # svc_flat: `twill -j service show twill0` on hostA, flattened.
 svc_flat() {
@@ -242,14 +261,18 @@ reply $v 53 16" "UDP client $((46000 + i)): 2 replies from $v:53" >/dev/null
 
 	step "IPv$fam: a service without backends refuses at once"
 	f0=$(svc_stat refused)
+	s0=$(mib podA1 TcpInSegs)
+	u0=$(mib podA1 "$(unreach_mib $fam)")
 	out=$(nsx podA1 "$FLOWTOOL" connect -v -t 5 "$(none $fam)" 80) || t_fail "flowtool connect"
 	check_eq "$out" "fail ECONNREFUSED
 ok=0 fail=1" "TCP connect: ECONNREFUSED"
-	# One refusal, or two: an ICMP error that arrives while connect()
-	# still holds the socket (the SYN and its refusal in one softirq run)
-	# is a soft error, and the SYN is sent once more.
+	# A reset, not ICMP: an ICMP error that meets the socket still held
+	# by connect() is a soft error and the SYN goes out again a second
+	# later (counted as a second refusal).
+	check_eq "$(($(mib podA1 TcpInSegs) - s0))" 1 "podA1 received one TCP segment (the reset)"
+	check_eq "$(($(mib podA1 "$(unreach_mib $fam)") - u0))" 0 "and no ICMP destination unreachable"
 	f1=$(svc_stat refused)
-	check_ge "$f1" $((f0 + 1)) "refused + 1 or more"
+	check_eq "$f1" $((f0 + 1)) "refused + 1: one SYN, refused once"
 	out=$(nsx podA1 "$FLOWTOOL" udp "$(none $fam)" 53) || t_fail "flowtool udp"
 	if [ $fam = 4 ]; then
 		check_contains "$out" "icmp type=3 code=3 " "UDP: ICMP port unreachable"
@@ -314,9 +337,11 @@ for fam in 4 6; do
 	out=$(nsx hostA "$FLOWTOOL" udp -n 2 "$v" 53) || t_fail "flowtool udp"
 	check_eq "$out" "reply $v 53 16
 reply $v 53 16" "IPv$fam: UDP from hostA: 2 replies from $v:53"
+	f0=$(svc_stat refused)
 	out=$(nsx hostA "$FLOWTOOL" connect -v -t 5 "$(none $fam)" 80) || t_fail "flowtool connect"
 	check_eq "$out" "fail ECONNREFUSED
 ok=0 fail=1" "IPv$fam: hostA to a service without backends: ECONNREFUSED"
+	check_eq "$(svc_stat refused)" $((f0 + 1)) "refused + 1: one SYN, refused once (a reset)"
 done
 
 step "pod to pod without a service is not translated"

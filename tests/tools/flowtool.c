@@ -21,7 +21,10 @@
  *	retransmission) are over: the rest are failures, their sockets
  *	closed.  -s: TCP_SYNCNT (SYN retransmissions).  -H: then keep the
  *	connections until SIGTERM/SIGINT, at most -w SECS (300); -R: close
- *	them with a reset (SO_LINGER 0).  -v also prints "fail ERRNO" for
+ *	them with a reset (SO_LINGER 0).  Held, SIGUSR1 probes them: each
+ *	sends 'h' again and waits up to 5 s for "ok"; prints "probe LOCALPORT
+ *	ok" or "probe LOCALPORT fail ERRNO" for each (ECONNRESET ...;
+ *	"timeout"), then "probe ok=N fail=M"; a failed one is closed.  -v also prints "fail ERRNO" for
  *	each failure (ECONNREFUSED ...; "timeout": still pending at the
  *	end).  Exit 0 once done.
  *
@@ -84,6 +87,7 @@
 #endif
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t probe;
 
 static void on_stop(int sig)
 {
@@ -379,9 +383,84 @@ struct conn {
 	int state;	/* 0 connecting, 1 waiting for "ok", 2 ok, 3 failed */
 	int got;
 	int err;	/* state 3: the socket's error, if any */
+	int port;	/* local port, once connected */
 };
 
 static const char *errname(int e);
+
+static void on_probe(int sig)
+{
+	(void)sig;
+	probe = 1;
+}
+
+/* One probe of the held connections (state 2): 'h' out, "ok\n" back. */
+static void probe_held(struct conn *c, struct pollfd *pfd, int n)
+{
+	double deadline = now() + 5;
+	int i, k, ms, pending = 0, nok = 0, nfail = 0;
+
+	for (i = 0; i < n; i++) {
+		pfd[i].fd = -1;
+		if (c[i].state != 2)
+			continue;
+		c[i].got = 0;
+		c[i].err = 0;
+		if (write(c[i].fd, "h", 1) != 1) {
+			c[i].err = errno;
+			c[i].state = 3;
+			continue;
+		}
+		c[i].state = 1;
+		pending++;
+	}
+	while (pending) {
+		ms = (int)((deadline - now()) * 1000);
+		if (ms <= 0)
+			break;
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = c[i].state == 1 ? c[i].fd : -1;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		k = poll(pfd, (nfds_t)n, ms);
+		if (k < 0 && errno != EINTR)
+			die("poll");
+		for (i = 0; k > 0 && i < n; i++) {
+			char b[16];
+			ssize_t r;
+
+			if (!pfd[i].revents)
+				continue;
+			r = read(c[i].fd, b, sizeof(b));
+			if (r > 0 && (c[i].got += (int)r) >= 3) {
+				c[i].state = 2;
+				pending--;
+			} else if (r == 0 || (r < 0 && errno != EAGAIN)) {
+				c[i].err = r ? errno : 0;
+				c[i].state = 3;
+				pending--;
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (c[i].fd < 0)
+			continue;
+		if (c[i].state == 2) {
+			nok++;
+			printf("probe %d ok\n", c[i].port);
+			continue;
+		}
+		nfail++;
+		printf("probe %d fail %s\n", c[i].port, c[i].state == 1 ? "timeout" :
+		       c[i].err ? errname(c[i].err) : "eof");
+		close(c[i].fd);
+		c[i].fd = -1;
+		c[i].state = 3;
+	}
+	printf("probe ok=%d fail=%d\n", nok, nfail);
+	fflush(stdout);
+}
 
 static int connect_cmd(int argc, char **argv)
 {
@@ -419,6 +498,8 @@ static int connect_cmd(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_probe;
+	sigaction(SIGUSR1, &sa, NULL);
 	dl = mkaddr(argv[optind], (int)num(argv[optind + 1], 1, 65535), &dst);
 	c = calloc((size_t)n, sizeof(*c));
 	pfd = calloc((size_t)n, sizeof(*pfd));
@@ -494,8 +575,9 @@ static int connect_cmd(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		if (c[i].state == 2) {
 			nok++;
+			c[i].port = local_port(c[i].fd);
 			if (verbose || sport)
-				printf("local %d\n", local_port(c[i].fd));
+				printf("local %d\n", c[i].port);
 		} else {
 			nfail++;
 			if (verbose)
@@ -507,8 +589,13 @@ static int connect_cmd(int argc, char **argv)
 	fflush(stdout);
 	/* -H: until SIGTERM/SIGINT, at most -w SECS */
 	deadline = now() + hold_secs;
-	while (hold && !stop && now() < deadline)
+	while (hold && !stop && now() < deadline) {
+		if (probe) {
+			probe = 0;
+			probe_held(c, pfd, n);
+		}
 		usleep(100000);
+	}
 	for (i = 0; i < n; i++) {
 		if (c[i].fd < 0)
 			continue;
@@ -610,6 +697,9 @@ static const char *errname(int e)
 	case ENETUNREACH: return "ENETUNREACH";
 	case EMSGSIZE: return "EMSGSIZE";
 	case EPROTO: return "EPROTO";
+	case ECONNRESET: return "ECONNRESET";
+	case EPIPE: return "EPIPE";
+	case ETIMEDOUT: return "ETIMEDOUT";
 	default: return "other";
 	}
 }

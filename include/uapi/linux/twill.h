@@ -399,7 +399,8 @@ enum twill_service_stat {
 	TWILL_SERVICE_STAT_PACKETS,	/* to a service, sent to its backend */
 	TWILL_SERVICE_STAT_REPLIES,	/* backends' replies translated back */
 	TWILL_SERVICE_STAT_FLOWS_CREATED,
-	TWILL_SERVICE_STAT_REFUSED,	/* no backend: ICMP port unreachable */
+	TWILL_SERVICE_STAT_REFUSED,	/* no backend: TCP reset, or ICMP
+					 * port unreachable */
 	TWILL_SERVICE_STAT_DROP_NO_SERVICE,/* a virtual address's port
 					    * or protocol without a service
 					    */
