@@ -906,14 +906,15 @@ unsigned int twill_xlate_out(struct twill_nat *nat, struct sk_buff *skb,
 			     const struct nf_hook_state *state)
 {
 	const struct twill_nat_config *cfg = rcu_dereference(nat->cfg);
-	struct twill_flow_node *n;
+	struct twill_flow_node *n = NULL;
+	bool pod, looked = false;
 	struct pkt p;
-	bool pod;
 	int ret;
 
 	ret = parse(skb, family_of(skb), &p);
 	if (!ret && rcu_access_pointer(nat->tdev->services)) {
 		n = twill_flow_lookup(&nat->flows, &p.t);
+		looked = true;
 		if (n && reply_after_routing(n))
 			return apply(nat, skb, &p, n, SRC);
 	}
@@ -928,7 +929,9 @@ unsigned int twill_xlate_out(struct twill_nat *nat, struct sk_buff *skb,
 	}
 	if (!pod && !p.error)
 		return NF_ACCEPT;
-	n = twill_flow_lookup(&nat->flows, &p.t);
+	/* One lookup a packet, where services made it above already. */
+	if (!looked)
+		n = twill_flow_lookup(&nat->flows, &p.t);
 	if (n)
 		return apply(nat, skb, &p, n, SRC);
 	if (p.error || !pod || !wants_masquerade(cfg, &p, state))
