@@ -16,6 +16,11 @@
 #   - podB5 added back: no established connection moves (all of them
 #     still answer, their flows byte-for-byte the same), and new
 #     connections reach podB5 again.
+# Then the whole service table is replaced by setconf, TWILL_NAT_BIG
+# (10,000; 1,000 on a debug kernel) services besides these, twice
+# while a client loops on connections to 10.96.0.20:80: every
+# connection succeeds, none is refused or dropped for want of the service
+# (a reader never sees a half-applied table), one flow per connection.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 . "$(dirname "$0")/natlib.sh"
@@ -124,4 +129,48 @@ for fam in 4 6; do
 	bg_stop "$CONN_PID"
 	PROBES=0
 done
+BIG=${TWILL_NAT_BIG:-$(scaled 10000 1000)}
+step "the whole table replaced under a client loop: $BIG services in one setconf, twice"
+check_ok "maglev-size 1021 (10,000 tables of 1021 slots)" nsx hostA "$TWILL" service config twill0 maglev-size 1021
+base=$(nsx hostA "$TWILL" showconf twill0) || t_fail "showconf"
+check_contains "$base" "Address = $VIP4:80/tcp" "showconf has the service"
+# big.98 and big.99: the device as it is plus BIG services of their own
+for set in 98 99; do
+	{
+		printf '%s\n\n' "$base"
+		awk -v n="$BIG" -v s="$set" -v b="$(pod_addr hostB 1 4)" 'BEGIN {
+			for (i = 0; i < n; i++)
+				printf "[Service]\nAddress = 10.%d.%d.%d:80/tcp\nBackend = %s:8080\n\n", s, i / 250, i % 250 + 1, b
+		}'
+	} >"$TOPO_TMP/big.$set.conf"
+done
+# counters CREATED REFUSED NO-SERVICE from the text (the JSON of 10,000
+# services is too much for busybox awk to flatten)
+big_counters() {
+	nsx hostA "$TWILL" service show twill0 | tail -n 2 | awk '
+		$1 == "translated:" { c = $8; r = $12 }
+		$1 == "drops:" { d = $3 }
+		END { print c + 0, r + 0, d + 0 }'
+}
+set -- $(big_counters)
+c0=$1 r0=$2 d0=$3
+RATE_LOG=$TOPO_TMP/rate.log
+bg_in podA1 "$FLOWTOOL" rate -T 300 "$VIP4" 80 >"$RATE_LOG" 2>&1
+RATE_PID=$BG_PID
+for set in 98 99; do
+	check_ok "setconf big.$set" nsx hostA "$TWILL" setconf twill0 "$TOPO_TMP/big.$set.conf"
+	alive "$RATE_PID" || t_fail "the client loop ended before the replaces: $(cat "$RATE_LOG")"
+done
+kill "$RATE_PID"
+wait "$RATE_PID" 2>/dev/null || :
+out=$(cat "$RATE_LOG")
+info "client loop: $out"
+conns=$(printf '%s\n' "$out" | sed -n 's/^conns=\([0-9]*\) fails=0 .*/\1/p')
+check_gt "${conns:-0}" 0 "connections made, none failed ($out)"
+set -- $(big_counters)
+info "service counters: flows created $c0 -> $1, refused $r0 -> $2, no-service drops $d0 -> $3"
+check_eq "$(($2 - r0)) $(($3 - d0))" "0 0" "no packet refused or dropped for want of the service"
+check_gt "$(($1 - c0))" 0 "flows created through the replaces"
+check_contains "$(nsx hostA "$TWILL" service show twill0 | head -1)" "$((BIG + 2)) services" \
+	"the last replace is all there"
 echo "PASS: svc-backends"

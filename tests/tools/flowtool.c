@@ -32,6 +32,8 @@
  *	Short connections for SECS (5): connect, send 'q', read "ok" and the
  *	server's close, close.  WORKERS (1) processes.  Prints
  *	"conns=N fails=M secs=S rate=R" (R: connections per second).
+ *	SIGTERM ends it early (after each worker's connection under way),
+ *	with the same summary.
  *
  *   flowtool udp [-b SRC] [-P SPORT] [-T TTL] [-l LEN] [-D] [-w MS]
  *		  [-n COUNT] DST PORT
@@ -615,6 +617,8 @@ static int rate_cmd(int argc, char **argv)
 {
 	const char *src = NULL;
 	int opt, workers = 1, w, pipefd[2];
+	struct sigaction sa = { .sa_handler = on_stop };
+	pid_t pids[64];
 	double secs = 5, t0;
 	long conns = 0, fails = 0;
 	struct sockaddr_storage dst;
@@ -632,6 +636,8 @@ static int rate_cmd(int argc, char **argv)
 		usage();
 	dl = mkaddr(argv[optind], (int)num(argv[optind + 1], 1, 65535), &dst);
 	signal(SIGPIPE, SIG_IGN);
+	/* no SA_RESTART: SIGTERM interrupts the read of the results below */
+	sigaction(SIGTERM, &sa, NULL);
 	if (pipe(pipefd))
 		die("pipe");
 	t0 = now();
@@ -640,12 +646,13 @@ static int rate_cmd(int argc, char **argv)
 
 		if (pid < 0)
 			die("fork");
+		pids[w] = pid;
 		if (pid == 0) {
 			long ok = 0, bad = 0, res[2];
 			double end = t0 + secs;
 
 			close(pipefd[0]);
-			while (now() < end) {
+			while (!stop && now() < end) {
 				char b[16];
 				int fd = mksock(SOCK_STREAM, &dst, src, 0), good = 0, got = 0;
 				ssize_t r;
@@ -658,6 +665,9 @@ static int rate_cmd(int argc, char **argv)
 					good = r == 0 && got >= 3;
 				}
 				close(fd);
+				/* an attempt cut short by SIGTERM is not a failure */
+				if (!good && stop)
+					break;
 				if (good)
 					ok++;
 				else
@@ -673,8 +683,17 @@ static int rate_cmd(int argc, char **argv)
 	close(pipefd[1]);
 	for (w = 0; w < workers; w++) {
 		long res[2];
+		ssize_t r;
 
-		if (read(pipefd[0], res, sizeof(res)) == sizeof(res)) {
+		while ((r = read(pipefd[0], res, sizeof(res))) < 0 && errno == EINTR) {
+			int i;
+
+			/* SIGTERM: pass it on to the workers, once */
+			for (i = 0; stop == 1 && i < workers; i++)
+				kill(pids[i], SIGTERM);
+			stop = 2;
+		}
+		if (r == sizeof(res)) {
 			conns += res[0];
 			fails += res[1];
 		}
