@@ -396,11 +396,39 @@ static void on_probe(int sig)
 	probe = 1;
 }
 
+/* poll() until @deadline: how many are ready, -1 once it has passed. */
+static int poll_until(struct pollfd *pfd, int n, double deadline)
+{
+	int k, ms = (int)((deadline - now()) * 1000);
+
+	if (ms <= 0)
+		return -1;
+	k = poll(pfd, (nfds_t)n, ms);
+	if (k < 0 && errno != EINTR)
+		die("poll");
+	return k < 0 ? 0 : k;
+}
+
+/* A readable connection waiting for "ok\n" (state 1): to 2 or 3 when done. */
+static void read_answer(struct conn *c)
+{
+	char b[16];
+	ssize_t r;
+
+	r = read(c->fd, b, sizeof(b));
+	if (r > 0 && (c->got += (int)r) >= 3) {
+		c->state = 2;
+	} else if (r == 0 || (r < 0 && errno != EAGAIN)) {
+		c->err = r ? errno : 0;
+		c->state = 3;
+	}
+}
+
 /* One probe of the held connections (state 2): 'h' out, "ok\n" back. */
 static void probe_held(struct conn *c, struct pollfd *pfd, int n)
 {
 	double deadline = now() + 5;
-	int i, k, ms, pending = 0, nok = 0, nfail = 0;
+	int i, k, pending = 0, nok = 0, nfail = 0;
 
 	for (i = 0; i < n; i++) {
 		pfd[i].fd = -1;
@@ -417,32 +445,19 @@ static void probe_held(struct conn *c, struct pollfd *pfd, int n)
 		pending++;
 	}
 	while (pending) {
-		ms = (int)((deadline - now()) * 1000);
-		if (ms <= 0)
-			break;
 		for (i = 0; i < n; i++) {
 			pfd[i].fd = c[i].state == 1 ? c[i].fd : -1;
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
-		k = poll(pfd, (nfds_t)n, ms);
-		if (k < 0 && errno != EINTR)
-			die("poll");
+		k = poll_until(pfd, n, deadline);
+		if (k < 0)
+			break;
 		for (i = 0; k > 0 && i < n; i++) {
-			char b[16];
-			ssize_t r;
-
 			if (!pfd[i].revents)
 				continue;
-			r = read(c[i].fd, b, sizeof(b));
-			if (r > 0 && (c[i].got += (int)r) >= 3) {
-				c[i].state = 2;
-				pending--;
-			} else if (r == 0 || (r < 0 && errno != EAGAIN)) {
-				c[i].err = r ? errno : 0;
-				c[i].state = 3;
-				pending--;
-			}
+			read_answer(&c[i]);
+			pending -= c[i].state != 1;
 		}
 	}
 	for (i = 0; i < n; i++) {
@@ -523,7 +538,7 @@ static int connect_cmd(int argc, char **argv)
 		}
 	}
 	for (;;) {
-		int k, ms;
+		int k;
 
 		pending = 0;
 		for (i = 0; i < n; i++) {
@@ -534,15 +549,10 @@ static int connect_cmd(int argc, char **argv)
 		}
 		if (!pending || stop)
 			break;
-		ms = (int)((deadline - now()) * 1000);
-		if (ms <= 0)
+		k = poll_until(pfd, n, deadline);
+		if (k < 0)
 			break;
-		k = poll(pfd, (nfds_t)n, ms);
-		if (k < 0 && errno != EINTR)
-			die("poll");
 		for (i = 0; k > 0 && i < n; i++) {
-			char b[16];
-			ssize_t r;
 			int err = 0;
 			socklen_t el = sizeof(err);
 
@@ -556,14 +566,7 @@ static int connect_cmd(int argc, char **argv)
 				else
 					c[i].state = 1;
 			} else {
-				r = read(c[i].fd, b, sizeof(b));
-				if (r > 0) {
-					c[i].got += (int)r;
-					if (c[i].got >= 3)
-						c[i].state = 2;
-				} else if (r == 0 || errno != EAGAIN) {
-					c[i].state = 3;
-				}
+				read_answer(&c[i]);
 			}
 		}
 	}
