@@ -16,6 +16,8 @@
 #     uplink addresses: twill's own VXLAN packets are not translated (the
 #     overlay still works, hostB counts them from hostA's underlay address,
 #     no flow, no counter), the pods still reach the server.
+#   - a service (to podB1) beside masquerade: podB1 sees podA1's own
+#     address, the server still sees hostA's.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 . "$(dirname "$0")/natlib.sh"
@@ -220,6 +222,22 @@ capture_start outside eth0 'icmp and src host '"$UP4"
 ping_ok podA1 "$SRV4" 2
 capture_stop
 check_contains "$(capture_read)" "$UP4 > $SRV4: ICMP echo request" "the server sees $UP4 with 'to'"
+
+step "a service beside masquerade: its flows are not masqueraded, the server's still are"
+check_ok "service 10.96.0.30:80/tcp -> podB1:8080" nsx hostA "$TWILL" service set twill0 \
+	10.96.0.30:80/tcp backend "$(pod_addr hostB 1 4):8080"
+n=$(log_lines "$BLOG")
+out=$(nsx podA1 "$FLOWTOOL" connect -P 45100 10.96.0.30 80) || t_fail "flowtool connect"
+check_eq "$out" "local 45100
+ok=1 fail=0" "podA1 -> 10.96.0.30:80, answered by podB1"
+check_eq "$(log_since "$BLOG" "$n" | awk '{ print $1, $2, $3 }')" "tcp $(pod_addr hostA 1 4) 45100" \
+	"podB1 saw podA1's own address and port"
+n=$(log_lines "$SLOG")
+out=$(nsx podA1 "$FLOWTOOL" connect -P 45101 "$SRV4" 8080) || t_fail "flowtool connect"
+check_eq "$out" "local 45101
+ok=1 fail=0" "podA1 -> server:8080 beside the service"
+check_eq "$(log_since "$SLOG" "$n" | awk '{ print $1, $2 }')" "tcp $UP4" "the server saw hostA's uplink address"
+check_ok "service removed" nsx hostA "$TWILL" service set twill0 10.96.0.30:80/tcp remove
 
 step "nat set twill0 off: flows dropped, the server unreachable again"
 check_ok "nat off" nsx hostA "$TWILL" nat set twill0 off

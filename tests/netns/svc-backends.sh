@@ -70,8 +70,9 @@ probed() { [ "$(grep -c '^probe ok=' "$CONN_LOG")" -ge "$PROBES" ]; }
 probe() {
 	PROBES=$((PROBES + 1))
 	kill -USR1 "$CONN_PID" || t_fail "flowtool (held connections) is gone"
-	topo_wait 30 probed || t_fail "probe $PROBES: no summary within 30 s: $(cat "$CONN_LOG")"
+	topo_wait 60 probed || t_fail "probe $PROBES: no summary within 60 s: $(cat "$CONN_LOG")"
 	PROBE=$(awk -v n="$PROBES" '/^probe ok=/ { p++; next } /^probe / && p == n - 1 { print $2, $3, $4 }' "$CONN_LOG")
+	info "probe $PROBES: $(grep '^probe ok=' "$CONN_LOG" | sed -n "${PROBES}p")"
 }
 
 step "topology: hostA (client podA1), hostB (backends podB1..podB5), twill0 mesh"

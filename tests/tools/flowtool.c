@@ -22,7 +22,7 @@
  *	closed.  -s: TCP_SYNCNT (SYN retransmissions).  -H: then keep the
  *	connections until SIGTERM/SIGINT, at most -w SECS (300); -R: close
  *	them with a reset (SO_LINGER 0).  Held, SIGUSR1 probes them: each
- *	sends 'h' again and waits up to 5 s for "ok"; prints "probe LOCALPORT
+ *	sends 'h' again and waits up to 30 s for "ok"; prints "probe LOCALPORT
  *	ok" or "probe LOCALPORT fail ERRNO" for each (ECONNRESET ...;
  *	"timeout"), then "probe ok=N fail=M"; a failed one is closed.  -v also prints "fail ERRNO" for
  *	each failure (ECONNREFUSED ...; "timeout": still pending at the
@@ -427,7 +427,7 @@ static void read_answer(struct conn *c)
 /* One probe of the held connections (state 2): 'h' out, "ok\n" back. */
 static void probe_held(struct conn *c, struct pollfd *pfd, int n)
 {
-	double deadline = now() + 5;
+	double deadline = now() + 30;
 	int i, k, pending = 0, nok = 0, nfail = 0;
 
 	for (i = 0; i < n; i++) {
