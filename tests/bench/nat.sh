@@ -127,21 +127,12 @@ per() { # BYTES0 BYTES1 N
 # ---------------------------------------------------------------- figures
 
 # (failed connections, if any, noted in $RES/fails for the round's line)
-fig_conn() {
-	local out
-	out=$(nsx podA1 "$FLOWTOOL" rate -T "$T" -c 2 "$SRV4" 8080 2>/dev/null) || return 1
-	printf '%s\n' "$out" | sed -n 's/.* fails=\([0-9]*\) .*/\1/p' >"$RES/fails"
-	printf '%s\n' "$out" | sed -n 's/.* rate=\([0-9.]*\)$/\1/p' | grep .
-}
+fig_conn() { conn_rate podA1 "$SRV4" 8080; }
 fig_tput() {
 	local f
 	f=$(nsx podA1 "$IPERF" -c "$SRV4" -p 5201 -A 0,1 -t "$T" -J 2>/dev/null | json_flat) || return 1
 	f=$(printf '%s\n' "$f" | grep '^end|sum_received|bits_per_second=' | sed 's/.*=//')
 	[ -n "$f" ] && awk -v b="$f" 'BEGIN { printf "%.3f\n", b / 1e9 }'
-}
-
-record() { # CONFIG FIG VALUE
-	echo "$3" >>"$RES/$1.$2"
 }
 
 # figures CONFIG SUFFIX [BEFORE]: both figures of CONFIG, recorded as
@@ -156,9 +147,7 @@ figures() {
 		else
 			line="$line $f$2=fail"
 		fi
-		[ "$f" = conn ] && [ -s "$RES/fails" ] && [ "$(cat "$RES/fails")" != 0 ] &&
-			line="$line (failed connections: $(cat "$RES/fails"))"
-		rm -f "$RES/fails"
+		[ "$f" = conn ] && line="$line$(fails_note)"
 	done
 }
 
@@ -210,12 +199,6 @@ done
 
 # ------------------------------------------------------------------ report
 
-met() { # VALUE TARGET [lt]: VALUE >= TARGET (or < TARGET with lt)
-	awk -v r="$1" -v t="$2" -v lt="${3:-}" 'BEGIN {
-		if (r == "n/a") print "n/a"
-		else if (lt != "" ? r + 0 < t : r + 0 >= t) print "yes"
-		else print "NO" }'
-}
 loss() { # EMPTY LOADED -> percent lost
 	awk -v a="$1" -v b="$2" 'BEGIN {
 		if (a == "n/a" || b == "n/a" || a + 0 <= 0) { print "n/a"; exit }
@@ -243,9 +226,6 @@ done
 echo
 echo "== the translation's own cost per connection, over bare routing (no target)"
 echo "   1/rate - 1/rate(bare), guest microseconds (2 workers); bare: $(median "$RES/bare.conn") connections/s, $(median "$RES/bare.tput") Gbit/s"
-cost() { # RATE BARE
-	awk -v r="$1" -v b="$2" 'BEGIN { if (r == "n/a" || b == "n/a" || r + 0 <= 0 || b + 0 <= 0) print "n/a"; else printf "%.1f\n", 1e6 / r - 1e6 / b }'
-}
 cn=$(cost "$(median "$RES/nft.conn")" "$(median "$RES/bare.conn")")
 ct=$(cost "$(median "$RES/twill.conn")" "$(median "$RES/bare.conn")")
 printf '%-42s | %10s | %10s | %s\n' "" nft twill "nft/twill"
