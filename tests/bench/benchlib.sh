@@ -56,3 +56,33 @@ met() {
 cost() {
 	awk -v r="$1" -v b="$2" 'BEGIN { if (r == "n/a" || b == "n/a" || r + 0 <= 0 || b + 0 <= 0) print "n/a"; else printf "%.1f\n", 1e6 / r - 1e6 / b }'
 }
+
+# teardown: a configuration's namespaces and processes gone, a fresh
+# TOPO_TMP for the next one.
+teardown() {
+	topo_cleanup
+	# shellcheck disable=SC2034 # topo.sh's (bg_in's logs, srv_start)
+	TOPO_TMP=$(mktemp -d /tmp/topo.XXXXXX)
+}
+
+# each_round: BENCH_ROUNDS ($ROUNDS) rounds of the configurations twill,
+# nft and bare, each in namespaces of its own (no state left from the one
+# before): `setup CONFIG` (on failure its log, $RES/topo.log, is shown),
+# `round CONFIG`, which adds to $line (begun here) and prints it, then
+# teardown.
+each_round() {
+	local r=1 c
+	while [ "$r" -le "$ROUNDS" ]; do
+		for c in twill nft bare; do
+			line="round $r: $(printf '%-5s' "$c")"
+			if setup "$c"; then
+				round "$c"
+			else
+				echo "$line setup failed:"
+				sed 's/^/   | /' "$RES/topo.log" | tail -n 20
+			fi
+			teardown >/dev/null 2>&1
+		done
+		r=$((r + 1))
+	done
+}

@@ -86,11 +86,6 @@ NFT
 	nsx podA1 "$PING" -c 2 -i 0.2 -w 5 "$SRV4" >/dev/null 2>&1
 }
 
-teardown() {
-	topo_cleanup
-	TOPO_TMP=$(mktemp -d /tmp/topo.XXXXXX)
-}
-
 # entries CONFIG: flows in hostA's table
 entries() {
 	case $1 in
@@ -153,49 +148,40 @@ figures() {
 
 # ---------------------------------------------------------------------- run
 
-echo "== NAT benchmark: $ROUNDS rounds of [twill nft bare], $T s per figure, $NFLOWS idle flows, kernel $(uname -r)"
-r=1
-while [ "$r" -le "$ROUNDS" ]; do
-	for c in twill nft bare; do
-		line="round $r: $(printf '%-5s' "$c")"
-		if ! setup "$c"; then
-			echo "$line setup failed:"
-			sed 's/^/   | /' "$RES/topo.log" | tail -n 20
-			teardown >/dev/null 2>&1
-			continue
-		fi
-		figures "$c" ""
-		if [ "$c" = bare ]; then
-			echo "$line"
-			teardown >/dev/null 2>&1
-			continue
-		fi
-		cache=twill_flow
-		[ "$c" = nft ] && cache=nf_conntrack
-		e0=$(entries "$c")
-		c0=$(cache_bytes "$cache")
-		s0=$(slab_total)
-		idle
-		e1=$(entries "$c")
-		c1=$(cache_bytes "$cache")
-		s1=$(slab_total)
-		# per flow made (the table holds them all: e1 says so; TCP flows
-		# of the connection figure expiring meanwhile make e1 - e0 less)
-		n=$NFLOWS
-		mc=$(per "$c0" "$c1" "$n")
-		ms=$(per "$s0" "$s1" "$n")
-		[ "$mc" = n/a ] || record "$c" memcache "$mc"
-		[ "$ms" = n/a ] || record "$c" memslab "$ms"
-		line="$line | idle flows: table $e0 -> $e1, $mc B/flow ($cache), $ms B/flow (Slab)"
-		[ "$c" = twill ] && line="$line, buckets $(nat_get hostA buckets 2>/dev/null)"
-		figures "$c" 100k idle
-		line="$line (table after: $(entries "$c"))"
-		[ "$c" = twill ] && line="$line drops full $(nat_stat hostA drop_full 2>/dev/null) nomem $(nat_stat hostA drop_nomem 2>/dev/null)"
+# round CONFIG: the figures of CONFIG (set up), printed as one line
+round() {
+	local c=$1 cache e0 e1 c0 c1 s0 s1 n mc ms
+	figures "$c" ""
+	if [ "$c" = bare ]; then
 		echo "$line"
-		teardown >/dev/null 2>&1
-	done
-	r=$((r + 1))
-done
+		return
+	fi
+	cache=twill_flow
+	[ "$c" = nft ] && cache=nf_conntrack
+	e0=$(entries "$c")
+	c0=$(cache_bytes "$cache")
+	s0=$(slab_total)
+	idle
+	e1=$(entries "$c")
+	c1=$(cache_bytes "$cache")
+	s1=$(slab_total)
+	# per flow made (the table holds them all: e1 says so; TCP flows
+	# of the connection figure expiring meanwhile make e1 - e0 less)
+	n=$NFLOWS
+	mc=$(per "$c0" "$c1" "$n")
+	ms=$(per "$s0" "$s1" "$n")
+	[ "$mc" = n/a ] || record "$c" memcache "$mc"
+	[ "$ms" = n/a ] || record "$c" memslab "$ms"
+	line="$line | idle flows: table $e0 -> $e1, $mc B/flow ($cache), $ms B/flow (Slab)"
+	[ "$c" = twill ] && line="$line, buckets $(nat_get hostA buckets 2>/dev/null)"
+	figures "$c" 100k idle
+	line="$line (table after: $(entries "$c"))"
+	[ "$c" = twill ] && line="$line drops full $(nat_stat hostA drop_full 2>/dev/null) nomem $(nat_stat hostA drop_nomem 2>/dev/null)"
+	echo "$line"
+}
+
+echo "== NAT benchmark: $ROUNDS rounds of [twill nft bare], $T s per figure, $NFLOWS idle flows, kernel $(uname -r)"
+each_round
 
 # ------------------------------------------------------------------ report
 

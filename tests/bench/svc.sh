@@ -34,9 +34,9 @@
 #           `nft -f` transaction, what kube-proxy sends for one endpoint
 #           change (the service chain flushed and written again, the
 #           endpoint chain deleted or added)
-#   setup   ms to add the 10,000 services in one go: `twill setconf` of
-#           the device's configuration plus the services, one `nft -f`
-#           (informational)
+#   setup   ms to add the 10,000 services: one `twill setconf` of the
+#           device's configuration plus the services, two `nft -f` (see
+#           below; informational)
 # Times are the guest's (nstime around the command, inside hostA), so
 # under -icount they count instructions, like the rates.
 # Targets: twill >= 1.5x nft's connection rate; twill's rate flat (loses
@@ -165,11 +165,6 @@ EOF
 	nsx podA1 "$PING" -c 2 -i 0.2 -w 5 "$B1" >/dev/null 2>&1
 }
 
-teardown() {
-	topo_cleanup
-	TOPO_TMP=$(mktemp -d /tmp/topo.XXXXXX)
-}
-
 # ms_of CMD...: run CMD in hostA, print its guest time in ms (nstime in
 # the namespace: `ip netns exec` itself is not timed), or fail.
 ms_of() {
@@ -235,55 +230,43 @@ fig_conn() {
 
 # ---------------------------------------------------------------------- run
 
-echo "== service benchmark: $ROUNDS rounds of [twill nft bare], $T s per figure, $NSVC more services, kernel $(uname -r)"
-r=1
-while [ "$r" -le "$ROUNDS" ]; do
-	for c in twill nft bare; do
-		line="round $r: $(printf '%-5s' "$c")"
-		if ! setup "$c"; then
-			echo "$line setup failed:"
-			sed 's/^/   | /' "$RES/topo.log" | tail -n 20
-			teardown >/dev/null 2>&1
-			continue
-		fi
-		fig_conn "$c" ""
-		if [ "$c" = bare ]; then
-			echo "$line"
-			teardown >/dev/null 2>&1
-			continue
-		fi
-		if v=$(load "$c"); then
-			record "$c" setup "$v"
-			line="$line | +$NSVC services: ${v} ms, $(services "$c") in all |"
-		else
-			line="$line | +$NSVC services: load failed"
-			echo "$line"
-			teardown >/dev/null 2>&1
-			continue
-		fi
-		fig_conn "$c" 10k
-		line="$line change ms:"
-		i=1
-		while [ "$i" -le "$CHANGES" ]; do
-			if v=$(change "$c" "$i"); then
-				record "$c" change "$v"
-				line="$line $v"
-			else
-				line="$line fail"
-			fi
-			i=$((i + 1))
-		done
-		# where twill's change spends its time: `service set` reads
-		# the device's services first (what it is not given is kept)
-		if [ "$c" = twill ] && v=$(ms_of "$TWILL" service show twill0); then
-			record twill show "$v"
-			line="$line (service show: $v ms)"
-		fi
+# round CONFIG: the figures of CONFIG (set up), printed as one line
+round() {
+	local c=$1 v i
+	fig_conn "$c" ""
+	if [ "$c" = bare ]; then
 		echo "$line"
-		teardown >/dev/null 2>&1
+		return
+	fi
+	if ! v=$(load "$c"); then
+		echo "$line | +$NSVC services: load failed"
+		return
+	fi
+	record "$c" setup "$v"
+	line="$line | +$NSVC services: $v ms, $(services "$c") in all |"
+	fig_conn "$c" 10k
+	line="$line change ms:"
+	i=1
+	while [ "$i" -le "$CHANGES" ]; do
+		if v=$(change "$c" "$i"); then
+			record "$c" change "$v"
+			line="$line $v"
+		else
+			line="$line fail"
+		fi
+		i=$((i + 1))
 	done
-	r=$((r + 1))
-done
+	# where twill's change spends its time: `service set` reads the
+	# device's services first (what it is not given is kept)
+	if [ "$c" = twill ] && v=$(ms_of "$TWILL" service show twill0); then
+		record twill show "$v"
+		line="$line (service show: $v ms)"
+	fi
+	echo "$line"
+}
+
+echo "== service benchmark: $ROUNDS rounds of [twill nft bare], $T s per figure, $NSVC more services, kernel $(uname -r)"
+each_round
 
 # ------------------------------------------------------------------ report
 
