@@ -33,7 +33,8 @@
 #           round): `twill service set` of the service; for nft one
 #           `nft -f` transaction, what kube-proxy sends for one endpoint
 #           change (the service chain flushed and written again, the
-#           endpoint chain deleted or added)
+#           endpoint chain deleted or added); the same changes with the
+#           one service first, for what does not grow with the table
 #   setup   ms to add the 10,000 services: one `twill setconf` of the
 #           device's configuration plus the services, two `nft -f` (see
 #           below; informational)
@@ -230,14 +231,33 @@ fig_conn() {
 
 # ---------------------------------------------------------------------- run
 
+# changes CONFIG SUFFIX: $CHANGES changes of the service, their times
+# recorded as CONFIG.changeSUFFIX and added to $line
+changes() {
+	local i=1 v
+	line="$line change$2 ms:"
+	while [ "$i" -le "$CHANGES" ]; do
+		if v=$(change "$1" "$i"); then
+			record "$1" "change$2" "$v"
+			line="$line $v"
+		else
+			line="$line fail"
+		fi
+		i=$((i + 1))
+	done
+}
+
 # round CONFIG: the figures of CONFIG (set up), printed as one line
 round() {
-	local c=$1 v i
+	local c=$1 v
 	fig_conn "$c" ""
 	if [ "$c" = bare ]; then
 		echo "$line"
 		return
 	fi
+	# the same changes with the one service: what a change costs
+	# whatever the table's size (the tool's start, one transaction)
+	changes "$c" 1
 	if ! v=$(load "$c"); then
 		echo "$line | +$NSVC services: load failed"
 		return
@@ -245,23 +265,7 @@ round() {
 	record "$c" setup "$v"
 	line="$line | +$NSVC services: $v ms, $(services "$c") in all |"
 	fig_conn "$c" 10k
-	line="$line change ms:"
-	i=1
-	while [ "$i" -le "$CHANGES" ]; do
-		if v=$(change "$c" "$i"); then
-			record "$c" change "$v"
-			line="$line $v"
-		else
-			line="$line fail"
-		fi
-		i=$((i + 1))
-	done
-	# where twill's change spends its time: `service set` reads the
-	# device's services first (what it is not given is kept)
-	if [ "$c" = twill ] && v=$(ms_of "$TWILL" service show twill0); then
-		record twill show "$v"
-		line="$line (service show: $v ms)"
-	fi
+	changes "$c" ""
 	echo "$line"
 }
 
@@ -294,10 +298,12 @@ row "flat: rate($((NSVC + 1))) / rate(1)" "$fn" "$ft" "-" ">= 0.90" "$(met "$ft"
 mn=$(median "$RES/nft.change")
 mt=$(median "$RES/twill.change")
 row "ms to change 1 service of $((NSVC + 1))" "$mn" "$mt" "$(ratio "$mt" "$mn")" "< 10 ms" "$(met "$mt" 10 lt)"
+mn=$(median "$RES/nft.change1")
+mt=$(median "$RES/twill.change1")
+row "ms to change 1 service of 1" "$mn" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
 mn=$(median "$RES/nft.setup")
 mt=$(median "$RES/twill.setup")
 row "ms to add $NSVC services (setconf; nft -f x2)" "$mn" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
-echo "   (twill: listing the $((NSVC + 1)) services, \`twill service show\`, took $(median "$RES/twill.show") ms: \`service set\` reads them all first)"
 echo
 echo "== the translation's own cost per connection, over bare routing (no target)"
 echo "   1/rate - 1/rate(bare), guest microseconds (2 workers); bare: $(median "$RES/bare.conn") connections/s"
@@ -309,9 +315,9 @@ cn=$(cost "$(median "$RES/nft10k.conn")" "$(median "$RES/bare.conn")")
 ct=$(cost "$(median "$RES/twill10k.conn")" "$(median "$RES/bare.conn")")
 printf '%-44s | %10s | %10s | %s\n' "us per connection above bare, $((NSVC + 1)) services" "$cn" "$ct" "$(ratio "$cn" "$ct")"
 echo
-echo "   raw samples (conn, setup: one a round; change: $CHANGES a round):"
+echo "   raw samples (conn, setup: one a round; change1, change: $CHANGES a round):"
 for c in twill nft bare twill10k nft10k; do
-	for f in conn setup change show; do
+	for f in conn setup change1 change; do
 		[ -s "$RES/$c.$f" ] && echo "   $c $f: $(tr '\n' ' ' <"$RES/$c.$f")"
 	done
 done
