@@ -303,7 +303,7 @@ mt=$(median "$RES/twill.change1")
 row "ms to change 1 service of 1" "$mn" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
 mn=$(median "$RES/nft.setup")
 mt=$(median "$RES/twill.setup")
-row "ms to add $NSVC services (setconf; nft -f x2)" "$mn" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
+row "ms to add $NSVC services" "$mn" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
 echo
 echo "== the translation's own cost per connection, over bare routing (no target)"
 echo "   1/rate - 1/rate(bare), guest microseconds (2 workers); bare: $(median "$RES/bare.conn") connections/s"
