@@ -86,11 +86,6 @@ NFT
 	nsx podA1 "$PING" -c 2 -i 0.2 -w 5 "$SRV4" >/dev/null 2>&1
 }
 
-teardown() {
-	topo_cleanup
-	TOPO_TMP=$(mktemp -d /tmp/topo.XXXXXX)
-}
-
 # entries CONFIG: flows in hostA's table
 entries() {
 	case $1 in
@@ -127,21 +122,12 @@ per() { # BYTES0 BYTES1 N
 # ---------------------------------------------------------------- figures
 
 # (failed connections, if any, noted in $RES/fails for the round's line)
-fig_conn() {
-	local out
-	out=$(nsx podA1 "$FLOWTOOL" rate -T "$T" -c 2 "$SRV4" 8080 2>/dev/null) || return 1
-	printf '%s\n' "$out" | sed -n 's/.* fails=\([0-9]*\) .*/\1/p' >"$RES/fails"
-	printf '%s\n' "$out" | sed -n 's/.* rate=\([0-9.]*\)$/\1/p' | grep .
-}
+fig_conn() { conn_rate podA1 "$SRV4" 8080; }
 fig_tput() {
 	local f
 	f=$(nsx podA1 "$IPERF" -c "$SRV4" -p 5201 -A 0,1 -t "$T" -J 2>/dev/null | json_flat) || return 1
 	f=$(printf '%s\n' "$f" | grep '^end|sum_received|bits_per_second=' | sed 's/.*=//')
 	[ -n "$f" ] && awk -v b="$f" 'BEGIN { printf "%.3f\n", b / 1e9 }'
-}
-
-record() { # CONFIG FIG VALUE
-	echo "$3" >>"$RES/$1.$2"
 }
 
 # figures CONFIG SUFFIX [BEFORE]: both figures of CONFIG, recorded as
@@ -156,66 +142,49 @@ figures() {
 		else
 			line="$line $f$2=fail"
 		fi
-		[ "$f" = conn ] && [ -s "$RES/fails" ] && [ "$(cat "$RES/fails")" != 0 ] &&
-			line="$line (failed connections: $(cat "$RES/fails"))"
-		rm -f "$RES/fails"
+		[ "$f" = conn ] && line="$line$(fails_note)"
 	done
 }
 
 # ---------------------------------------------------------------------- run
 
-echo "== NAT benchmark: $ROUNDS rounds of [twill nft bare], $T s per figure, $NFLOWS idle flows, kernel $(uname -r)"
-r=1
-while [ "$r" -le "$ROUNDS" ]; do
-	for c in twill nft bare; do
-		line="round $r: $(printf '%-5s' "$c")"
-		if ! setup "$c"; then
-			echo "$line setup failed:"
-			sed 's/^/   | /' "$RES/topo.log" | tail -n 20
-			teardown >/dev/null 2>&1
-			continue
-		fi
-		figures "$c" ""
-		if [ "$c" = bare ]; then
-			echo "$line"
-			teardown >/dev/null 2>&1
-			continue
-		fi
-		cache=twill_flow
-		[ "$c" = nft ] && cache=nf_conntrack
-		e0=$(entries "$c")
-		c0=$(cache_bytes "$cache")
-		s0=$(slab_total)
-		idle
-		e1=$(entries "$c")
-		c1=$(cache_bytes "$cache")
-		s1=$(slab_total)
-		# per flow made (the table holds them all: e1 says so; TCP flows
-		# of the connection figure expiring meanwhile make e1 - e0 less)
-		n=$NFLOWS
-		mc=$(per "$c0" "$c1" "$n")
-		ms=$(per "$s0" "$s1" "$n")
-		[ "$mc" = n/a ] || record "$c" memcache "$mc"
-		[ "$ms" = n/a ] || record "$c" memslab "$ms"
-		line="$line | idle flows: table $e0 -> $e1, $mc B/flow ($cache), $ms B/flow (Slab)"
-		[ "$c" = twill ] && line="$line, buckets $(nat_get hostA buckets 2>/dev/null)"
-		figures "$c" 100k idle
-		line="$line (table after: $(entries "$c"))"
-		[ "$c" = twill ] && line="$line drops full $(nat_stat hostA drop_full 2>/dev/null) nomem $(nat_stat hostA drop_nomem 2>/dev/null)"
+# round CONFIG: the figures of CONFIG (set up), printed as one line
+round() {
+	local c=$1 cache e0 e1 c0 c1 s0 s1 n mc ms
+	figures "$c" ""
+	if [ "$c" = bare ]; then
 		echo "$line"
-		teardown >/dev/null 2>&1
-	done
-	r=$((r + 1))
-done
+		return
+	fi
+	cache=twill_flow
+	[ "$c" = nft ] && cache=nf_conntrack
+	e0=$(entries "$c")
+	c0=$(cache_bytes "$cache")
+	s0=$(slab_total)
+	idle
+	e1=$(entries "$c")
+	c1=$(cache_bytes "$cache")
+	s1=$(slab_total)
+	# per flow made (the table holds them all: e1 says so; TCP flows
+	# of the connection figure expiring meanwhile make e1 - e0 less)
+	n=$NFLOWS
+	mc=$(per "$c0" "$c1" "$n")
+	ms=$(per "$s0" "$s1" "$n")
+	[ "$mc" = n/a ] || record "$c" memcache "$mc"
+	[ "$ms" = n/a ] || record "$c" memslab "$ms"
+	line="$line | idle flows: table $e0 -> $e1, $mc B/flow ($cache), $ms B/flow (Slab)"
+	[ "$c" = twill ] && line="$line, buckets $(nat_get hostA buckets 2>/dev/null)"
+	figures "$c" 100k idle
+	line="$line (table after: $(entries "$c"))"
+	[ "$c" = twill ] && line="$line drops full $(nat_stat hostA drop_full 2>/dev/null) nomem $(nat_stat hostA drop_nomem 2>/dev/null)"
+	echo "$line"
+}
+
+echo "== NAT benchmark: $ROUNDS rounds of [twill nft bare], $T s per figure, $NFLOWS idle flows, kernel $(uname -r)"
+each_round
 
 # ------------------------------------------------------------------ report
 
-met() { # VALUE TARGET [lt]: VALUE >= TARGET (or < TARGET with lt)
-	awk -v r="$1" -v t="$2" -v lt="${3:-}" 'BEGIN {
-		if (r == "n/a") print "n/a"
-		else if (lt != "" ? r + 0 < t : r + 0 >= t) print "yes"
-		else print "NO" }'
-}
 loss() { # EMPTY LOADED -> percent lost
 	awk -v a="$1" -v b="$2" 'BEGIN {
 		if (a == "n/a" || b == "n/a" || a + 0 <= 0) { print "n/a"; exit }
@@ -243,9 +212,6 @@ done
 echo
 echo "== the translation's own cost per connection, over bare routing (no target)"
 echo "   1/rate - 1/rate(bare), guest microseconds (2 workers); bare: $(median "$RES/bare.conn") connections/s, $(median "$RES/bare.tput") Gbit/s"
-cost() { # RATE BARE
-	awk -v r="$1" -v b="$2" 'BEGIN { if (r == "n/a" || b == "n/a" || r + 0 <= 0 || b + 0 <= 0) print "n/a"; else printf "%.1f\n", 1e6 / r - 1e6 / b }'
-}
 cn=$(cost "$(median "$RES/nft.conn")" "$(median "$RES/bare.conn")")
 ct=$(cost "$(median "$RES/twill.conn")" "$(median "$RES/bare.conn")")
 printf '%-42s | %10s | %10s | %s\n' "" nft twill "nft/twill"

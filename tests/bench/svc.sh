@@ -1,0 +1,325 @@
+#!/bin/sh
+# shellcheck shell=dash disable=SC2317
+# Service benchmark (issue 11), run in the VM by tests/bench/run
+# (guest.sh).  Not a test: prints figures beside their targets and never
+# fails on a target.
+#
+# Topology: topo.sh's hostA (client podA1 on its cni0 bridge) and hostB
+# (backends podB1..podB3, flowtool serve on 8080), twill0 between them.
+# podA1 -> service 10.96.0.10:80/tcp, translated on hostA where the pod's
+# packets enter it, then across the overlay to a backend: in all three
+# configurations the packets take the same path, only the translation
+# differs.  Alternated every round, each in freshly made namespaces:
+#   twill  `twill service set twill0 10.96.0.10:80/tcp backend B1:8080
+#          backend B2:8080 backend B3:8080` (maglev-size 1021, as 10,000
+#          tables of the default 16381 slots would be the memory figure,
+#          not the datapath's); nf_conntrack not in use
+#   nft    kube-proxy's nftables mode, reduced to its datapath: a verdict
+#          map "service-ips" keyed ip daddr . meta l4proto . th dport
+#          (hooked at prerouting dstnat and output) going to the service's
+#          chain, `numgen random mod 3 vmap` to one chain per endpoint,
+#          `dnat to B:8080` there; conntrack does the rest (no masquerade
+#          marks, firewall or no-endpoint chains: nothing here needs them)
+#   bare   podA1 connects to podB1 itself: the baseline (what the
+#          endpoints and the overlay cost by themselves)
+# Figures (twill and nft):
+#   conn/s  short TCP connections per second through the service
+#           (flowtool rate, 2 workers, T s), with the one service, then
+#           with BENCH_SVC_SERVICES (10,000) more (each 1 backend, one of
+#           podB1..podB3; nft: a map element, a service chain and an
+#           endpoint chain each); "flat" is rate(10k) / rate(1)
+#   change  ms to change the one service with the others present: its
+#           backends B1 B2 B3 -> B1 B2 -> B1 B2 B3 -> ... (4 changes per
+#           round): `twill service set` of the service; for nft one
+#           `nft -f` transaction, what kube-proxy sends for one endpoint
+#           change (the service chain flushed and written again, the
+#           endpoint chain deleted or added); the same changes with the
+#           one service first, for what does not grow with the table
+#   setup   ms to add the 10,000 services: one `twill setconf` of the
+#           device's configuration plus the services, two `nft -f` (see
+#           below; informational)
+# Times are the guest's (nstime around the command, inside hostA), so
+# under -icount they count instructions, like the rates.
+# Targets: twill >= 1.5x nft's connection rate; twill's rate flat (loses
+# < 10% with 10,000 services); one change with 10,000 services < 10 ms.
+#
+# Environment: BENCH_ROUNDS (5), BENCH_TIME (seconds per figure, 5),
+# BENCH_SVC_SERVICES (10000).
+. "$(dirname "$0")/../netns/lib.sh"
+. "$(dirname "$0")/../netns/topo.sh"
+. "$(dirname "$0")/../netns/natlib.sh"
+. "$(dirname "$0")/benchlib.sh"
+set +e
+
+ROUNDS=${BENCH_ROUNDS:-5}
+T=${BENCH_TIME:-5}
+NSVC=${BENCH_SVC_SERVICES:-10000}
+RES=$(mktemp -d /tmp/svcbench.XXXXXX)
+VIP=10.96.0.10
+B1=$(pod4 hostB 1)
+B2=$(pod4 hostB 2)
+B3=$(pod4 hostB 3)
+CHANGES=4
+
+command -v "$NSTIME" >/dev/null 2>&1 || {
+	echo "svc: nstime (tests/tools) missing; build with make -C tests/tools"
+	exit 1
+}
+
+# ------------------------------------------------------------------ files
+
+# The extra services, made once: 10.97.0.1:80/tcp on, one backend each.
+# $RES/more.twill: [Service] sections (appended to showconf's output);
+# for nft two transactions adding them to table ip svcbench: the chains
+# ($RES/chains.nft), then their rules (the endpoints' first) and the map's
+# elements in one command ($RES/rules.nft).  One transaction of it all,
+# an `add element` each, took 35 s of kernel time natively (6.18), these
+# two 0.3 + 8 s (the rules interleaved, endpoint and service chain by
+# turns: 21 s): the quickest load of the same ruleset, as the figure is
+# about the ruleset, not about the way it is sent.
+awk -v n="$NSVC" -v b="$B1 $B2 $B3" -v tw="$RES/more.twill" -v ch="$RES/chains.nft" -v ru="$RES/rules.nft" 'BEGIN {
+	split(b, B, " ")
+	for (i = 1; i <= n; i++) {
+		a = sprintf("10.97.%d.%d", (i - 1) / 250, (i - 1) % 250 + 1)
+		be = B[i % 3 + 1]
+		printf "[Service]\nAddress = %s:80/tcp\nBackend = %s:8080\n\n", a, be > tw
+		printf "add chain ip svcbench svc-%d\nadd chain ip svcbench ep-%d-0\n", i, i > ch
+		printf "add rule ip svcbench ep-%d-0 meta l4proto tcp dnat to %s:8080\n", i, be > ru
+	}
+	for (i = 1; i <= n; i++)
+		printf "add rule ip svcbench svc-%d numgen random mod 1 vmap { 0 : goto ep-%d-0 }\n", i, i > ru
+	printf "add element ip svcbench service-ips {\n" > ru
+	for (i = 1; i <= n; i++)
+		printf "\t10.97.%d.%d . tcp . 80 : goto svc-%d%s\n", (i - 1) / 250, (i - 1) % 250 + 1, i, (i < n ? "," : "") > ru
+	printf "}\n" > ru
+}' || exit 1
+
+# The service's changes for nft, as kube-proxy makes them: B3's endpoint
+# chain goes (after the rule that jumps to it), or comes back first.
+cat >"$RES/drop.nft" <<EOF
+flush chain ip svcbench svc-0
+add rule ip svcbench svc-0 numgen random mod 2 vmap { 0 : goto ep-0-0, 1 : goto ep-0-1 }
+delete chain ip svcbench ep-0-2
+EOF
+cat >"$RES/add.nft" <<EOF
+add chain ip svcbench ep-0-2
+flush chain ip svcbench ep-0-2
+add rule ip svcbench ep-0-2 meta l4proto tcp dnat to $B3:8080
+flush chain ip svcbench svc-0
+add rule ip svcbench svc-0 numgen random mod 3 vmap { 0 : goto ep-0-0, 1 : goto ep-0-1, 2 : goto ep-0-2 }
+EOF
+
+# -------------------------------------------------------------- set-ups
+
+setup() { # CONFIG
+	{
+		topo_hosts hostA hostB
+		topo_pods hostA 1
+		topo_pods hostB 3
+		topo_twill_mesh 4 hostA hostB
+	} >"$RES/topo.log" 2>&1 || return 1
+	for i in 1 2 3; do
+		bg_in "podB$i" "$FLOWTOOL" serve -q 8080 >/dev/null 2>&1
+		topo_wait 20 iperf_listening "podB$i" 8080 || return 1
+	done
+	case $1 in
+	twill)
+		nsx hostA "$TWILL" service config twill0 maglev-size 1021 || return 1
+		nsx hostA "$TWILL" service set twill0 "$VIP:80/tcp" \
+			backend "$B1:8080" backend "$B2:8080" backend "$B3:8080" || return 1
+		;;
+	nft)
+		nsx hostA nft -f - <<EOF || return 1
+table ip svcbench {
+	chain ep-0-0 {
+		meta l4proto tcp dnat to $B1:8080
+	}
+	chain ep-0-1 {
+		meta l4proto tcp dnat to $B2:8080
+	}
+	chain ep-0-2 {
+		meta l4proto tcp dnat to $B3:8080
+	}
+	chain svc-0 {
+		numgen random mod 3 vmap { 0 : goto ep-0-0, 1 : goto ep-0-1, 2 : goto ep-0-2 }
+	}
+	map service-ips {
+		type ipv4_addr . inet_proto . inet_service : verdict
+		elements = { $VIP . tcp . 80 : goto svc-0 }
+	}
+	chain services {
+		ip daddr . meta l4proto . th dport vmap @service-ips
+	}
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		jump services
+	}
+	chain output {
+		type nat hook output priority -100; policy accept;
+		jump services
+	}
+}
+EOF
+		sysctl -qw net.netfilter.nf_conntrack_max=262144 || return 1
+		;;
+	esac
+	nsx podA1 "$PING" -c 2 -i 0.2 -w 5 "$B1" >/dev/null 2>&1
+}
+
+# ms_of CMD...: run CMD in hostA, print its guest time in ms (nstime in
+# the namespace: `ip netns exec` itself is not timed), or fail.
+ms_of() {
+	nsx hostA "$NSTIME" "$@" >"$RES/out" 2>"$RES/err" || {
+		sed 's/^/   | /' "$RES/err" | tail -n 5 >&2
+		return 1
+	}
+	awk '/^elapsed_ns / { printf "%.2f\n", $2 / 1e6 }' "$RES/err" | grep .
+}
+
+# load CONFIG: the extra services, in one go; prints the ms it took
+load() {
+	local a b
+	case $1 in
+	twill)
+		{
+			nsx hostA "$TWILL" showconf twill0 || return 1
+			echo
+			cat "$RES/more.twill"
+		} >"$RES/all.conf"
+		ms_of "$TWILL" setconf twill0 "$RES/all.conf"
+		;;
+	nft)
+		a=$(ms_of nft -f "$RES/chains.nft") || return 1
+		b=$(ms_of nft -f "$RES/rules.nft") || return 1
+		awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f\n", a + b }'
+		;;
+	esac
+}
+
+# services CONFIG: how many services hostA has now
+services() {
+	case $1 in
+	twill) nsx hostA "$TWILL" service show twill0 | head -n 1 | sed -n 's/^twill0: \([0-9]*\) services.*/\1/p' ;;
+	nft) nsx hostA nft list map ip svcbench service-ips | grep -o ' : goto ' | wc -l | tr -d ' ' ;;
+	esac
+}
+
+# change CONFIG I: the I-th change of the service (odd: B3 goes, even:
+# it comes back); prints the ms it took
+change() {
+	case $1:$(($2 % 2)) in
+	twill:1) ms_of "$TWILL" service set twill0 "$VIP:80/tcp" backend "$B1:8080" backend "$B2:8080" ;;
+	twill:0) ms_of "$TWILL" service set twill0 "$VIP:80/tcp" \
+		backend "$B1:8080" backend "$B2:8080" backend "$B3:8080" ;;
+	nft:1) ms_of nft -f "$RES/drop.nft" ;;
+	nft:0) ms_of nft -f "$RES/add.nft" ;;
+	esac
+}
+
+# fig_conn CONFIG SUFFIX: the connection rate, recorded and added to $line
+fig_conn() {
+	local v dst=$VIP port=80
+	[ "$1" = bare ] && dst=$B1 port=8080
+	if v=$(conn_rate podA1 "$dst" "$port"); then
+		record "$1$2" conn "$v"
+		line="$line conn$2=$v"
+	else
+		line="$line conn$2=fail"
+	fi
+	line="$line$(fails_note)"
+}
+
+# ---------------------------------------------------------------------- run
+
+# changes CONFIG SUFFIX: $CHANGES changes of the service, their times
+# recorded as CONFIG.changeSUFFIX and added to $line
+changes() {
+	local i=1 v
+	line="$line change$2 ms:"
+	while [ "$i" -le "$CHANGES" ]; do
+		if v=$(change "$1" "$i"); then
+			record "$1" "change$2" "$v"
+			line="$line $v"
+		else
+			line="$line fail"
+		fi
+		i=$((i + 1))
+	done
+}
+
+# round CONFIG: the figures of CONFIG (set up), printed as one line
+round() {
+	local c=$1 v
+	fig_conn "$c" ""
+	if [ "$c" = bare ]; then
+		echo "$line"
+		return
+	fi
+	# the same changes with the one service: what a change costs
+	# whatever the table's size (the tool's start, one transaction)
+	changes "$c" 1
+	if ! v=$(load "$c"); then
+		echo "$line | +$NSVC services: load failed"
+		return
+	fi
+	record "$c" setup "$v"
+	line="$line | +$NSVC services: $v ms, $(services "$c") in all |"
+	fig_conn "$c" 10k
+	changes "$c" ""
+	echo "$line"
+}
+
+echo "== service benchmark: $ROUNDS rounds of [twill nft bare], $T s per figure, $NSVC more services, kernel $(uname -r)"
+each_round
+
+# ------------------------------------------------------------------ report
+
+# flat CONFIG: rate with the extra services / rate with one (medians)
+flat() { ratio "$(median "$RES/${1}10k.conn")" "$(median "$RES/$1.conn")"; }
+
+row() { # NAME NFT TWILL RATIO TARGET MET
+	printf '%-44s | %10s | %10s | %-9s | %-10s | %s\n' "$@"
+}
+echo
+echo "== service figures (medians of $ROUNDS rounds; podA1 -> $VIP:80 translated on hostA, backends across twill0)"
+row figure nft twill twill/nft target "met?"
+printf '%s\n' "---------------------------------------------+------------+------------+-----------+------------+------"
+mn=$(median "$RES/nft.conn")
+mt=$(median "$RES/twill.conn")
+rt=$(ratio "$mt" "$mn")
+row "short TCP connections/s, 1 service" "$mn" "$mt" "$rt" ">= 1.5" "$(met "$rt" 1.5)"
+mn=$(median "$RES/nft10k.conn")
+mt=$(median "$RES/twill10k.conn")
+rt=$(ratio "$mt" "$mn")
+row "short TCP connections/s, $((NSVC + 1)) services" "$mn" "$mt" "$rt" ">= 1.5" "$(met "$rt" 1.5)"
+fn=$(flat nft)
+ft=$(flat twill)
+row "flat: rate($((NSVC + 1))) / rate(1)" "$fn" "$ft" "-" ">= 0.90" "$(met "$ft" 0.90)"
+mn=$(median "$RES/nft.change")
+mt=$(median "$RES/twill.change")
+row "ms to change 1 service of $((NSVC + 1))" "$mn" "$mt" "$(ratio "$mt" "$mn")" "< 10 ms" "$(met "$mt" 10 lt)"
+mn=$(median "$RES/nft.change1")
+mt=$(median "$RES/twill.change1")
+row "ms to change 1 service of 1" "$mn" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
+mn=$(median "$RES/nft.setup")
+mt=$(median "$RES/twill.setup")
+row "ms to add $NSVC services" "$mn" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
+echo
+echo "== the translation's own cost per connection, over bare routing (no target)"
+echo "   1/rate - 1/rate(bare), guest microseconds (2 workers); bare: $(median "$RES/bare.conn") connections/s"
+cn=$(cost "$(median "$RES/nft.conn")" "$(median "$RES/bare.conn")")
+ct=$(cost "$(median "$RES/twill.conn")" "$(median "$RES/bare.conn")")
+printf '%-44s | %10s | %10s | %s\n' "" nft twill "nft/twill"
+printf '%-44s | %10s | %10s | %s\n' "us per connection above bare, 1 service" "$cn" "$ct" "$(ratio "$cn" "$ct")"
+cn=$(cost "$(median "$RES/nft10k.conn")" "$(median "$RES/bare.conn")")
+ct=$(cost "$(median "$RES/twill10k.conn")" "$(median "$RES/bare.conn")")
+printf '%-44s | %10s | %10s | %s\n' "us per connection above bare, $((NSVC + 1)) services" "$cn" "$ct" "$(ratio "$cn" "$ct")"
+echo
+echo "   raw samples (conn, setup: one a round; change1, change: $CHANGES a round):"
+for c in twill nft bare twill10k nft10k; do
+	for f in conn setup change1 change; do
+		[ -s "$RES/$c.$f" ] && echo "   $c $f: $(tr '\n' ' ' <"$RES/$c.$f")"
+	done
+done
+rm -rf "$RES"
+exit 0
