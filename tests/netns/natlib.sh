@@ -273,6 +273,23 @@ nat_flows_text() {
 	nsx "$1" "$TWILL" nat flows "${2:-twill0}" || t_fail "$1: twill nat flows failed"
 }
 
+# ---------------------------------------------------------------- services
+
+# svc_flat: `twill -j service show twill0` on hostA, flattened.
+svc_flat() {
+	local out
+	out=$(nsx hostA "$TWILL" -j service show twill0) || t_fail "twill -j service show failed"
+	printf '%s\n' "$out" | json_flat
+}
+
+# svc_stat NAME: one counter of hostA's services, read now.
+svc_stat() {
+	local v
+	v=$(flat_get "$(svc_flat)" "stats|$1")
+	[ -n "$v" ] || t_fail "no 'stats|$1' in twill -j service show"
+	echo "$v"
+}
+
 # ---------------------------------------------------------------- servers
 
 # srv_start NS PORTS [ARGS]: flowtool serve in NS (TCP and UDP on PORTS,

@@ -44,15 +44,6 @@ backends() {
 	done
 }
 
-# svc_stat NAME: one counter of hostA's services, read now.
-svc_stat() {
-	local out v
-	out=$(nsx hostA "$TWILL" -j service show twill0) || t_fail "twill -j service show failed"
-	v=$(flat_get "$(printf '%s\n' "$out" | json_flat)" "stats|$1")
-	[ -n "$v" ] || t_fail "no 'stats|$1' in twill -j service show"
-	echo "$v"
-}
-
 # held FAMILY: "CLIENTPORT BACKEND" of every TCP flow to the service
 held() {
 	nat_flows hostA | awk -v v="$(vip "$1")" '$1 == "tcp" && $4 == v && $5 == 80 { print $3, $6 }' | sort -n

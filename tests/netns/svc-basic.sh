@@ -77,21 +77,6 @@ mib() {
 }
 unreach_mib() { if [ "$1" = 6 ]; then echo Icmp6InDestUnreachs; else echo IcmpInDestUnreachs; fi; }
 
-# svc_flat: `twill -j service show twill0` on hostA, flattened.
-svc_flat() {
-	local out
-	out=$(nsx hostA "$TWILL" -j service show twill0) || t_fail "twill -j service show failed"
-	printf '%s\n' "$out" | json_flat
-}
-
-# svc_stat NAME: one counter of hostA's services, read now.
-svc_stat() {
-	local v
-	v=$(flat_get "$(svc_flat)" "stats|$1")
-	[ -n "$v" ] || t_fail "no 'stats|$1' in twill -j service show"
-	echo "$v"
-}
-
 # counts LOG0 LOG1 LOG2 N0 N1 N2 PROTO: lines of PROTO in each log since
 # its mark, as "a b c".
 counts() {
