@@ -69,7 +69,7 @@ build() {
 }
 
 rx_over() { # NS N: twill0 in NS received more than N packets
-	[ "$(nsx "$1" cat /sys/class/net/twill0/statistics/rx_packets)" -gt "$2" ]
+	[ "$(nsx_sys "$1" cat /sys/class/net/twill0/statistics/rx_packets)" -gt "$2" ]
 }
 
 gone() { # NS...: delete and forget
@@ -94,7 +94,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	pids="$pids $BG_PID"
 	topo_wait 10 rx_over "cnB$r" 20 || t_fail "round $r: no traffic through twill0 in cnB$r"
 	topo_wait 10 rx_over "cnA$r" 20 || t_fail "round $r: no traffic through twill0 in cnA$r"
-	rx=$(nsx "cnB$r" cat /sys/class/net/twill0/statistics/rx_packets)
+	rx=$(nsx_sys "cnB$r" cat /sys/class/net/twill0/statistics/rx_packets)
 	case $((r % 3)) in
 	0)
 		info "round $r: hostA and hostB deleted at once ($rx packets so far)"

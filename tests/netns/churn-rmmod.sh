@@ -63,8 +63,8 @@ load() {
 
 # rx_moved: hostA's (new) twill0 received and sent packets
 rx_moved() {
-	[ "$(nsx hostA cat /sys/class/net/twill0/statistics/rx_packets)" -gt 20 ] &&
-		[ "$(nsx hostA cat /sys/class/net/twill0/statistics/tx_packets)" -gt 5 ]
+	[ "$(nsx_sys hostA cat /sys/class/net/twill0/statistics/rx_packets)" -gt 20 ] &&
+		[ "$(nsx_sys hostA cat /sys/class/net/twill0/statistics/tx_packets)" -gt 5 ]
 }
 
 step "pod traffic for the whole run; hostB sends datagrams to hostA's port"
@@ -88,7 +88,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 		nsx hostB "$IP" link del twill0 || t_fail "round $r: link del (B)"
 		what="devices deleted first"
 	else
-		idx=$(nsx hostA cat /sys/class/net/twill0/ifindex)
+		idx=$(nsx_sys hostA cat /sys/class/net/twill0/ifindex)
 		bg_in hostA "$NLFUZZ" -H 30 -i "$idx" >"$TOPO_TMP/hold.out" 2>&1
 		hold=$BG_PID
 		topo_wait 20 grep -q holding "$TOPO_TMP/hold.out" || {

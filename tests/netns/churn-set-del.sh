@@ -6,13 +6,14 @@
 # outlive the device (kmemleak on the debug kernel), nothing may crash,
 # and every such setconf either succeeds or is refused cleanly (exit 1).
 #
-# Environment: TWILL_CHURN_ROUNDS (default 20 rounds of each kind).
+# Environment: TWILL_CHURN_SETDEL, else TWILL_CHURN_ROUNDS (default 20
+# rounds of each kind).
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=${TWILL_CHURN_ROUNDS:-20}
+ROUNDS=${TWILL_CHURN_SETDEL:-${TWILL_CHURN_ROUNDS:-20}}
 module_load
 info() { echo "   $*"; }
-info "TWILL_CHURN_ROUNDS=$ROUNDS"
+info "TWILL_CHURN_SETDEL=${TWILL_CHURN_SETDEL:-} TWILL_CHURN_ROUNDS=${TWILL_CHURN_ROUNDS:-}: $ROUNDS rounds"
 
 # 40 peers x 100 prefixes: several messages, so the stage is open a while.
 conf=$TW_TMP/big.conf

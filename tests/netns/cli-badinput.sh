@@ -111,7 +111,7 @@ bad "(limit 100)" set twill0 peer 192.0.2.1:8472 prefixes "$(awk 'BEGIN { for (i
 step "refused by the kernel: another client's transaction is open"
 # The CLI cannot know: nlfuzz -H stages a transaction on twill0 and holds
 # its socket; the kernel refuses every other writer (EBUSY, its message).
-IDX=$(in_ns "$H" cat /sys/class/net/twill0/ifindex)
+IDX=$(in_ns_sys "$H" cat /sys/class/net/twill0/ifindex)
 in_ns "$H" nlfuzz -H 60 -i "$IDX" >"$TW_TMP/hold.out" 2>&1 &
 HOLD=$!
 on_cleanup "kill $HOLD 2>/dev/null"

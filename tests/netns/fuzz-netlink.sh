@@ -34,7 +34,7 @@ topo_pods hostA 1
 topo_pods hostB 1
 topo_twill_mesh 4 hostA hostB
 ping_ok podA1 "$(pod4 hostB 1)" 2
-IDX=$(nsx hostA cat /sys/class/net/twill0/ifindex)
+IDX=$(nsx_sys hostA cat /sys/class/net/twill0/ifindex)
 nsx hostA "$TWILL" showconf twill0 >"$TOPO_TMP/a.conf" || t_fail "showconf twill0"
 sed 's/^/   | /' "$TOPO_TMP/a.conf"
 
@@ -101,7 +101,7 @@ step "a transaction left staged while its device moves to a namespace that is de
 topo_ns_add hostX
 topo_ns_add hostY
 nsx hostX "$IP" link add twill0 type twill || t_fail "twill0 in hostX"
-IDX=$(nsx hostX cat /sys/class/net/twill0/ifindex)
+IDX=$(nsx_sys hostX cat /sys/class/net/twill0/ifindex)
 bg_in hostX "$NLFUZZ" -H 4 -i "$IDX" >"$TOPO_TMP/hold2.out" 2>&1
 HOLD=$BG_PID
 topo_wait 20 grep -q "holding" "$TOPO_TMP/hold2.out" || {

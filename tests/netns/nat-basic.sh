@@ -45,7 +45,7 @@ na_probe() {
 	capture_start hostA cni0 -s 200 icmp6
 	nsx podA1 sysctl -qw net.ipv6.neigh.eth0.delay_first_probe_time=1 >/dev/null
 	nsx podA1 "$IP" -6 neigh replace fd00:244:0:1::1 dev eth0 \
-		lladdr "$(nsx hostA cat /sys/class/net/cni0/address)" nud stale
+		lladdr "$(nsx_sys hostA cat /sys/class/net/cni0/address)" nud stale
 	nsx podA1 "$IP" -6 neigh change fd00:244:0:1::1 dev eth0 use
 	sleep 1
 	topo_wait 15 gw_reachable || t_fail "podA1's probe of its gateway got no answer: $(nsx podA1 "$IP" -6 neigh show dev eth0)"
@@ -223,7 +223,7 @@ ping_ok podA1 "$SRV4" 2
 capture_stop
 check_contains "$(capture_read)" "$UP4 > $SRV4: ICMP echo request" "the server sees $UP4 with 'to'"
 
-step "a service beside masquerade: its flows are not masqueraded, the server's still are"
+step "a service beside masquerade: its flows to pods are not masqueraded, to the server (directly or as a backend) they are"
 check_ok "service 10.96.0.30:80/tcp -> podB1:8080" nsx hostA "$TWILL" service set twill0 \
 	10.96.0.30:80/tcp backend "$(pod_addr hostB 1 4):8080"
 n=$(log_lines "$BLOG")
@@ -238,6 +238,17 @@ check_eq "$out" "local 45101
 ok=1 fail=0" "podA1 -> server:8080 beside the service"
 check_eq "$(log_since "$SLOG" "$n" | awk '{ print $1, $2 }')" "tcp $UP4" "the server saw hostA's uplink address"
 check_ok "service removed" nsx hostA "$TWILL" service set twill0 10.96.0.30:80/tcp remove
+# A backend outside the cluster (kube-proxy: an endpoint outside the pod
+# network) cannot answer a pod's address: the flow is masqueraded too.
+check_ok "service 10.96.0.31:80/tcp -> server:8080" nsx hostA "$TWILL" service set twill0 \
+	10.96.0.31:80/tcp backend "$SRV4:8080"
+n=$(log_lines "$SLOG")
+out=$(nsx podA1 "$FLOWTOOL" connect -P 45102 10.96.0.31 80) || t_fail "flowtool connect"
+check_eq "$out" "local 45102
+ok=1 fail=0" "podA1 -> 10.96.0.31:80, answered by the server outside the cluster"
+check_eq "$(log_since "$SLOG" "$n" | awk '{ print $1, $2 }')" "tcp $UP4" \
+	"the server outside the cluster saw hostA's uplink address"
+check_ok "service removed" nsx hostA "$TWILL" service set twill0 10.96.0.31:80/tcp remove
 
 step "nat set twill0 off: flows dropped, the server unreachable again"
 check_ok "nat off" nsx hostA "$TWILL" nat set twill0 off

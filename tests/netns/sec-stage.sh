@@ -10,7 +10,7 @@ command -v nlfuzz >/dev/null || fail "nlfuzz (tests/tools) not in the guest"
 module_load
 H=$(ns_new host)
 ip -n "$H" link add twill0 type twill
-idx=$(in_ns "$H" cat /sys/class/net/twill0/ifindex)
+idx=$(in_ns_sys "$H" cat /sys/class/net/twill0/ifindex)
 tw() { in_ns "$H" twill "$@"; }
 
 # hold SECONDS: nlfuzz stages a transaction and keeps its socket open.

@@ -133,7 +133,15 @@ topo_wait() {
 
 # ------------------------------------------------------------- namespaces
 
-nsx() { # NS CMD...
+# nsx NS CMD...: CMD in NS's network (see in_ns in lib.sh: nsenter is
+# cheaper); nsx_sys when CMD reads /sys/class/net.
+nsx() {
+	local ns=$1
+	shift
+	"${TW_NSENTER:?util-linux nsenter not found}" --net="/run/netns/$ns" "$@"
+}
+
+nsx_sys() {
 	local ns=$1
 	shift
 	"$IP" netns exec "$ns" "$@"

@@ -16,7 +16,7 @@ pkgs=(
 	# pahole: 6.12 headers ship vmlinux, so modules get BTF (needs pahole)
 	dwarves
 	# tools copied into the guest
-	iproute2 iperf3 tcpdump nftables iputils-ping
+	iproute2 iperf3 tcpdump nftables iputils-ping util-linux
 	# the cluster scenarios (agent-*): a real etcd in the guest, and
 	# openssl for its TLS certificates
 	etcd-server etcd-client openssl
