@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -138,6 +139,29 @@ int host_configure(uint32_t ifindex, uint32_t mtu, uint32_t addr,
 	if (rtnl_route_add(ifindex, &n, plen, NULL, RT_SCOPE_LINK))
 		return tw_err_ctx("routing the network");
 	return 0;
+}
+
+int host_configure6(uint32_t ifindex, const struct tw_prefix *subnet6,
+		    const struct tw_prefix *network6)
+{
+	struct tw_addr a = { .family = AF_INET6 }, n = { .family = AF_INET6 };
+
+	memcpy(a.addr, subnet6->addr, 16);
+	memcpy(n.addr, network6->addr, 16);
+	/* no DAD: the address is this host's alone, by its lease */
+	if (rtnl_addr_add(ifindex, &a, 128, IFA_F_NODAD))
+		return tw_err_ctx("adding the IPv6 subnet's address");
+	if (rtnl_route_add(ifindex, &n, network6->cidr, NULL, RT_SCOPE_LINK))
+		return tw_err_ctx("routing the IPv6 network");
+	return 0;
+}
+
+int host_unconfigure6(uint32_t ifindex, const struct tw_prefix *subnet6)
+{
+	struct tw_addr a = { .family = AF_INET6 };
+
+	memcpy(a.addr, subnet6->addr, 16);
+	return rtnl_addr_del(ifindex, &a, 128);
 }
 
 int host_prune(uint32_t ifindex, uint32_t keep, uint32_t network, uint8_t plen)
