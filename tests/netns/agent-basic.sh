@@ -95,10 +95,15 @@ info "ok: hostA and hostB dropped hostC"
 check_eq "$(leases)" 2 "two leases left"
 check_eq "$(peers hostC)" 2 "hostC's table kept without its agent"
 
-step "hostC's agent restarts: the same subnet, learned again"
+step "hostC's agent restarts: the same subnets, learned again, a stray IPv6 address pruned"
 rm -f "$TW_TMP/hostC/subnet.env"
+# an address of the IPv6 network an earlier agent could have left
+nsx hostC "$IP" -6 addr add fd00:244::77/128 dev twill0 nodad
 agent hostC
 wait_subnet hostC
+stray_gone() { ! nsx hostC "$IP" -6 addr show dev twill0 | grep -q 'fd00:244::77/128'; }
+topo_wait 30 stray_gone || t_fail "hostC's agent left fd00:244::77/128 on twill0"
+check_contains "$(nsx hostC "$IP" -6 addr show dev twill0)" "${sub6C%1/64}/128" "hostC's own IPv6 address kept"
 check_eq "$(subnet_of hostC)" "$subC" "hostC's subnet after a restart"
 check_eq "$(subnet6_of hostC)" "$sub6C" "hostC's IPv6 subnet after a restart"
 for h in hostA hostB; do

@@ -183,3 +183,27 @@ int host_prune(uint32_t ifindex, uint32_t keep, uint32_t network, uint8_t plen)
 	free(v);
 	return removed;
 }
+
+int host_prune6(uint32_t ifindex, const struct tw_prefix *keep,
+		const struct tw_netconf *c)
+{
+	struct tw_rtnl_entry *v;
+	struct tw_prefix p;
+	size_t n, i;
+	int removed = 0;
+
+	if (rtnl_addrs(ifindex, AF_INET6, &v, &n))
+		return -1;
+	for (i = 0; i < n && removed >= 0; i++) {
+		memset(&p, 0, sizeof(p));
+		p.family = AF_INET6;
+		p.cidr = 128;
+		memcpy(p.addr, v[i].addr.addr, 16);
+		if (v[i].plen != 128 || !memcmp(p.addr, keep->addr, 16) ||
+		    !netconf_has6(c, &p))
+			continue;
+		removed = rtnl_addr_del(ifindex, &v[i].addr, 128) ? -1 : removed + 1;
+	}
+	free(v);
+	return removed;
+}

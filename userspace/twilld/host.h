@@ -40,5 +40,9 @@ int host_unconfigure6(uint32_t ifindex, const struct tw_prefix *subnet6);
  * when it was killed or lost its lease.  How many it removed, or -1.
  */
 int host_prune(uint32_t ifindex, uint32_t keep, uint32_t network, uint8_t plen);
+struct tw_netconf;
+/* The same for the link's IPv6 /128 addresses in c's IPv6Network. */
+int host_prune6(uint32_t ifindex, const struct tw_prefix *keep,
+		const struct tw_netconf *c);
 
 #endif

@@ -1065,6 +1065,19 @@ static void prune(struct agent *a, uint32_t keep, uint32_t network,
 		logm(L_INFO, "removed %s address from %s (%d)", what, a->ifname, n);
 }
 
+/* host_prune6 of an earlier IPv6 subnet's address, logged. */
+static void prune6(struct agent *a)
+{
+	int n = host_prune6(a->ifindex, &a->subnet6, &a->nc);
+
+	if (n < 0)
+		logm(L_WARN, "removing an earlier IPv6 subnet's address from %s: %s",
+		     a->ifname, tw_errmsg);
+	else if (n)
+		logm(L_INFO, "removed an earlier IPv6 subnet's address from %s (%d)",
+		     a->ifname, n);
+}
+
 /*
  * Our subnet went to another host: its address off the device and the
  * subnet file gone, so that neither this host's routing nor a CNI plugin
@@ -1146,6 +1159,8 @@ static int start(struct agent *a)
 		return EXIT_RUNTIME;
 	}
 	prune(a, a->subnet, a->nc.network, a->nc.plen, "an earlier subnet's");
+	if (a->nc.ipv6)
+		prune6(a);
 	if (a->o.ip_masq)
 		set_masquerade(a);
 	return 0;
