@@ -1,7 +1,8 @@
 #!/bin/sh
 # shellcheck shell=dash
-# twilld against a real etcd, the hard cases: a bad network config gives a
-# clear error and changes nothing; a lease written by hand in flannel's
+# twilld against a real etcd, the hard cases: a bad network config (IPv6
+# ones and an IPv6-only network too) gives a clear error and changes
+# nothing; a lease written by hand in flannel's
 # format becomes a peer, and the twill host's own lease reads as a flannel
 # lease; two agents race for the last free subnet (one wins, the other
 # says the network is full); etcd stopped and started again (forwarding
@@ -40,6 +41,11 @@ bad_config '{"Network": "10.244.0.0/16"' "invalid JSON"
 bad_config '{"Network": "10.244.0.0/16", "SubnetLen": 17}' "SubnetLen 17 is too short"
 bad_config '{"Network": "10.244.0.0/16", "SubnetMin": "10.245.0.0"}' "SubnetMin 10.245.0.0 is not in Network"
 bad_config '{"Network": "10.244.0.0/16", "Backend": {"Type": "udp"}}' "'udp' is not supported"
+bad_config '{"Network": "10.244.0.0/16", "EnableIPv6": true}' "EnableIPv6 is true but IPv6Network is missing"
+bad_config '{"Network": "10.244.0.0/16", "EnableIPv6": true, "IPv6Network": "fd00:244::/48", "IPv6SubnetLen": 47}' \
+	"IPv6SubnetLen 47 is too short"
+bad_config '{"EnableIPv4": false, "EnableIPv6": true, "IPv6Network": "fd00:244::/48"}' \
+	"IPv6-only networks are not supported"
 
 step "a /22 network (three /24 subnets), one lease written by hand as flannel writes it"
 ctl put "$P/config" '{"Network": "10.244.0.0/22", "SubnetLen": 24, "Backend": {"Type": "vxlan"}}' >/dev/null

@@ -61,8 +61,14 @@ peers() { nsx "$1" twill showconf twill0 2>/dev/null | grep -c '^\[Peer\]' || :;
 has_peers() { [ "$(peers "$1")" = "$2" ]; }
 # subnet_of HOST: FLANNEL_SUBNET of its subnet.env (10.244.3.1/24)
 subnet_of() { sed -n 's/^FLANNEL_SUBNET=//p' "$TW_TMP/$1/subnet.env"; }
-# lease_key HOST: the etcd key of its lease
-lease_key() { echo "$P/subnets/$(subnet_of "$1" | sed 's/\.1\//.0-/')"; }
+# subnet6_of HOST: FLANNEL_IPV6_SUBNET (fd00:244:3::1/64), empty without
+subnet6_of() { sed -n 's/^FLANNEL_IPV6_SUBNET=//p' "$TW_TMP/$1/subnet.env"; }
+# lease_key HOST: the etcd key of its lease (dual-stack: "...-24&fd00:...-64")
+lease_key() {
+	local v6
+	v6=$(subnet6_of "$1" | sed 's/::1\//::-/')
+	echo "$P/subnets/$(subnet_of "$1" | sed 's/\.1\//.0-/')${v6:+&$v6}"
+}
 # leases: how many subnet leases etcd holds
 leases() { ctl get --prefix --keys-only "$P/subnets/" | grep -c . || :; }
 
@@ -78,10 +84,12 @@ wait_peers() {
 }
 
 # pod_add HOST: namespace podHOST behind HOST in its subnet (.10, default
-# via .1 on HOST's veth "pod"); POD_HOST is its address
+# via .1 on HOST's veth "pod"); POD_HOST is its address.  With an IPv6
+# subnet too: ::10, default via ::1; POD6_HOST
 pod_add() {
-	local h=$1 sub gw
+	local h=$1 sub gw sub6 gw6
 	sub=$(subnet_of "$h")
+	sub6=$(subnet6_of "$h")
 	gw=${sub%/*}
 	topo_ns_add "pod$h"
 	"$IP" link add pod netns "$h" type veth peer name eth0 netns "pod$h" ||
@@ -92,6 +100,12 @@ pod_add() {
 	nsx "pod$h" "$IP" link set eth0 up
 	nsx "pod$h" "$IP" route add default via "$gw"
 	eval "POD_$h=${gw%.1}.10"
+	[ -n "$sub6" ] || return 0
+	gw6=${sub6%/*}
+	nsx "$h" "$IP" addr add "$sub6" dev pod nodad
+	nsx "pod$h" "$IP" addr add "${gw6%::1}::10/64" dev eth0 nodad
+	nsx "pod$h" "$IP" -6 route add default via "$gw6"
+	eval "POD6_$h=${gw6%::1}::10"
 }
 
 # On a failure: every agent's log and table, and what etcd holds.

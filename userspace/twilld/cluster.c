@@ -12,6 +12,38 @@
 #define DEFAULT_VNI 1
 #define DEFAULT_PORT 8472
 #define VNI_MAX 0xffffff
+#define DEFAULT_SUBNET_LEN6 64
+
+/* IPv6 subnet arithmetic: 128 bits, which gcc and clang have. */
+typedef unsigned __int128 u128;
+
+static u128 u128_of(const uint8_t a[16])
+{
+	u128 v = 0;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		v = v << 8 | a[i];
+	return v;
+}
+
+static void u128_put(u128 v, uint8_t a[16])
+{
+	int i;
+
+	for (i = 15; i >= 0; i--, v >>= 8)
+		a[i] = (uint8_t)v;
+}
+
+static u128 mask6_of(uint8_t plen)
+{
+	return plen ? ~(u128)0 << (128 - plen) : 0;
+}
+
+static bool has6(const struct tw_prefix *net, const uint8_t a[16])
+{
+	return (u128_of(a) & mask6_of(net->cidr)) == u128_of(net->addr);
+}
 
 static uint32_t mask_of(uint8_t plen)
 {
@@ -158,12 +190,100 @@ static int parse_bound(struct json_object *root, const char *key,
 	return 0;
 }
 
+/* An IPv6SubnetMin/Max given: inside IPv6Network, on a boundary. */
+static int parse_bound6(struct json_object *root, const char *key,
+			const struct tw_netconf *c, uint8_t out[16])
+{
+	const char *s;
+	struct tw_addr a;
+
+	if (get_str(root, key, &s))
+		return -1;
+	if (!s)
+		return 0;
+	if (parse_addr(s, &a))
+		return tw_err_ctx("%s", key);
+	if (a.family != AF_INET6)
+		return tw_err("%s '%s' is not IPv6", key, s);
+	if (!has6(&c->network6, a.addr))
+		return tw_err("%s %s is not in IPv6Network", key, s);
+	if (u128_of(a.addr) & ~mask6_of(c->subnet_len6))
+		return tw_err("%s %s is not on a /%u boundary", key, s,
+			      c->subnet_len6);
+	memcpy(out, a.addr, 16);
+	return 0;
+}
+
+/* obj[key] as a boolean; absent or null: *out unchanged. */
+static int get_bool(struct json_object *obj, const char *key, bool *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return tw_err("%s must be true or false", key);
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+/* IPv6Network and its subnets, flanneld's rules and defaults. */
+static int netconf_from6(struct json_object *root, struct tw_netconf *c)
+{
+	const char *net;
+	uint32_t slen;
+	u128 step, last;
+
+	if (get_str(root, "IPv6Network", &net))
+		return -1;
+	if (!net)
+		return tw_err("EnableIPv6 is true but IPv6Network is missing");
+	if (parse_prefix(net, &c->network6))
+		return tw_err_ctx("IPv6Network");
+	if (c->network6.family != AF_INET6)
+		return tw_err("IPv6Network '%s' is not IPv6", net);
+	if (c->network6.cidr > 124)
+		return tw_err("IPv6Network %s is too small (at most /124)", net);
+	c->subnet_len6 = c->network6.cidr <= 62 ? DEFAULT_SUBNET_LEN6 :
+			 c->network6.cidr + 2;
+	slen = c->subnet_len6;
+	if (get_uint(root, "IPv6SubnetLen", 0, 128, &slen))
+		return -1;
+	/* flannel: 0 means the default */
+	if (slen && slen != c->subnet_len6) {
+		if (slen > 126)
+			return tw_err("IPv6SubnetLen %u is too long (at most 126)",
+				      slen);
+		if (slen < (uint32_t)c->network6.cidr + 2)
+			return tw_err("IPv6SubnetLen %u is too short: IPv6Network %s must hold at least four subnets",
+				      slen, net);
+		c->subnet_len6 = (uint8_t)slen;
+	}
+	step = (u128)1 << (128 - c->subnet_len6);
+	last = (u128_of(c->network6.addr) | ~mask6_of(c->network6.cidr)) &
+	       mask6_of(c->subnet_len6);
+	u128_put(u128_of(c->network6.addr) + step, c->min6);
+	u128_put(last, c->max6);
+	if (parse_bound6(root, "IPv6SubnetMin", c, c->min6) ||
+	    parse_bound6(root, "IPv6SubnetMax", c, c->max6))
+		return -1;
+	if (u128_of(c->min6) > u128_of(c->max6))
+		return tw_err("IPv6SubnetMin is above IPv6SubnetMax");
+	return 0;
+}
+
 static int netconf_from(struct json_object *root, struct tw_netconf *c)
 {
+	bool v4 = true;
+
 	const char *net, *v6net;
 	struct json_object *v;
 	uint32_t slen = 0, step;
 
+	if (get_bool(root, "EnableIPv4", &v4))
+		return -1;
+	if (!v4)
+		return tw_err("EnableIPv4 is false: IPv6-only networks are not supported (twilld needs an IPv4 Network)");
 	if (get_str(root, "Network", &net))
 		return -1;
 	if (!net)
@@ -190,13 +310,13 @@ static int netconf_from(struct json_object *root, struct tw_netconf *c)
 		return -1;
 	if (c->subnet_min > c->subnet_max)
 		return tw_err("SubnetMin is above SubnetMax");
-	if (json_object_object_get_ex(root, "EnableIPv6", &v) &&
-	    json_object_get_boolean(v))
-		c->ipv6 = true;
+	if (get_bool(root, "EnableIPv6", &c->ipv6))
+		return -1;
+	if (c->ipv6 && netconf_from6(root, c))
+		return -1;
 	if (get_str(root, "IPv6Network", &v6net))
 		return -1;
-	if (v6net)
-		c->ipv6 = true;
+	c->v6_ignored = !c->ipv6 && v6net;
 	return parse_backend(root, c);
 }
 
@@ -225,6 +345,19 @@ bool netconf_has(const struct tw_netconf *c, uint32_t subnet, uint8_t plen)
 	return plen >= c->plen && subnet_has(c->network, c->plen, subnet);
 }
 
+uint64_t netconf_count6(const struct tw_netconf *c)
+{
+	u128 n = (u128_of(c->max6) - u128_of(c->min6)) >> (128 - c->subnet_len6);
+
+	return n >= UINT64_MAX ? UINT64_MAX : (uint64_t)n + 1;
+}
+
+bool netconf_has6(const struct tw_netconf *c, const struct tw_prefix *p)
+{
+	return c->ipv6 && p->family == AF_INET6 &&
+	       p->cidr >= c->network6.cidr && has6(&c->network6, p->addr);
+}
+
 static void fmt_v4(uint32_t a, char buf[INET_ADDRSTRLEN])
 {
 	uint32_t n = htonl(a);
@@ -251,23 +384,82 @@ void subnet_cidr(uint32_t subnet, uint8_t plen, uint32_t host,
 
 int subnet_key_parse(const char *s, uint32_t *subnet, uint8_t *plen)
 {
+	struct tw_lease l;
+
+	memset(&l, 0, sizeof(l));
+	if (lease_key_parse(s, &l))
+		return -1;
+	*subnet = l.subnet;
+	*plen = l.plen;
+	return 0;
+}
+
+/* "fd00:244:3::-64" (in buf, changed) as an IPv6 prefix. */
+static int key_part6(char *buf, const char *s, struct tw_prefix *p)
+{
+	char *dash = strrchr(buf, '-');
+
+	if (!dash)
+		return tw_err("invalid subnet key '%s'", s);
+	*dash = '/';
+	if (parse_prefix(buf, p))
+		return tw_err_ctx("subnet key");
+	if (p->family != AF_INET6)
+		return tw_err("subnet key '%s': the part after '&' is not IPv6", s);
+	return 0;
+}
+
+int lease_key_parse(const char *s, struct tw_lease *l)
+{
 	char buf[TW_SUBNET_KEYLEN];
 	size_t len = strlen(s);
-	char *dash;
+	char *dash, *amp;
 
-	/* dual-stack keys: "10.244.3.0-24&fd00:...-64"; the IPv4 part */
 	if (len >= sizeof(buf))
 		return tw_err("invalid subnet key '%s'", s);
 	memcpy(buf, s, len + 1);
-	dash = strchr(buf, '&');
-	if (dash)
-		*dash = '\0';
+	amp = strchr(buf, '&');
+	if (amp)
+		*amp++ = '\0';
 	dash = strrchr(buf, '-');
 	if (!dash)
 		return tw_err("invalid subnet key '%s'", s);
 	*dash = '/';
-	if (parse_v4(buf, "subnet key", subnet, plen))
+	if (parse_v4(buf, "subnet key", &l->subnet, &l->plen))
 		return -1;
+	l->has6 = amp != NULL;
+	memset(&l->subnet6, 0, sizeof(l->subnet6));
+	return amp ? key_part6(amp, s, &l->subnet6) : 0;
+}
+
+void lease_key(const struct tw_lease *l, char buf[TW_SUBNET_KEYLEN])
+{
+	struct tw_addr a = { .family = AF_INET6 };
+	char s[TW_ADDR_STRLEN];
+	size_t n;
+
+	subnet_key(l->subnet, l->plen, buf);
+	if (!l->has6)
+		return;
+	memcpy(a.addr, l->subnet6.addr, 16);
+	n = strlen(buf);
+	snprintf(buf + n, TW_SUBNET_KEYLEN - n, "&%s-%u", fmt_addr(&a, s),
+		 l->subnet6.cidr);
+}
+
+/* PublicIPv6, if given: a unicast IPv6 address. */
+static int lease_ip6(struct json_object *root, struct tw_lease *l)
+{
+	const char *ip6;
+
+	if (get_str(root, "PublicIPv6", &ip6))
+		return -1;
+	if (!ip6)
+		return 0;
+	if (parse_unicast(ip6, "PublicIPv6", &l->public_ip6))
+		return -1;
+	if (l->public_ip6.family != AF_INET6)
+		return tw_err("PublicIPv6 '%s' is not IPv6", ip6);
 	return 0;
 }
 
@@ -276,8 +468,12 @@ static int lease_from(struct json_object *root, struct tw_lease *l)
 	struct json_object *bd;
 	const char *ip, *type, *mac;
 
-	if (get_str(root, "PublicIP", &ip) || get_str(root, "BackendType", &type))
+	if (get_str(root, "PublicIP", &ip) || get_str(root, "BackendType", &type) ||
+	    lease_ip6(root, l))
 		return -1;
+	/* flannel writes 0.0.0.0 for a host with an IPv6 underlay only */
+	if ((!ip || !strcmp(ip, "0.0.0.0")) && l->public_ip6.family)
+		return tw_err("only an IPv6 PublicIPv6: twilld's underlay is IPv4");
 	if (!ip)
 		return tw_err("PublicIP is missing");
 	if (parse_unicast(ip, "PublicIP", &l->public_ip))
@@ -307,6 +503,7 @@ int lease_parse(const char *json, size_t len, struct tw_lease *l)
 	int ret;
 
 	memset(&l->public_ip, 0, sizeof(l->public_ip));
+	memset(&l->public_ip6, 0, sizeof(l->public_ip6));
 	l->has_mac = false;
 	l->vni = 0;
 	if (!root)
@@ -325,6 +522,9 @@ char *lease_format(const struct tw_lease *l)
 
 	json_object_object_add(root, "PublicIP",
 			       json_object_new_string(fmt_addr(&l->public_ip, ip)));
+	if (l->public_ip6.family)
+		json_object_object_add(root, "PublicIPv6",
+				       json_object_new_string(fmt_addr(&l->public_ip6, ip)));
 	json_object_object_add(root, "BackendType",
 			       json_object_new_string("vxlan"));
 	json_object_object_add(bd, "VNI", json_object_new_int((int)l->vni));
@@ -374,6 +574,57 @@ int subnet_pick(const struct tw_netconf *c, const uint32_t *taken,
 	fmt_v4(c->subnet_max, hi);
 	return tw_err("the network is full: all %u subnets /%u from %s to %s are leased",
 		      count, c->subnet_len, lo, hi);
+}
+
+static bool is_taken6(const uint8_t (*taken)[16], size_t n, const uint8_t s[16])
+{
+	size_t lo = 0, hi = n, mid;
+	int d;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		d = memcmp(taken[mid], s, 16);
+		if (!d)
+			return true;
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+int subnet_pick6(const struct tw_netconf *c, const uint8_t (*taken)[16],
+		 size_t ntaken, uint64_t start, struct tw_prefix *out)
+{
+	uint64_t count = netconf_count6(c), i, idx;
+	struct tw_addr lo = { .family = AF_INET6 }, hi = { .family = AF_INET6 };
+	char a[TW_ADDR_STRLEN], b[TW_ADDR_STRLEN];
+	uint8_t s[16];
+
+	/*
+	 * At most ntaken + 1 tries: among that many distinct subnets one is
+	 * free, so a /32 of /64s is not walked through.
+	 */
+	for (i = 0; i < count && i <= ntaken; i++) {
+		idx = start % count + i;
+		if (idx >= count || idx < i)
+			idx -= count;
+		u128_put(u128_of(c->min6) + ((u128)idx << (128 - c->subnet_len6)),
+			 s);
+		if (!is_taken6(taken, ntaken, s)) {
+			memset(out, 0, sizeof(*out));
+			out->family = AF_INET6;
+			out->cidr = c->subnet_len6;
+			memcpy(out->addr, s, 16);
+			return 0;
+		}
+	}
+	memcpy(lo.addr, c->min6, 16);
+	memcpy(hi.addr, c->max6, 16);
+	return tw_err("the IPv6 network is full: all %llu subnets /%u from %s to %s are leased",
+		      (unsigned long long)count, c->subnet_len6, fmt_addr(&lo, a),
+		      fmt_addr(&hi, b));
 }
 
 static const char b64[] =

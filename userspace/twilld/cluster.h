@@ -16,9 +16,13 @@
 #include "model.h"
 
 #define TW_DEFAULT_PREFIX "/coreos.com/network"
-#define TW_SUBNET_KEYLEN 64	/* "255.255.255.255-32" and then some */
+/* "255.255.255.255-32&ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff-128" */
+#define TW_SUBNET_KEYLEN 96
 
-/* <prefix>/config.  Addresses are IPv4, in host byte order. */
+/*
+ * <prefix>/config.  IPv4 addresses in host byte order; the IPv6 ones are
+ * prefixes (network order), since 128 bits fit no integer type of C.
+ */
 struct tw_netconf {
 	uint32_t network;
 	uint8_t plen;		/* of Network */
@@ -26,7 +30,15 @@ struct tw_netconf {
 	uint32_t subnet_min, subnet_max;	/* first and last subnet */
 	uint32_t vni;		/* Backend.VNI, default 1 */
 	uint16_t port;		/* Backend.Port, default 8472 */
-	bool ipv6;		/* EnableIPv6 or IPv6Network given */
+	/*
+	 * EnableIPv6: every lease pairs an IPv6 subnet with the IPv4 one.
+	 * IPv6Network without EnableIPv6 is ignored, as flanneld ignores it
+	 * (v6_ignored says so, for a log line).
+	 */
+	bool ipv6, v6_ignored;
+	struct tw_prefix network6;	/* IPv6Network */
+	uint8_t subnet_len6;		/* IPv6SubnetLen, default 64 */
+	uint8_t min6[16], max6[16];	/* IPv6SubnetMin, IPv6SubnetMax */
 };
 
 /* A subnet lease: the key's subnet and the value's fields. */
@@ -37,6 +49,9 @@ struct tw_lease {
 	uint32_t vni;
 	bool has_mac;
 	uint8_t mac[TW_MAC_LEN];	/* VtepMAC */
+	bool has6;			/* a dual-stack key: "...&fd00::-64" */
+	struct tw_prefix subnet6;
+	struct tw_addr public_ip6;	/* PublicIPv6; family 0: absent */
 };
 
 /*
@@ -45,7 +60,12 @@ struct tw_lease {
  * SubnetMin the second subnet, SubnetMax the last; Backend vxlan, VNI 1,
  * port 8472).  -1 with tw_errmsg on invalid JSON, a missing Network, a
  * SubnetLen that leaves fewer than four subnets or exceeds 30, bounds
- * outside the network or off a subnet boundary, another backend.
+ * outside the network or off a subnet boundary, another backend.  With
+ * EnableIPv6 the same for IPv6Network and IPv6SubnetLen (default 64, or
+ * the network's length + 2 below a /62; at most 126), IPv6SubnetMin and
+ * IPv6SubnetMax.  EnableIPv4 false (an IPv6-only network) is refused:
+ * flannel's keys start with the IPv4 subnet, and twill's underlay here is
+ * IPv4.
  */
 int netconf_parse(const char *json, struct tw_netconf *c);
 /* How many subnets lie in SubnetMin..SubnetMax. */
@@ -55,9 +75,21 @@ bool subnet_has(uint32_t network, uint8_t plen, uint32_t a);
 /* Whether a lease's subnet is one of the network's (any in the network). */
 bool netconf_has(const struct tw_netconf *c, uint32_t subnet, uint8_t plen);
 
+/* How many IPv6 subnets lie in IPv6SubnetMin..Max (at most UINT64_MAX). */
+uint64_t netconf_count6(const struct tw_netconf *c);
+/* Whether an IPv6 subnet is one of the network's (any in IPv6Network). */
+bool netconf_has6(const struct tw_netconf *c, const struct tw_prefix *p);
+
 /* "10.244.3.0-24" <-> subnet; parsing refuses host bits and junk. */
 void subnet_key(uint32_t subnet, uint8_t plen, char buf[TW_SUBNET_KEYLEN]);
 int subnet_key_parse(const char *s, uint32_t *subnet, uint8_t *plen);
+/*
+ * A lease's key name, "10.244.3.0-24" or dual-stack
+ * "10.244.3.0-24&fd00:244:3::-64" (has6), <-> l's subnet, plen, has6 and
+ * subnet6; the other fields are left alone.
+ */
+void lease_key(const struct tw_lease *l, char buf[TW_SUBNET_KEYLEN]);
+int lease_key_parse(const char *s, struct tw_lease *l);
 /* "10.244.3.0/24", and the first address "10.244.3.1/24". */
 void subnet_cidr(uint32_t subnet, uint8_t plen, uint32_t host,
 		 char buf[TW_SUBNET_KEYLEN]);
@@ -74,6 +106,13 @@ char *lease_format(const struct tw_lease *l);
  */
 int subnet_pick(const struct tw_netconf *c, const uint32_t *taken,
 		size_t ntaken, uint32_t start, uint32_t *out);
+
+/*
+ * A free IPv6 subnet, as subnet_pick: `taken` holds addresses (16 bytes
+ * each, network order) sorted by memcmp.
+ */
+int subnet_pick6(const struct tw_netconf *c, const uint8_t (*taken)[16],
+		 size_t ntaken, uint64_t start, struct tw_prefix *out);
 
 /* Standard base64 with padding (etcd's JSON bytes). */
 char *b64_encode(const void *data, size_t len);

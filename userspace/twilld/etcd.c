@@ -289,8 +289,9 @@ int etcd_range(struct etcd *e, const char *key, const char *end,
 	return 0;
 }
 
+/* cmp2: a second comparison, or NULL. */
 static int txn(struct etcd *e, struct json_object *cmp,
-	       struct json_object *op, bool *ok)
+	       struct json_object *cmp2, struct json_object *op, bool *ok)
 {
 	struct json_object *req = json_object_new_object();
 	struct json_object *cmps = json_object_new_array();
@@ -299,6 +300,8 @@ static int txn(struct etcd *e, struct json_object *cmp,
 	int ret;
 
 	json_object_array_add(cmps, cmp);
+	if (cmp2)
+		json_object_array_add(cmps, cmp2);
 	json_object_array_add(ops, op);
 	json_object_object_add(req, "compare", cmps);
 	json_object_object_add(req, "success", ops);
@@ -312,8 +315,22 @@ static int txn(struct etcd *e, struct json_object *cmp,
 	return 0;
 }
 
+/* Every key in the guard's range: mod_revision < rev + 1. */
+static struct json_object *guard_cmp(const struct etcd_guard *g)
+{
+	struct json_object *c = json_object_new_object();
+
+	add_bytes(c, "key", g->key);
+	add_bytes(c, "range_end", g->end);
+	json_object_object_add(c, "result", json_object_new_string("LESS"));
+	json_object_object_add(c, "target", json_object_new_string("MOD"));
+	json_object_object_add(c, "mod_revision", new_i64(g->rev + 1));
+	return c;
+}
+
 int etcd_put_if(struct etcd *e, const char *key, const char *value,
-		int64_t lease, enum etcd_cmp cmp, int64_t rev, bool *ok)
+		int64_t lease, enum etcd_cmp cmp, int64_t rev,
+		const struct etcd_guard *g, bool *ok)
 {
 	struct json_object *c = json_object_new_object();
 	struct json_object *op = json_object_new_object();
@@ -330,7 +347,7 @@ int etcd_put_if(struct etcd *e, const char *key, const char *value,
 	if (lease)
 		json_object_object_add(put, "lease", new_i64(lease));
 	json_object_object_add(op, "request_put", put);
-	if (txn(e, c, op, ok))
+	if (txn(e, c, g ? guard_cmp(g) : NULL, op, ok))
 		return tw_err_ctx("put %s", key);
 	return 0;
 }
@@ -348,7 +365,7 @@ int etcd_delete_if_lease(struct etcd *e, const char *key, int64_t lease)
 	json_object_object_add(c, "lease", new_i64(lease));
 	add_bytes(del, "key", key);
 	json_object_object_add(op, "request_delete_range", del);
-	if (txn(e, c, op, &ok))
+	if (txn(e, c, NULL, op, &ok))
 		return tw_err_ctx("delete %s", key);
 	return 0;
 }

@@ -37,13 +37,24 @@ void etcd_kvs_free(struct etcd_kv *kvs, size_t n);
 
 enum etcd_cmp { ETCD_CMP_CREATE, ETCD_CMP_MOD };
 /*
+ * A second condition of a put: no key in [key, end) modified after
+ * revision `rev` (a listing's).  Two claims of different keys that share
+ * a subnet (dual-stack keys name two) cannot both hold.
+ */
+struct etcd_guard {
+	const char *key, *end;
+	int64_t rev;
+};
+/*
  * Puts key = value (with lease, 0: none) if the key's create revision
- * (ETCD_CMP_CREATE) or mod revision (ETCD_CMP_MOD) equals `rev`: a claim
- * is CREATE 0, an update of what one read is MOD <its mod revision>.
- * *ok: whether the comparison held (the put happened).
+ * (ETCD_CMP_CREATE) or mod revision (ETCD_CMP_MOD) equals `rev`, and, with
+ * a guard (NULL: none), if its range is unchanged: a claim is CREATE 0,
+ * an update of what one read is MOD <its mod revision>.  *ok: whether the
+ * comparisons held (the put happened).
  */
 int etcd_put_if(struct etcd *e, const char *key, const char *value,
-		int64_t lease, enum etcd_cmp cmp, int64_t rev, bool *ok);
+		int64_t lease, enum etcd_cmp cmp, int64_t rev,
+		const struct etcd_guard *g, bool *ok);
 /* Deletes key if its lease is `lease` (a clean hand-back). */
 int etcd_delete_if_lease(struct etcd *e, const char *key, int64_t lease);
 

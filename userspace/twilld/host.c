@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -140,6 +141,29 @@ int host_configure(uint32_t ifindex, uint32_t mtu, uint32_t addr,
 	return 0;
 }
 
+int host_configure6(uint32_t ifindex, const struct tw_prefix *subnet6,
+		    const struct tw_prefix *network6)
+{
+	struct tw_addr a = { .family = AF_INET6 }, n = { .family = AF_INET6 };
+
+	memcpy(a.addr, subnet6->addr, 16);
+	memcpy(n.addr, network6->addr, 16);
+	/* no DAD: the address is this host's alone, by its lease */
+	if (rtnl_addr_add(ifindex, &a, 128, IFA_F_NODAD))
+		return tw_err_ctx("adding the IPv6 subnet's address");
+	if (rtnl_route_add(ifindex, &n, network6->cidr, NULL, RT_SCOPE_LINK))
+		return tw_err_ctx("routing the IPv6 network");
+	return 0;
+}
+
+int host_unconfigure6(uint32_t ifindex, const struct tw_prefix *subnet6)
+{
+	struct tw_addr a = { .family = AF_INET6 };
+
+	memcpy(a.addr, subnet6->addr, 16);
+	return rtnl_addr_del(ifindex, &a, 128);
+}
+
 int host_prune(uint32_t ifindex, uint32_t keep, uint32_t network, uint8_t plen)
 {
 	struct tw_rtnl_entry *v;
@@ -155,6 +179,30 @@ int host_prune(uint32_t ifindex, uint32_t keep, uint32_t network, uint8_t plen)
 		    !subnet_has(network, plen, ntohl(be)))
 			continue;
 		removed = rtnl_addr_del(ifindex, &v[i].addr, 32) ? -1 : removed + 1;
+	}
+	free(v);
+	return removed;
+}
+
+int host_prune6(uint32_t ifindex, const struct tw_prefix *keep,
+		const struct tw_netconf *c)
+{
+	struct tw_rtnl_entry *v;
+	struct tw_prefix p;
+	size_t n, i;
+	int removed = 0;
+
+	if (rtnl_addrs(ifindex, AF_INET6, &v, &n))
+		return -1;
+	for (i = 0; i < n && removed >= 0; i++) {
+		memset(&p, 0, sizeof(p));
+		p.family = AF_INET6;
+		p.cidr = 128;
+		memcpy(p.addr, v[i].addr.addr, 16);
+		if (v[i].plen != 128 || !memcmp(p.addr, keep->addr, 16) ||
+		    !netconf_has6(c, &p))
+			continue;
+		removed = rtnl_addr_del(ifindex, &v[i].addr, 128) ? -1 : removed + 1;
 	}
 	free(v);
 	return removed;

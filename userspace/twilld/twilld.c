@@ -87,7 +87,8 @@ struct agent {
 	uint8_t mac[TW_MAC_LEN];
 	char *subnets, *subnets_end;	/* "<prefix>/subnets/" and its end */
 	uint32_t subnet;
-	char name[TW_SUBNET_KEYLEN];	/* our subnet's key name */
+	struct tw_prefix subnet6;	/* dual-stack: our IPv6 subnet */
+	char name[TW_SUBNET_KEYLEN];	/* our lease's key name */
 	char *key, *value;		/* our lease key and value */
 	int64_t lease, ttl;
 	struct host_entry *hosts;
@@ -189,8 +190,7 @@ static void put_host(struct agent *a, const char *name, const char *value,
 	struct tw_lease l;
 
 	memset(&l, 0, sizeof(l));
-	if (subnet_key_parse(name, &l.subnet, &l.plen) ||
-	    lease_parse(value, vlen, &l)) {
+	if (lease_key_parse(name, &l) || lease_parse(value, vlen, &l)) {
 		logm(L_WARN, "ignoring lease %s: %s", name, tw_errmsg);
 		if (h)
 			drop_host(a, h);
@@ -202,6 +202,16 @@ static void put_host(struct agent *a, const char *name, const char *value,
 			drop_host(a, h);
 		return;
 	}
+	if (l.has6 && a->nc.ipv6 && !netconf_has6(&a->nc, &l.subnet6)) {
+		logm(L_WARN, "ignoring lease %s: its IPv6 subnet is not in the IPv6 network",
+		     name);
+		if (h)
+			drop_host(a, h);
+		return;
+	}
+	/* an IPv4-only network: the IPv4 half of a dual-stack lease */
+	if (!a->nc.ipv6)
+		l.has6 = false;
 	if (l.vni != a->nc.vni)
 		logm(L_WARN, "lease %s has VNI %u, the network %u", name,
 		     l.vni, a->nc.vni);
@@ -288,6 +298,9 @@ static void build_want(struct agent *a, struct tw_device *d)
 		n = htonl(l->subnet);
 		memcpy(p.addr, &n, 4);
 		if (dev_add_prefix(d, peer, &p))
+			logm(L_WARN, "lease %s: %s", a->hosts[i].name, tw_errmsg);
+		/* the IPv6 subnet rides the same IPv4 underlay */
+		if (l->has6 && dev_add_prefix(d, peer, &l->subnet6))
 			logm(L_WARN, "lease %s: %s", a->hosts[i].name, tw_errmsg);
 	}
 }
@@ -379,31 +392,78 @@ static int read_netconf(struct agent *a)
 	return ret;
 }
 
-static void set_ours(struct agent *a, uint32_t subnet)
+/* subnet6: NULL in an IPv4-only network. */
+static void set_ours(struct agent *a, uint32_t subnet,
+		     const struct tw_prefix *subnet6)
 {
+	struct tw_lease l = { .subnet = subnet, .plen = a->nc.subnet_len };
 	char *key;
 
 	a->subnet = subnet;
-	subnet_key(subnet, a->nc.subnet_len, a->name);
+	memset(&a->subnet6, 0, sizeof(a->subnet6));
+	if (subnet6) {
+		a->subnet6 = *subnet6;
+		l.has6 = true;
+		l.subnet6 = *subnet6;
+	}
+	lease_key(&l, a->name);
 	key = tw_malloc(strlen(a->subnets) + sizeof(a->name));
 	sprintf(key, "%s%s", a->subnets, a->name);
 	free(a->key);
 	a->key = key;
 }
 
-/* Tries to put our lease at `name`: 1 done, 0 lost the race, -1 error. */
-static int try_claim(struct agent *a, const struct etcd_kv *kvs, size_t n,
-		     uint32_t subnet)
+/*
+ * Whether another key than ours (a->name) names the subnet or the IPv6
+ * subnet: dual-stack keys are unique, their halves need not be.
+ */
+static bool half_taken(const struct agent *a, const struct etcd_kv *kvs,
+		       size_t n)
 {
+	const char *name;
+	struct tw_lease l;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		name = key_name(a, kvs[i].key);
+		if (!name || !strcmp(name, a->name) || lease_key_parse(name, &l))
+			continue;
+		if (l.subnet == a->subnet ||
+		    (l.has6 && a->subnet6.family &&
+		     !memcmp(l.subnet6.addr, a->subnet6.addr, 16)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Tries to put our lease at the key of subnet (and subnet6, NULL: none),
+ * with the listing kvs at revision rev: 1 done, 0 lost the race, -1
+ * error.
+ */
+static int try_claim(struct agent *a, const struct etcd_kv *kvs, size_t n,
+		     int64_t rev, uint32_t subnet, const struct tw_prefix *subnet6)
+{
+	struct etcd_guard guard = { a->subnets, a->subnets_end, rev };
+	const struct etcd_guard *g = NULL;
 	const struct etcd_kv *kv = NULL;
 	struct tw_lease l;
 	size_t i;
 	bool ok;
 
-	set_ours(a, subnet);
+	set_ours(a, subnet, subnet6);
 	for (i = 0; i < n; i++)
 		if (!strcmp(kvs[i].key, a->key))
 			kv = &kvs[i];
+	if (half_taken(a, kvs, n))
+		return 0;
+	/*
+	 * Dual-stack: another host may claim another key with one of our
+	 * halves at the same time; only one put holds if nothing under
+	 * subnets/ changed since the listing.
+	 */
+	if (a->nc.ipv6)
+		g = &guard;
 	if (kv) {
 		/* only ever take over our own old lease, and only if it is
 		 * still what we read */
@@ -411,44 +471,88 @@ static int try_claim(struct agent *a, const struct etcd_kv *kvs, size_t n,
 		    memcmp(&l.public_ip, &a->pub, sizeof(a->pub)) != 0)
 			return 0;
 		if (etcd_put_if(&a->e, a->key, a->value, a->lease,
-				ETCD_CMP_MOD, kv->mod_rev, &ok))
+				ETCD_CMP_MOD, kv->mod_rev, g, &ok))
 			return -1;
 	} else if (etcd_put_if(&a->e, a->key, a->value, a->lease,
-			       ETCD_CMP_CREATE, 0, &ok)) {
+			       ETCD_CMP_CREATE, 0, g, &ok)) {
 		return -1;
 	}
 	return ok ? 1 : 0;
 }
 
-/* Our previous subnet: the state file, else a lease with our PublicIP. */
+/*
+ * Whether a key name is a lease of this network's shape: our subnet
+ * length, and an IPv6 half of ours exactly when the network has IPv6.
+ */
+static bool fits(const struct agent *a, const char *name, struct tw_lease *l)
+{
+	if (lease_key_parse(name, l) || l->plen != a->nc.subnet_len ||
+	    !netconf_has(&a->nc, l->subnet, l->plen) || l->has6 != a->nc.ipv6)
+		return false;
+	return !l->has6 || (l->subnet6.cidr == a->nc.subnet_len6 &&
+			    netconf_has6(&a->nc, &l->subnet6));
+}
+
+/*
+ * Our previous subnet (and IPv6 subnet): the state file, else a lease
+ * with our PublicIP.
+ */
 static bool previous_subnet(struct agent *a, const struct etcd_kv *kvs,
-			    size_t n, uint32_t *subnet)
+			    size_t n, uint32_t *subnet, struct tw_prefix *subnet6)
 {
 	char *s = a->o.state_file ? tw_read_file(a->o.state_file) : NULL;
-	struct tw_lease l;
-	uint8_t plen;
+	struct tw_lease l, v;
+	bool found = false;
 	size_t i;
 
 	if (s) {
 		s[strcspn(s, "\n")] = '\0';
-		if (!subnet_key_parse(s, subnet, &plen) &&
-		    plen == a->nc.subnet_len &&
-		    netconf_has(&a->nc, *subnet, plen)) {
-			free(s);
-			return true;
-		}
+		found = fits(a, s, &l);
 		free(s);
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !found; i++) {
 		const char *name = key_name(a, kvs[i].key);
 
-		if (name && !subnet_key_parse(name, subnet, &plen) &&
-		    plen == a->nc.subnet_len &&
-		    !lease_parse(kvs[i].value, kvs[i].vlen, &l) &&
-		    !memcmp(&l.public_ip, &a->pub, sizeof(a->pub)))
-			return true;
+		found = name && fits(a, name, &l) &&
+			!lease_parse(kvs[i].value, kvs[i].vlen, &v) &&
+			!memcmp(&v.public_ip, &a->pub, sizeof(a->pub));
 	}
-	return false;
+	if (found) {
+		*subnet = l.subnet;
+		*subnet6 = l.subnet6;
+	}
+	return found;
+}
+
+static int cmp_addr6(const void *x, const void *y)
+{
+	return memcmp(x, y, 16);
+}
+
+/*
+ * A free IPv6 subnet, random among those no key names: 0, or -EXIT_FULL
+ * with tw_errmsg.
+ */
+static int pick6(struct agent *a, const struct etcd_kv *kvs, size_t n,
+		 struct tw_prefix *out)
+{
+	uint8_t (*taken)[16] = tw_calloc(n + 1, sizeof(*taken));
+	uint64_t from = (uint64_t)random_u32() << 32 | random_u32();
+	struct tw_lease l;
+	size_t i, nt;
+	int r;
+
+	for (i = 0, nt = 0; i < n; i++) {
+		const char *name = key_name(a, kvs[i].key);
+
+		if (name && !lease_key_parse(name, &l) && l.has6)
+			memcpy(taken[nt++], l.subnet6.addr, 16);
+	}
+	qsort(taken, nt, sizeof(*taken), cmp_addr6);
+	r = subnet_pick6(&a->nc, (const uint8_t (*)[16])taken, nt,
+			 from % netconf_count6(&a->nc), out);
+	free(taken);
+	return r ? -EXIT_FULL : 0;
 }
 
 static int cmp_u32(const void *x, const void *y)
@@ -479,6 +583,8 @@ static int claim(struct agent *a, bool prev_only)
 {
 	struct etcd_kv *kvs;
 	uint32_t *taken, subnet, pick;
+	struct tw_prefix subnet6, p6;
+	const struct tw_prefix *s6 = NULL;
 	size_t n, i, nt;
 	int64_t rev;
 	uint8_t plen;
@@ -489,10 +595,13 @@ static int claim(struct agent *a, bool prev_only)
 		if (etcd_range(&a->e, a->subnets, a->subnets_end, &kvs, &n, &rev))
 			return -1;
 		subnet = a->subnet;
+		subnet6 = a->subnet6;
 		have_prev = prev_only ||
-			    (t == 0 && previous_subnet(a, kvs, n, &subnet));
+			    (t == 0 && previous_subnet(a, kvs, n, &subnet,
+						       &subnet6));
 		if (have_prev) {
-			r = try_claim(a, kvs, n, subnet);
+			r = try_claim(a, kvs, n, rev, subnet,
+				      a->nc.ipv6 ? &subnet6 : NULL);
 			if (r || prev_only) {
 				keep_or_free(a, kvs, n, rev, r > 0);
 				return r > 0 ? 0 : r < 0 ? -1 : EXIT_LOST;
@@ -508,12 +617,14 @@ static int claim(struct agent *a, bool prev_only)
 		}
 		qsort(taken, nt, sizeof(*taken), cmp_u32);
 		r = subnet_pick(&a->nc, taken, nt, random_u32() % netconf_count(&a->nc),
-				&pick);
+				&pick) ? -EXIT_FULL : 0;
 		free(taken);
+		if (!r && a->nc.ipv6) {
+			r = pick6(a, kvs, n, &p6);
+			s6 = &p6;
+		}
 		if (!r)
-			r = try_claim(a, kvs, n, pick);
-		else
-			r = -EXIT_FULL;
+			r = try_claim(a, kvs, n, rev, pick, s6);
 		keep_or_free(a, kvs, n, rev, r > 0);
 		if (r == -EXIT_FULL)
 			return EXIT_FULL;
@@ -554,6 +665,11 @@ static int write_state(struct agent *a)
 		.mtu = a->mtu > 50 ? a->mtu - 50 : 1450,
 		.ipmasq = a->o.ip_masq,
 	};
+
+	if (a->nc.ipv6) {
+		se.network6 = a->nc.network6;
+		se.subnet6 = a->subnet6;
+	}
 	char env[512];
 
 	subnetenv_format(&se, env, sizeof(env));
@@ -949,6 +1065,19 @@ static void prune(struct agent *a, uint32_t keep, uint32_t network,
 		logm(L_INFO, "removed %s address from %s (%d)", what, a->ifname, n);
 }
 
+/* host_prune6 of an earlier IPv6 subnet's address, logged. */
+static void prune6(struct agent *a)
+{
+	int n = host_prune6(a->ifindex, &a->subnet6, &a->nc);
+
+	if (n < 0)
+		logm(L_WARN, "removing an earlier IPv6 subnet's address from %s: %s",
+		     a->ifname, tw_errmsg);
+	else if (n)
+		logm(L_INFO, "removed an earlier IPv6 subnet's address from %s (%d)",
+		     a->ifname, n);
+}
+
 /*
  * Our subnet went to another host: its address off the device and the
  * subnet file gone, so that neither this host's routing nor a CNI plugin
@@ -957,6 +1086,9 @@ static void prune(struct agent *a, uint32_t keep, uint32_t network,
 static void forget_subnet(struct agent *a)
 {
 	prune(a, 0, a->subnet, a->nc.subnet_len, "the lost subnet's");
+	if (a->subnet6.family && host_unconfigure6(a->ifindex, &a->subnet6))
+		logm(L_WARN, "removing the lost IPv6 subnet's address from %s: %s",
+		     a->ifname, tw_errmsg);
 	if (unlink(a->o.subnet_file) && errno != ENOENT)
 		logm(L_WARN, "removing %s: %s", a->o.subnet_file, strerror(errno));
 	else
@@ -982,8 +1114,8 @@ static int start(struct agent *a)
 	}
 	if (stop)
 		return EXIT_OK;
-	if (a->nc.ipv6)
-		logm(L_WARN, "the network has IPv6: twilld leases IPv4 subnets only");
+	if (a->nc.v6_ignored)
+		logm(L_INFO, "IPv6Network without EnableIPv6: IPv4 only, as flanneld does");
 	if (host_public_ip(a->o.public_ip, a->o.iface, &a->pub, &a->mtu) ||
 	    setup_device(a)) {
 		logm(L_ERROR, "%s", tw_errmsg);
@@ -1020,11 +1152,15 @@ static int start(struct agent *a)
 	     fmt_addr(&a->pub, ip));
 	if (host_configure(a->ifindex, a->mtu > 50 ? a->mtu - 50 : 0,
 			   a->subnet, a->nc.network, a->nc.plen) ||
+	    (a->nc.ipv6 &&
+	     host_configure6(a->ifindex, &a->subnet6, &a->nc.network6)) ||
 	    write_state(a)) {
 		logm(L_ERROR, "%s", tw_errmsg);
 		return EXIT_RUNTIME;
 	}
 	prune(a, a->subnet, a->nc.network, a->nc.plen, "an earlier subnet's");
+	if (a->nc.ipv6)
+		prune6(a);
 	if (a->o.ip_masq)
 		set_masquerade(a);
 	return 0;
