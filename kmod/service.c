@@ -577,6 +577,48 @@ static int parse_flags(struct nlattr **tb, const struct nlattr *attr,
 	return 0;
 }
 
+int twill_service_parse_filter(const struct nlattr *attr,
+			       struct twill_service_key *key,
+			       struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[TWILL_SERVICE_A_MAX + 1];
+	const struct nlattr *pos, *one = NULL;
+	struct twill_service svc = {};
+	int rem, ret;
+
+	nla_for_each_nested(pos, attr, rem) {
+		if (one) {
+			NL_SET_ERR_MSG_ATTR(extack, pos,
+					    "a service filter names exactly one service");
+			return -EINVAL;
+		}
+		one = pos;
+	}
+	if (!one || rem) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "a service filter names exactly one service");
+		return -EINVAL;
+	}
+	ret = nla_parse_nested(tb, TWILL_SERVICE_A_MAX, one, service_policy,
+			       extack);
+	if (!ret)
+		ret = parse_key(tb, one, &svc, extack);
+	if (ret)
+		return ret;
+	/* Not ignored: a client asking for more than a key would misread. */
+	if (tb[TWILL_SERVICE_A_FLAGS] || tb[TWILL_SERVICE_A_AFFINITY] ||
+	    tb[TWILL_SERVICE_A_BACKENDS]) {
+		NL_SET_ERR_MSG_ATTR(extack, one,
+				    "a service filter takes only family, address, port and protocol");
+		return -EINVAL;
+	}
+	key->vip = svc.vip;
+	key->port = svc.port;
+	key->proto = svc.proto;
+	key->family = svc.family;
+	return 0;
+}
+
 static u32 count_nested(const struct nlattr *attr)
 {
 	const struct nlattr *pos;
@@ -1071,7 +1113,22 @@ int twill_service_put_counts(struct sk_buff *skb, struct twill_device *tdev)
 	return 0;
 }
 
+/* The one service a filter names, if the table has it. */
+static int dump_one(struct sk_buff *skb, struct twill_service_table *table,
+		    const struct twill_service_key *key,
+		    struct twill_service_dump_pos *pos)
+{
+	struct twill_service *svc;
+
+	if (!table)
+		return 0;
+	svc = twill_service_lookup(table, key->family, &key->vip, key->port,
+				   key->proto);
+	return svc ? put_service(skb, svc, &pos->backend) : 0;
+}
+
 int twill_service_dump(struct sk_buff *skb, struct twill_device *tdev,
+		       const struct twill_service_key *only,
 		       struct twill_service_dump_pos *pos)
 {
 	struct twill_service_table *table = table_of(tdev);
@@ -1085,6 +1142,11 @@ int twill_service_dump(struct sk_buff *skb, struct twill_device *tdev,
 	nest = nla_nest_start(skb, TWILL_A_SERVICES);
 	if (!nest)
 		return -EMSGSIZE;
+	if (only) {
+		ret = dump_one(skb, table, only, pos);
+		nla_nest_end(skb, nest);
+		return ret;
+	}
 	for (; table && pos->slot <= table->mask; pos->slot++) {
 		svc = table->slots[pos->slot];
 		if (!svc)
