@@ -400,7 +400,7 @@ static bool timing(void)
 
 int nl_send_batch(struct tw_nl *n, const struct tw_batch *batch)
 {
-	long long first = 0, commit = 0;
+	long long first = 0, commit = 0, end;
 	size_t i, pending = 0;
 	int ret;
 
@@ -428,11 +428,12 @@ int nl_send_batch(struct tw_nl *n, const struct tw_batch *batch)
 	}
 	ret = read_acks(n, &pending);
 	/* The commit is acked last: its ack ends the transaction. */
+	end = now_us();
 	if (!ret && batch->n && timing())
 		fprintf(stderr,
 			"twill: timing: commit request to ack %lld us, transaction of %zu message%s %lld us\n",
-			now_us() - commit, batch->n, batch->n == 1 ? "" : "s",
-			now_us() - first);
+			end - commit, batch->n, batch->n == 1 ? "" : "s",
+			end - first);
 	return ret;
 }
 

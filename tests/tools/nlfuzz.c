@@ -4422,6 +4422,10 @@ static int query(const char *spec, double t0)
 	nest_end(m, l);
 	m_finish(m);
 	last_extack[0] = '\0';
+	/* extended acks, whatever the seed gave the first socket */
+	sock_close(&mainsock);
+	if (sock_open(&mainsock, 1, 0, 0))
+		return 2;
 	if (exchange(&mainsock, &m, 1))
 		return 2;
 	if (pend[0].err || pend[0].dump_error)
