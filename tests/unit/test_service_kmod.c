@@ -557,6 +557,64 @@ static void test_dump(void)
 	twill_service_flush(&d);
 }
 
+/*
+ * Services replaced by others of the same keys: the table's slots copied
+ * with those swapped, the others shared, counts and limits as a rebuild's.
+ */
+static void test_swap(void)
+{
+	struct twill_service *a, *b, *b2;
+	struct twill_service_table *t;
+	struct twill_device d;
+	struct outcome o;
+	struct req r;
+
+	setup(&d);
+	a = look(&d, "10.96.0.10", 80, IPPROTO_TCP);
+	b = look(&d, "fd00::10", 53, IPPROTO_UDP);
+	t = table(&d);
+	req_init(&r);
+	req_service(&r, "fd00::10", 53, IPPROTO_UDP, 0,
+		    "fd00:244::5 fd00:244::6", 0);
+	o = commit_one(&d, &r, false, ALL, false);
+	CHECK(o.ret == 0 && o.published && table(&d) != t);
+	b2 = look(&d, "fd00::10", 53, IPPROTO_UDP);
+	CHECK(b2 && b2 != b && b2->nbackends == 2 && b2->table);
+	CHECK(look(&d, "10.96.0.10", 80, IPPROTO_TCP) == a);
+	CHECK(table(&d)->nservices == 2 && table(&d)->nbackends == 5);
+	CHECK(vip(&d, "fd00::10") && vip(&d, "10.96.0.10"));
+	/* past max-backends (5 now): refused, nothing changes */
+	t = table(&d);
+	req_init(&r);
+	mnl_attr_put_u32(r.nlh, TWILL_A_MAX_BACKENDS, 5);
+	CHECK(commit_one(&d, &r, false, ALL, false).ret == 0);
+	t = table(&d);
+	req_init(&r);
+	req_service(&r, "fd00::10", 53, IPPROTO_UDP, 0,
+		    "fd00:244::5 fd00:244::6 fd00:244::7", 0);
+	o = commit_one(&d, &r, false, ALL, false);
+	CHECK(o.ret == -ENOSPC && o.msg && strstr(o.msg, "6 backends"));
+	CHECK(table(&d) == t && look(&d, "fd00::10", 53, IPPROTO_UDP) == b2);
+	/* one fewer: fits */
+	req_init(&r);
+	req_service(&r, "fd00::10", 53, IPPROTO_UDP, 0, "fd00:244::7", 0);
+	o = commit_one(&d, &r, false, ALL, false);
+	CHECK(o.ret == 0 && table(&d)->nbackends == 4);
+	CHECK(look(&d, "fd00::10", 53, IPPROTO_UDP)->nbackends == 1);
+	/* the same again: nothing published */
+	t = table(&d);
+	req_init(&r);
+	req_service(&r, "fd00::10", 53, IPPROTO_UDP, 0, "fd00:244::7", 0);
+	o = commit_one(&d, &r, false, ALL, false);
+	CHECK(o.ret == 0 && !o.published && table(&d) == t);
+	/* without the host's right: refused as a rebuild is */
+	req_init(&r);
+	req_service(&r, "fd00::10", 53, IPPROTO_UDP, 0, "fd00:244::8", 0);
+	o = commit_one(&d, &r, false, TWILL_RIGHT_INIT, false);
+	CHECK(o.ret == -EPERM && table(&d) == t);
+	twill_service_flush(&d);
+}
+
 /* A filter's key parsed from the request's TWILL_A_SERVICES. */
 static int filter_of(struct req *r, struct twill_service_key *key,
 		     const char **msg)
@@ -850,6 +908,7 @@ const struct test service_kmod_tests[] = {
 	{ "service-kmod: limits and rights", test_limits_rights },
 	{ "service-kmod: dump continues services", test_dump },
 	{ "service-kmod: dump filtered to one service", test_dump_filter },
+	{ "service-kmod: same keys: slots copied, pointers swapped", test_swap },
 	{ "service-kmod: 500 services, one change", test_many },
 	{ "service-kmod: replace 10,000 services in one transaction",
 	  test_replace_10k },
