@@ -105,6 +105,13 @@ static const struct nla_policy get_policy[TWILL_A_MAX + 1] = {
 	[TWILL_A_IFNAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
 };
 
+static const struct nla_policy get_services_policy[TWILL_A_MAX + 1] = {
+	[TWILL_A_IFINDEX]	= { .type = NLA_U32 },
+	[TWILL_A_IFNAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	/* The filter: one service's key, parsed strictly by service.c. */
+	[TWILL_A_SERVICES]	= { .type = NLA_NESTED },
+};
+
 static const struct nla_policy lookup_policy[TWILL_A_MAX + 1] = {
 	[TWILL_A_IFINDEX]	= { .type = NLA_U32 },
 	[TWILL_A_IFNAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
@@ -1125,6 +1132,8 @@ static int flows_done(struct netlink_callback *cb)
 struct services_ctx {
 	struct twill_device *tdev;
 	struct twill_service_dump_pos pos;
+	struct twill_service_key filter;
+	bool filtered;			/* only the service @filter names */
 	bool done;
 };
 
@@ -1134,16 +1143,28 @@ static struct services_ctx *services_ctx(struct netlink_callback *cb)
 	return (struct services_ctx *)cb->ctx;
 }
 
+/*
+ * A filter is parsed before the device is looked up: a bad one fails the
+ * dump before it holds anything.
+ */
 static int services_start(struct netlink_callback *cb)
 {
 	struct services_ctx *ctx = services_ctx(cb);
+	struct nlattr **attrs = twill_compat_dump_attrs(cb);
 	struct twill_device *tdev;
+	int ret;
 
-	tdev = lookup_device(sock_net(cb->skb->sk),
-			     twill_compat_dump_attrs(cb), cb->extack);
+	memset(ctx, 0, sizeof(*ctx));
+	if (attrs[TWILL_A_SERVICES]) {
+		ret = twill_service_parse_filter(attrs[TWILL_A_SERVICES],
+						 &ctx->filter, cb->extack);
+		if (ret)
+			return ret;
+		ctx->filtered = true;
+	}
+	tdev = lookup_device(sock_net(cb->skb->sk), attrs, cb->extack);
 	if (IS_ERR(tdev))
 		return PTR_ERR(tdev);
-	memset(ctx, 0, sizeof(*ctx));
 	ctx->tdev = tdev;
 	return 0;
 }
@@ -1177,7 +1198,9 @@ static int services_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	      nla_put_string(skb, TWILL_A_IFNAME, tdev->dev->name) ||
 	      (!was.slot && !was.backend &&
 	       twill_nat_put_service_stats(skb, tdev)) ?
-	      -EMSGSIZE : twill_service_dump(skb, tdev, &ctx->pos);
+	      -EMSGSIZE : twill_service_dump(skb, tdev,
+					     ctx->filtered ? &ctx->filter : NULL,
+					     &ctx->pos);
 	/* Not one service (or backend) fitted in an empty message. */
 	if (ret && !memcmp(&was, &ctx->pos, sizeof(was))) {
 		genlmsg_cancel(skb, hdr);
@@ -1346,7 +1369,7 @@ static const struct genl_ops genl_ops[] = {
 		.start = services_start,
 		.dumpit = services_dumpit,
 		.done = services_done,
-		.policy = get_policy,
+		.policy = get_services_policy,
 		.maxattr = TWILL_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	}, {

@@ -577,6 +577,48 @@ static int parse_flags(struct nlattr **tb, const struct nlattr *attr,
 	return 0;
 }
 
+int twill_service_parse_filter(const struct nlattr *attr,
+			       struct twill_service_key *key,
+			       struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[TWILL_SERVICE_A_MAX + 1];
+	const struct nlattr *pos, *one = NULL;
+	struct twill_service svc = {};
+	int rem, ret;
+
+	nla_for_each_nested(pos, attr, rem) {
+		if (one) {
+			NL_SET_ERR_MSG_ATTR(extack, pos,
+					    "a service filter names exactly one service");
+			return -EINVAL;
+		}
+		one = pos;
+	}
+	if (!one || rem) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "a service filter names exactly one service");
+		return -EINVAL;
+	}
+	ret = nla_parse_nested(tb, TWILL_SERVICE_A_MAX, one, service_policy,
+			       extack);
+	if (!ret)
+		ret = parse_key(tb, one, &svc, extack);
+	if (ret)
+		return ret;
+	/* Not ignored: a client asking for more than a key would misread. */
+	if (tb[TWILL_SERVICE_A_FLAGS] || tb[TWILL_SERVICE_A_AFFINITY] ||
+	    tb[TWILL_SERVICE_A_BACKENDS]) {
+		NL_SET_ERR_MSG_ATTR(extack, one,
+				    "a service filter takes only family, address, port and protocol");
+		return -EINVAL;
+	}
+	key->vip = svc.vip;
+	key->port = svc.port;
+	key->proto = svc.proto;
+	key->family = svc.family;
+	return 0;
+}
+
 static u32 count_nested(const struct nlattr *attr)
 {
 	const struct nlattr *pos;
@@ -814,6 +856,100 @@ static int add_kept(struct prepare *p)
 	return 0;
 }
 
+static bool limits_changed(struct twill_device *tdev,
+			   const struct twill_service_change *ch)
+{
+	return ch->max_services != tdev->max_services ||
+	       ch->max_backends != tdev->max_backends ||
+	       ch->maglev_size != tdev->maglev_size;
+}
+
+/*
+ * An endpoint change, the common one, replaces services by others of the
+ * same keys: the next table can then be the current one's slots copied,
+ * those pointers swapped, instead of every service hashed in again (at
+ * 10,000 services that rebuild was most of a change's commit).  Not when
+ * a service comes or goes, or a limit changes: the whole rebuild.
+ */
+static int not_swappable(void *ctx, struct twill_service *svc)
+{
+	struct prepare *p = ctx;
+
+	return svc->remove || !find(p->old, svc);
+}
+
+static struct twill_service **slot_of(struct twill_service_table *table,
+				      const struct twill_service *svc)
+{
+	u32 i = key_hash(svc->family, &svc->vip, svc->port, svc->proto) &
+		table->mask;
+
+	while (table->slots[i] != svc)
+		i = (i + 1) & table->mask;
+	return &table->slots[i];
+}
+
+static int swap_staged(void *ctx, struct twill_service *svc)
+{
+	struct prepare *p = ctx;
+	struct twill_service_table *fresh = p->ch->fresh;
+	struct twill_service *old = find(p->old, svc);
+	int ret;
+
+	ret = count(p, svc);
+	if (ret)
+		return ret;
+	if (old->size == p->ch->maglev_size && same_service(old, svc))
+		return 0;
+	ret = build(svc, p->ch->maglev_size);
+	if (ret)
+		return ret;
+	/* Same key, same probe sequence: the old one's slot is the new's. */
+	*slot_of(fresh, old) = svc;
+	fresh->nbackends = fresh->nbackends - old->nbackends + svc->nbackends;
+	old->chain = p->ch->retired;
+	p->ch->retired = old;
+	p->changed = true;
+	return 0;
+}
+
+static int prepare_swap(struct prepare *p)
+{
+	struct twill_service_change *ch = p->ch;
+	struct twill_service_table *old = p->old, *fresh;
+	u32 slots = old->mask + 1;
+	size_t size = struct_size(old, slots, slots) +
+		      slots * sizeof(*old->vips);
+	int ret;
+
+	fresh = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!fresh)
+		return -ENOMEM;
+	memcpy(fresh, old, size);
+	fresh->vips = (struct twill_service_vip *)&fresh->slots[slots];
+	fresh->retired = NULL;
+	INIT_RCU_WORK(&fresh->free_work, table_free_work);
+	ch->fresh = fresh;
+	ret = plan_walk(p->sp, swap_staged, p);
+	if (ret)
+		return ret;
+	if (fresh->nbackends > ch->max_backends) {
+		NL_SET_ERR_MSG_FMT(p->extack,
+				   "%u services, %u backends: past the limits %u, %u",
+				   fresh->nservices, fresh->nbackends,
+				   ch->max_services, ch->max_backends);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static bool swappable(struct twill_device *tdev, struct prepare *p)
+{
+	return !p->replace && p->old && p->sp &&
+	       !limits_changed(tdev, p->ch) &&
+	       !plan_walk(p->sp, not_swappable, p);
+}
+
 /* Old services the new table does not hold go with the old table. */
 static void collect_retired(struct prepare *p)
 {
@@ -864,14 +1000,6 @@ static int check_limits(struct twill_device *tdev,
 	return 0;
 }
 
-static bool limits_changed(struct twill_device *tdev,
-			   const struct twill_service_change *ch)
-{
-	return ch->max_services != tdev->max_services ||
-	       ch->max_backends != tdev->max_backends ||
-	       ch->maglev_size != tdev->maglev_size;
-}
-
 int twill_service_prepare(struct twill_device *tdev,
 			  struct twill_service_plan *sp, bool replace,
 			  u32 rights, struct twill_service_change *ch,
@@ -887,8 +1015,15 @@ int twill_service_prepare(struct twill_device *tdev,
 	if (!sp && !replace)
 		return 0;
 	ret = check_limits(tdev, sp, rights, ch, extack);
-	if (!ret)
-		ret = count_all(&p);
+	if (ret)
+		return ret;
+	if (swappable(tdev, &p)) {
+		ret = prepare_swap(&p);
+		if (ret)
+			return ret;
+		goto built;
+	}
+	ret = count_all(&p);
 	if (ret)
 		return ret;
 	if (p.nservices) {
@@ -902,6 +1037,7 @@ int twill_service_prepare(struct twill_device *tdev,
 			return ret;
 	}
 	collect_retired(&p);
+built:
 	if (!p.changed && !limits_changed(tdev, ch)) {
 		/* The same services again: nothing to publish. */
 		twill_service_abort(ch);
@@ -1071,7 +1207,22 @@ int twill_service_put_counts(struct sk_buff *skb, struct twill_device *tdev)
 	return 0;
 }
 
+/* The one service a filter names, if the table has it. */
+static int dump_one(struct sk_buff *skb, struct twill_service_table *table,
+		    const struct twill_service_key *key,
+		    struct twill_service_dump_pos *pos)
+{
+	struct twill_service *svc;
+
+	if (!table)
+		return 0;
+	svc = twill_service_lookup(table, key->family, &key->vip, key->port,
+				   key->proto);
+	return svc ? put_service(skb, svc, &pos->backend) : 0;
+}
+
 int twill_service_dump(struct sk_buff *skb, struct twill_device *tdev,
+		       const struct twill_service_key *only,
 		       struct twill_service_dump_pos *pos)
 {
 	struct twill_service_table *table = table_of(tdev);
@@ -1085,6 +1236,11 @@ int twill_service_dump(struct sk_buff *skb, struct twill_device *tdev,
 	nest = nla_nest_start(skb, TWILL_A_SERVICES);
 	if (!nest)
 		return -EMSGSIZE;
+	if (only) {
+		ret = dump_one(skb, table, only, pos);
+		nla_nest_end(skb, nest);
+		return ret;
+	}
 	for (; table && pos->slot <= table->mask; pos->slot++) {
 		svc = table->slots[pos->slot];
 		if (!svc)

@@ -136,6 +136,23 @@ twill_service_choose(const struct twill_service *svc, u32 hash)
 	return &svc->backends[svc->table[reciprocal_scale(hash, svc->size)]];
 }
 
+/* A service's key alone: what a GET_SERVICES filter names. */
+struct twill_service_key {
+	union nf_inet_addr vip;
+	__be16 port;
+	u8 proto;
+	u8 family;
+};
+
+/*
+ * Parses a GET_SERVICES filter, TWILL_A_SERVICES with exactly one service
+ * that has its key (family, address, port, protocol) and nothing else.
+ * -EINVAL with extack otherwise.
+ */
+int twill_service_parse_filter(const struct nlattr *attr,
+			       struct twill_service_key *key,
+			       struct netlink_ext_ack *extack);
+
 /* Where a dump stopped: slot of the table, backends of that service. */
 struct twill_service_dump_pos {
 	u32 slot, backend;
@@ -144,10 +161,12 @@ struct twill_service_dump_pos {
 /*
  * Puts the device's service settings and TWILL_A_SERVICES with as many
  * services as fit; a service whose backends do not all fit continues in
- * the next message.  Returns 0 when the table is done, -EMSGSIZE when
- * more follow.  update_lock held.
+ * the next message.  With @only, just that service (found by its hash,
+ * none if the device lacks it).  Returns 0 when the table is done,
+ * -EMSGSIZE when more follow.  update_lock held.
  */
 int twill_service_dump(struct sk_buff *skb, struct twill_device *tdev,
+		       const struct twill_service_key *only,
 		       struct twill_service_dump_pos *pos);
 /* TWILL_A_NUM_SERVICES and TWILL_A_NUM_BACKENDS; update_lock held. */
 int twill_service_put_counts(struct sk_buff *skb, struct twill_device *tdev);

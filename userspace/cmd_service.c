@@ -56,8 +56,12 @@ static int service_set(int argc, char **argv)
 		tw_err_ctx("service set %s", argv[0]);
 	if (!ret)
 		ret = device_open(argv[0], &nl, &dev);
-	/* what is not given is kept: the current service is the base */
-	if (!ret && !args.remove && nl_dump_services(&nl, &dev, &all))
+	/*
+	 * What is not given is kept: the current service is the base.  Only
+	 * it is read, so a change costs the same however many services the
+	 * device has.
+	 */
+	if (!ret && !args.remove && nl_get_service(&nl, &dev, &args, &all))
 		ret = tw_err_ctx("service set %s", argv[0]);
 	if (!ret) {
 		cur = service_find(&all, &args);

@@ -242,6 +242,21 @@ size_t build_dump(void *buf, uint16_t family, uint32_t seq, uint8_t cmd,
 	return nlh->nlmsg_len;
 }
 
+size_t build_dump_service(void *buf, uint16_t family, uint32_t seq,
+			  const struct tw_device *dev,
+			  const struct tw_service *key)
+{
+	struct nlmsghdr *nlh = put_genl(buf, family, seq,
+					TWILL_CMD_GET_SERVICES, NLM_F_DUMP);
+	struct nlattr *list;
+
+	put_ifid(nlh, dev);
+	list = mnl_attr_nest_start(nlh, TWILL_A_SERVICES);
+	service_put_key(nlh, key);
+	mnl_attr_nest_end(nlh, list);
+	return nlh->nlmsg_len;
+}
+
 size_t build_lookup(void *buf, uint16_t family, uint32_t seq,
 		    const struct tw_device *dev, const struct tw_addr *addr)
 {

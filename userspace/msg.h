@@ -53,6 +53,13 @@ size_t build_lookup(void *buf, uint16_t family, uint32_t seq,
 		    const struct tw_device *dev, const struct tw_addr *addr);
 
 struct tw_service;
+/*
+ * A GET_SERVICES dump of the one service with key's family, address,
+ * port and protocol (the rest of key is not sent).
+ */
+size_t build_dump_service(void *buf, uint16_t family, uint32_t seq,
+			  const struct tw_device *dev,
+			  const struct tw_service *key);
 /* Room build_set_service() needs for svc. */
 size_t build_set_service_size(const struct tw_service *svc);
 /* One SET_SERVICES request (a transaction of its own) with svc. */

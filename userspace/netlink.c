@@ -204,6 +204,7 @@ enum { DUMP_MORE, DUMP_DONE, DUMP_FAIL };
 struct dump {
 	uint8_t cmd;
 	const struct tw_device *dev;	/* ifindex or name */
+	const struct tw_service *key;	/* GET_SERVICES: only this one */
 	int (*cb)(const struct nlmsghdr *nlh, void *arg);
 	void *arg;
 	bool restart;	/* NLM_F_DUMP_INTR: the rest is useless */
@@ -235,7 +236,10 @@ static int dump_chunk(struct tw_nl *n, size_t len, struct dump *d)
 static int dump_once(struct tw_nl *n, struct dump *d)
 {
 	char req[512];
-	size_t len = build_dump(req, n->family, ++n->seq, d->cmd, d->dev);
+	size_t len = d->key ?
+		     build_dump_service(req, n->family, ++n->seq, d->dev,
+					d->key) :
+		     build_dump(req, n->family, ++n->seq, d->cmd, d->dev);
 	ssize_t r;
 	int st = DUMP_MORE;
 
@@ -269,8 +273,8 @@ static void reset_device(struct tw_device *dev)
 
 int nl_get_device(struct tw_nl *n, struct tw_device *dev)
 {
-	struct dump d = { TWILL_CMD_GET_DEVICE, dev, device_cb, dev, true,
-			  false };
+	struct dump d = { TWILL_CMD_GET_DEVICE, dev, NULL, device_cb, dev,
+			  true, false };
 	int i;
 
 	for (i = 0; i < DUMP_RETRIES; i++) {
@@ -306,8 +310,8 @@ int nl_dump_flows(struct tw_nl *n, const struct tw_device *dev,
 {
 	struct flows_dump f = { cb, arg };
 	/* resumed by bucket, never restarted: no flow appears twice */
-	struct dump d = { TWILL_CMD_GET_FLOWS, dev, flows_cb, &f, false,
-			  false };
+	struct dump d = { TWILL_CMD_GET_FLOWS, dev, NULL, flows_cb, &f,
+			  false, false };
 
 	return dump_once(n, &d);
 }
@@ -319,11 +323,12 @@ static int services_cb(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-int nl_dump_services(struct tw_nl *n, const struct tw_device *dev,
-		     struct tw_services *all)
+/* All the device's services, or (key) the one with key's key. */
+static int dump_services(struct tw_nl *n, const struct tw_device *dev,
+			 const struct tw_service *key, struct tw_services *all)
 {
-	struct dump d = { TWILL_CMD_GET_SERVICES, dev, services_cb, all, true,
-			  false };
+	struct dump d = { TWILL_CMD_GET_SERVICES, dev, key, services_cb, all,
+			  true, false };
 	int i;
 
 	for (i = 0; i < DUMP_RETRIES; i++) {
@@ -335,6 +340,18 @@ int nl_dump_services(struct tw_nl *n, const struct tw_device *dev,
 	}
 	return tw_err("the services kept changing during %d dumps",
 		      DUMP_RETRIES);
+}
+
+int nl_dump_services(struct tw_nl *n, const struct tw_device *dev,
+		     struct tw_services *all)
+{
+	return dump_services(n, dev, NULL, all);
+}
+
+int nl_get_service(struct tw_nl *n, const struct tw_device *dev,
+		   const struct tw_service *key, struct tw_services *all)
+{
+	return dump_services(n, dev, key, all);
 }
 
 /* ---- transactions ---- */
@@ -365,9 +382,27 @@ static int read_acks(struct tw_nl *n, size_t *pending)
 	return 0;
 }
 
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* TWILL_TIMING=1: what the kernel took, for benchmarks (see twill.8). */
+static bool timing(void)
+{
+	const char *v = getenv("TWILL_TIMING");
+
+	return v && *v && strcmp(v, "0");
+}
+
 int nl_send_batch(struct tw_nl *n, const struct tw_batch *batch)
 {
+	long long first = 0, commit = 0, end;
 	size_t i, pending = 0;
+	int ret;
 
 	/*
 	 * Staged messages may be pipelined, but the commit goes out only
@@ -383,11 +418,23 @@ int nl_send_batch(struct tw_nl *n, const struct tw_batch *batch)
 				return -1;
 		}
 		nlh->nlmsg_seq = ++n->seq;
+		if (!i)
+			first = now_us();
+		if (i + 1 == batch->n)
+			commit = now_us();
 		if (sendreq(n->sock, nlh, batch->msgs[i].len))
 			return -1;
 		pending++;
 	}
-	return read_acks(n, &pending);
+	ret = read_acks(n, &pending);
+	/* The commit is acked last: its ack ends the transaction. */
+	end = now_us();
+	if (!ret && batch->n && timing())
+		fprintf(stderr,
+			"twill: timing: commit request to ack %lld us, transaction of %zu message%s %lld us\n",
+			end - commit, batch->n, batch->n == 1 ? "" : "s",
+			end - first);
+	return ret;
 }
 
 /* ---- lookup ---- */

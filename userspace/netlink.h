@@ -36,7 +36,17 @@ struct tw_services;
 /* Dumps dev's services into all, restarting if interrupted. */
 int nl_dump_services(struct tw_nl *n, const struct tw_device *dev,
 		     struct tw_services *all);
-/* Sends a transaction and checks every ack. */
+/*
+ * The one service with key's key into all (none if the device lacks it),
+ * dumped alone with a GET_SERVICES filter; restarting if interrupted.
+ */
+int nl_get_service(struct tw_nl *n, const struct tw_device *dev,
+		   const struct tw_service *key, struct tw_services *all);
+/*
+ * Sends a transaction and checks every ack.  With TWILL_TIMING=1 in the
+ * environment it prints to stderr how long the kernel took: from sending
+ * the commit (the last message) to its ack, and from the first message.
+ */
 int nl_send_batch(struct tw_nl *n, const struct tw_batch *batch);
 /* 0: found (dev gets the peer), 1: no peer, -1: error. */
 int nl_lookup(struct tw_nl *n, struct tw_device *dev,

@@ -340,16 +340,29 @@ static size_t addr_len(const struct tw_addr *a)
 	return a->family == AF_INET ? 4 : 16;
 }
 
-void service_put(struct nlmsghdr *nlh, const struct tw_service *svc)
+static void put_key(struct nlmsghdr *nlh, const struct tw_service *svc)
 {
-	struct nlattr *nest = mnl_attr_nest_start(nlh, 0), *list, *b;
-	size_t i;
-
 	mnl_attr_put_u16(nlh, TWILL_SERVICE_A_FAMILY, svc->vip.family);
 	mnl_attr_put(nlh, TWILL_SERVICE_A_ADDR, addr_len(&svc->vip),
 		     svc->vip.addr);
 	mnl_attr_put_u16(nlh, TWILL_SERVICE_A_PORT, svc->port);
 	mnl_attr_put_u8(nlh, TWILL_SERVICE_A_PROTO, svc->proto);
+}
+
+void service_put_key(struct nlmsghdr *nlh, const struct tw_service *svc)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, 0);
+
+	put_key(nlh, svc);
+	mnl_attr_nest_end(nlh, nest);
+}
+
+void service_put(struct nlmsghdr *nlh, const struct tw_service *svc)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, 0), *list, *b;
+	size_t i;
+
+	put_key(nlh, svc);
 	if (svc->remove) {
 		mnl_attr_put_u32(nlh, TWILL_SERVICE_A_FLAGS,
 				 TWILL_SERVICE_F_REMOVE);

@@ -78,6 +78,8 @@ int service_merge(const struct tw_service *cur, const struct tw_service *args,
 
 /* One service nest, inside a TWILL_A_SERVICES nest the caller opens. */
 void service_put(struct nlmsghdr *nlh, const struct tw_service *svc);
+/* A nest of svc's key alone (a GET_SERVICES filter), likewise. */
+void service_put_key(struct nlmsghdr *nlh, const struct tw_service *svc);
 /*
  * Merges one GET_SERVICES reply into `all`: settings overwrite, a service
  * continued from the last message appends its backends.  -1: malformed.

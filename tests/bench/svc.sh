@@ -35,13 +35,17 @@
 #           change (the service chain flushed and written again, the
 #           endpoint chain deleted or added); the same changes with the
 #           one service first, for what does not grow with the table
+#   apply   of twill's change, the kernel's part: from sending the
+#           SET_SERVICES request to its ack (TWILL_TIMING=1, see twill.8),
+#           without the process's start and the read of the service
 #   setup   ms to add the 10,000 services: one `twill setconf` of the
 #           device's configuration plus the services, two `nft -f` (see
 #           below; informational)
 # Times are the guest's (nstime around the command, inside hostA), so
 # under -icount they count instructions, like the rates.
 # Targets: twill >= 1.5x nft's connection rate; twill's rate flat (loses
-# < 10% with 10,000 services); one change with 10,000 services < 10 ms.
+# < 10% with 10,000 services); one change with 10,000 services < 10 ms
+# (shown for the CLI and for its apply alone).
 #
 # Environment: BENCH_ROUNDS (5), BENCH_TIME (seconds per figure, 5),
 # BENCH_SVC_SERVICES (10000).
@@ -205,8 +209,10 @@ services() {
 }
 
 # change CONFIG I: the I-th change of the service (odd: B3 goes, even:
-# it comes back); prints the ms it took
+# it comes back); prints the ms it took (twill's apply: in $RES/err)
 change() {
+	# a subshell of its caller's: this goes no further
+	[ "$1" = twill ] && export TWILL_TIMING=1
 	case $1:$(($2 % 2)) in
 	twill:1) ms_of "$TWILL" service set twill0 "$VIP:80/tcp" backend "$B1:8080" backend "$B2:8080" ;;
 	twill:0) ms_of "$TWILL" service set twill0 "$VIP:80/tcp" \
@@ -231,20 +237,34 @@ fig_conn() {
 
 # ---------------------------------------------------------------------- run
 
+# apply_ms: the request-to-ack time twill printed with TWILL_TIMING, in ms
+apply_ms() {
+	sed -n 's/^twill: timing: commit request to ack \([0-9]*\) us.*/\1/p' "$RES/err" |
+		awk '{ printf "%.3f\n", $1 / 1000 }' | grep .
+}
+
 # changes CONFIG SUFFIX: $CHANGES changes of the service, their times
-# recorded as CONFIG.changeSUFFIX and added to $line
+# recorded as CONFIG.changeSUFFIX (twill's apply: twill.applySUFFIX) and
+# added to $line
 changes() {
-	local i=1 v
+	local i=1 v a applied=""
 	line="$line change$2 ms:"
 	while [ "$i" -le "$CHANGES" ]; do
 		if v=$(change "$1" "$i"); then
 			record "$1" "change$2" "$v"
 			line="$line $v"
+			if [ "$1" = twill ] && a=$(apply_ms); then
+				record "$1" "apply$2" "$a"
+				applied="$applied $a"
+			elif [ "$1" = twill ]; then
+				applied="$applied fail"
+			fi
 		else
 			line="$line fail"
 		fi
 		i=$((i + 1))
 	done
+	[ -n "$applied" ] && line="$line (apply:$applied)"
 }
 
 # round CONFIG: the figures of CONFIG (set up), printed as one line
@@ -298,9 +318,13 @@ row "flat: rate($((NSVC + 1))) / rate(1)" "$fn" "$ft" "-" ">= 0.90" "$(met "$ft"
 mn=$(median "$RES/nft.change")
 mt=$(median "$RES/twill.change")
 row "ms to change 1 service of $((NSVC + 1))" "$mn" "$mt" "$(ratio "$mt" "$mn")" "< 10 ms" "$(met "$mt" 10 lt)"
+ma=$(median "$RES/twill.apply")
+row "  its apply alone (request to ack)" "-" "$ma" "-" "< 10 ms" "$(met "$ma" 10 lt)"
 mn=$(median "$RES/nft.change1")
 mt=$(median "$RES/twill.change1")
 row "ms to change 1 service of 1" "$mn" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
+ma=$(median "$RES/twill.apply1")
+row "  its apply alone (request to ack)" "-" "$ma" "-" "-" "(no target)"
 mn=$(median "$RES/nft.setup")
 mt=$(median "$RES/twill.setup")
 row "ms to add $NSVC services" "$mn" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
@@ -315,9 +339,9 @@ cn=$(cost "$(median "$RES/nft10k.conn")" "$(median "$RES/bare.conn")")
 ct=$(cost "$(median "$RES/twill10k.conn")" "$(median "$RES/bare.conn")")
 printf '%-44s | %10s | %10s | %s\n' "us per connection above bare, $((NSVC + 1)) services" "$cn" "$ct" "$(ratio "$cn" "$ct")"
 echo
-echo "   raw samples (conn, setup: one a round; change1, change: $CHANGES a round):"
+echo "   raw samples (conn, setup: one a round; change1, change, apply1, apply: $CHANGES a round):"
 for c in twill nft bare twill10k nft10k; do
-	for f in conn setup change1 change; do
+	for f in conn setup change1 change apply1 apply; do
 		[ -s "$RES/$c.$f" ] && echo "   $c $f: $(tr '\n' ' ' <"$RES/$c.$f")"
 	done
 done

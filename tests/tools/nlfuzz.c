@@ -15,14 +15,16 @@
  * backends of the other family, out-of-range weights and states, the same
  * backend or service twice, limits and Maglev sizes prime or not, 0 or
  * huge, TWILL_F_REPLACE_SERVICES; GET_SERVICES with and without
- * NLM_F_DUMP, notification and out-of-range command numbers, corrupted
+ * NLM_F_DUMP, filtered to one service's key or with a bad filter (none or
+ * two services, a partial key, SET_SERVICES' attributes), notification and out-of-range command numbers, corrupted
  * lengths, types, flags, deep/truncated/overlapping nests, random bytes,
  * batches of several messages in one send, staged TWILL_F_STAGE
  * transactions mixing SET_DEVICE and SET_SERVICES, committed or left
  * open, sockets closed with a transaction open, a second socket's
  * transaction to check -EBUSY for both writers, and a services round trip:
  * a staged replacement of the services, then a dump that must list exactly
- * them).
+ * them, a dump filtered to one of them that must list it alone, whole,
+ * and one filtered to a service not committed that must list none).
  *
  * Every send is followed by a NLMSG_NOOP barrier with NLM_F_ACK; every
  * reply up to the barrier's ack (and the rest of any dump) is read and
@@ -34,7 +36,9 @@
  * twice, a GET_SERVICES dump whose messages agree with each other
  * (generation, limits, counts, a service's key repeated only to continue
  * it, its backends counted against TWILL_SERVICE_A_NUM_BACKENDS, the
- * totals against TWILL_A_NUM_SERVICES/NUM_BACKENDS) and whose services
+ * totals against TWILL_A_NUM_SERVICES/NUM_BACKENDS; a filtered dump: at
+ * most the service its filter names, and a filter that is not one key
+ * refused) and whose services
  * are sane (family and address, protocol, affinity, backends of the
  * service's family, no backend twice, weights and states in range, no
  * more backends than Maglev slots), or a LOOKUP reply whose prefix covers
@@ -47,6 +51,12 @@
  * the replies), so "nlfuzz -s SEED ..." repeats a run; -D (dry run, no
  * kernel) generates the same messages and checks the generator itself;
  * -D -x N prints exchange N's messages in hex.
+ *
+ * -Q ADDR,PORT,PROTO: one GET_SERVICES dump of the device filtered to that
+ * service (a field "-" is left out, for a partial key; PROTO tcp, udp or a
+ * number), checked as any dump; prints "nlfuzz: filtered dump: N services,
+ * B backends of T services" or "nlfuzz: filtered dump: error ERRNO: EXTACK"
+ * (exit 1), for scenarios that check the filter.
  *
  * -H SECONDS: stage a transaction (TWILL_F_STAGE) on the device, print
  * "staged", hold the socket SECONDS, then stage once more (the device may
@@ -63,6 +73,7 @@
  * an error stopped it), 2 usage or setup error.  Static build: see Makefile.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -257,6 +268,7 @@ static int opt_verbose;
 static int opt_dry;
 static long opt_dump_exch = -1;
 static int opt_hold;
+static const char *opt_query;	/* -Q */
 
 static uint16_t family_id;
 static uint32_t events_grp;
@@ -1263,6 +1275,57 @@ static long gen_service(struct msg *m, int big)
 	return n;
 }
 
+/*
+ * A GET_SERVICES filter: TWILL_A_SERVICES with the key of pool key @k
+ * (< 0: any, with mistakes: no service or two, a part missing, of the
+ * wrong size or a bad value, what only SET_SERVICES takes).
+ */
+static void gen_svc_filter(struct msg *m, int k)
+{
+	long l = nest(m, A_SERVICES), sv;
+	int i, n = 1, kk;
+	uint8_t a[16];
+	size_t alen;
+	uint16_t fam, port;
+	uint8_t proto;
+
+	if (k < 0 && bad(10))
+		n = chance(50) ? 0 : 2;
+	for (i = 0; i < n; i++) {
+		kk = k >= 0 ? k : (int)rn(SVC_KEYS);
+		alen = svc_vip(a, kk);
+		fam = alen == 4 ? AF_INET : AF_INET6;
+		port = svc_ports[(kk / 2) % SVC_NPORTS];
+		proto = kk % 2 ? IPPROTO_UDP : IPPROTO_TCP;
+		switch (k >= 0 ? 20 : pick(20)) {
+		case 0: fam = alen == 4 ? AF_INET6 : AF_INET; break;
+		case 1: alen = rn(17); break;
+		case 2: port = 0; break;
+		case 3: proto = IPPROTO_SCTP; break;
+		case 4: a[0] = alen == 4 ? 224 : 0xff; break;
+		}
+		sv = nest(m, 0);
+		if (k >= 0 || !bad(4))
+			put_u16(m, S_FAMILY, fam);
+		if (k >= 0 || !bad(4))
+			m_put(m, S_ADDR, a, alen);
+		if (k >= 0 || !bad(4))
+			put_u16(m, S_PORT, port);
+		if (k >= 0 || !bad(4))
+			put_u8(m, S_PROTO, proto);
+		if (k < 0 && bad(4)) {
+			switch (rn(4)) {
+			case 0: put_u32(m, S_FLAGS, 0); break;
+			case 1: put_u32(m, S_AFFINITY, 60); break;
+			case 2: nest_end(m, nest(m, S_BACKENDS)); break;
+			default: put_u32(m, S_NUM_BACKENDS, 1); break;
+			}
+		}
+		nest_end(m, sv);
+	}
+	nest_end(m, l);
+}
+
 /* TWILL_A_SERVICES with @count services (a service twice, with mistakes). */
 static void gen_svc_list(struct msg *m, int count)
 {
@@ -1411,6 +1474,8 @@ static void gen_svc_message(struct msg *m, uint16_t flags)
 		m_init(m, family_id, flags | NLM_F_DUMP, C_GET_SERVICES);
 		if (!bad(10))
 			gen_target(m);
+		if (chance(40))		/* filtered to one service */
+			gen_svc_filter(m, -1);
 		if (bad(10))
 			gen_random_attrs(m, 1 + (int)rn(3), A_MAX + 2, 2);
 	} else if (k < 75) {	/* a dump command without NLM_F_DUMP */
@@ -1883,6 +1948,9 @@ struct pend {
 	uint32_t num_services, num_backends, max_services, max_backends, maglev_size;
 	int lastsvc_ok;
 	uint8_t lastsvc[SVC_KEYLEN];
+	/* GET_SERVICES with a filter (TWILL_A_SERVICES): its key, or bad */
+	int svc_filter, filter_bad;
+	uint8_t filter_key[SVC_KEYLEN];
 };
 
 #define MAX_PEND (BATCH_MAX + 2)
@@ -2993,6 +3061,9 @@ static int errno_ok(int e)
 	return e <= 0 && e >= -133;
 }
 
+/* The last extack message seen (-Q prints it). */
+static char last_extack[256];
+
 /* extack TLVs after an error/ack or a DONE; orig_len: length of the
  * request the offsets point into. */
 static const char *check_tlvs(const uint8_t *p, size_t len, size_t orig_len)
@@ -3007,6 +3078,8 @@ static const char *check_tlvs(const uint8_t *p, size_t len, size_t orig_len)
 		case NLMSGERR_ATTR_MSG:
 			if (!NLA_PLEN(a) || NLA_DATA(a)[NLA_PLEN(a) - 1])
 				return "extack message not NUL-terminated";
+			snprintf(last_extack, sizeof(last_extack), "%s",
+				 (const char *)NLA_DATA(a));
 			break;
 		case NLMSGERR_ATTR_OFFS:
 			if (NLA_PLEN(a) != 4)
@@ -3189,6 +3262,17 @@ static void svc_dump_finish(struct pend *p)
 	if (p->bad_dump || p->dump_intr || p->dump_error || !p->dump_msgs ||
 	    !p->have_nums)
 		return;
+	if (p->svc_filter && p->strict) {
+		/* the one service the filter names, or none: no totals */
+		if (nsvcs > 1)
+			anomaly("a filtered dump lists %zu services", nsvcs);
+		else if (nsvcs && memcmp(svcs[0].key, p->filter_key, SVC_KEYLEN))
+			anomaly("a filtered dump lists a service the filter does not name");
+		else if (nsvcs && svcs[0].listed != svcs[0].reported)
+			anomaly("a filtered dump lists %u backends of a service with "
+				"num_backends %u", svcs[0].listed, svcs[0].reported);
+		return;
+	}
 	for (i = 0; i < nsvcs; i++) {
 		sum += svcs[i].reported;
 		if (svcs[i].listed != svcs[i].reported) {
@@ -3286,6 +3370,8 @@ static void handle_done(struct nlsock *s, const struct nlmsghdr *h, struct pend 
 			st_svc_intr++;
 		if (!err)
 			svc_dump_finish(p);
+		if (!err && p->strict && p->svc_filter && p->filter_bad)
+			anomaly("GET_SERVICES accepted a filter that is not one service's key");
 	}
 	if (p->expect && err != p->expect_err)
 		anomaly("dump: expected %d, DONE says %d", p->expect_err, err);
@@ -3532,6 +3618,84 @@ static void drain_events(void)
 static uint32_t next_seq = 1000;
 static uint8_t sendbuf[BATCH_MAX * MSG_MAX];
 
+/* A GET_SERVICES filter as the kernel must read it (see pend_filter). */
+struct filter_ctx {
+	int n, parts, other;
+	const struct nlattr *list;
+	uint8_t key[SVC_KEYLEN];
+};
+
+static int filter_key_cb(void *arg, const struct nlattr *a)
+{
+	struct filter_ctx *f = arg;
+	size_t l = NLA_PLEN(a);
+
+	switch (NLA_T(a)) {
+	case S_FAMILY:
+	case S_PORT:
+		if (l != 2)
+			break;
+		memcpy(f->key + (NLA_T(a) == S_FAMILY ? 0 : 18), NLA_DATA(a), 2);
+		f->parts |= 1 << NLA_T(a);
+		return 0;
+	case S_ADDR:
+		if (l != 4 && l != 16)
+			break;
+		memset(f->key + 2, 0, 16);
+		memcpy(f->key + 2, NLA_DATA(a), l);
+		f->parts |= 1 << S_ADDR;
+		return 0;
+	case S_PROTO:
+		if (l != 1)
+			break;
+		f->key[20] = *NLA_DATA(a);
+		f->parts |= 1 << S_PROTO;
+		return 0;
+	}
+	f->other = 1;
+	return 0;
+}
+
+static int filter_svc_cb(void *arg, const struct nlattr *a)
+{
+	struct filter_ctx *f = arg;
+
+	if (++f->n == 1 && walk_attrs(NLA_DATA(a), NLA_PLEN(a), filter_key_cb, f))
+		f->other = 1;
+	return 0;
+}
+
+static int filter_top_cb(void *arg, const struct nlattr *a)
+{
+	struct filter_ctx *f = arg;
+
+	if (NLA_T(a) == A_SERVICES)
+		f->list = a;	/* the last one counts, as in the kernel */
+	return 0;
+}
+
+/*
+ * A GET_SERVICES dump with TWILL_A_SERVICES: its key, and whether it is
+ * certainly refused (not one service, a part missing or of the wrong
+ * size, anything but the key): a key with a bad value may be refused too.
+ */
+static void pend_filter(struct pend *p, const struct msg *m)
+{
+	size_t off = NLMSG_HDRLEN + GENL_HDRLEN;
+	struct filter_ctx f;
+	int all = (1 << S_FAMILY) | (1 << S_ADDR) | (1 << S_PORT) | (1 << S_PROTO);
+
+	memset(&f, 0, sizeof(f));
+	if (m->len < off || walk_attrs(m->b + off, m->len - off, filter_top_cb, &f) ||
+	    !f.list)
+		return;
+	p->svc_filter = 1;
+	if (walk_attrs(NLA_DATA(f.list), NLA_PLEN(f.list), filter_svc_cb, &f))
+		f.other = 1;
+	p->filter_bad = f.n != 1 || f.other || f.parts != all;
+	memcpy(p->filter_key, f.key, SVC_KEYLEN);
+}
+
 /* Effective request fields from the bytes that go out. */
 static void pend_init(struct pend *p, struct msg *m)
 {
@@ -3553,6 +3717,8 @@ static void pend_init(struct pend *p, struct msg *m)
 	 * only with NLM_F_ACK: want_term stays as computed. */
 	if (!(h->nlmsg_flags & NLM_F_REQUEST) || h->nlmsg_type < NLMSG_MIN_TYPE)
 		p->want_term = !!(h->nlmsg_flags & NLM_F_ACK);
+	if (p->strict && p->is_dump && p->type == family_id && p->cmd == C_GET_SERVICES)
+		pend_filter(p, m);
 }
 
 /*
@@ -3859,9 +4025,59 @@ static void rt_service(struct msg *m, int k, int nb)
  * each (some with hundreds of backends, so that the dump continues
  * services across messages), then a dump must list exactly those.
  */
+/* The checker's key of pool key @k: family, address, port, protocol. */
+static void svc_key_of(uint8_t *key, int k)
+{
+	uint8_t a[16];
+	size_t alen = svc_vip(a, k);
+	uint16_t fam = alen == 4 ? AF_INET : AF_INET6;
+	uint16_t port = svc_ports[(k / 2) % SVC_NPORTS];
+
+	memset(key, 0, SVC_KEYLEN);
+	memcpy(key, &fam, 2);
+	memcpy(key + 2, a, alen);
+	memcpy(key + 18, &port, 2);
+	key[20] = k % 2 ? IPPROTO_UDP : IPPROTO_TCP;
+}
+
+/*
+ * A dump filtered to pool key @k must list exactly that service with its
+ * @nb backends (continued over messages when they are many), or nothing
+ * when @nb < 0 (not committed).
+ */
+static int svc_filtered_rt(int k, int nb)
+{
+	uint8_t key[SVC_KEYLEN];
+	struct epent *e;
+
+	m_init(mbuf[0], family_id, NLM_F_REQUEST | NLM_F_DUMP, C_GET_SERVICES);
+	put_u32(mbuf[0], A_IFINDEX, opt_ifindex);
+	gen_svc_filter(mbuf[0], k);
+	m_finish(mbuf[0]);
+	if (opt_dry)
+		dry_check(mbuf[0], mbuf[0]->full);
+	if (exchange(&mainsock, mbuf, 1))
+		return -1;
+	if (opt_dry || pend[0].dump_intr)
+		return 0;
+	if (pend[0].err || pend[0].dump_error || !pend[0].dump_done) {
+		anomaly("services round trip: filtered dump failed: %d/%d", pend[0].err,
+			pend[0].dump_error);
+		return 0;
+	}
+	svc_key_of(key, k);
+	e = svc_find(key, 0);
+	if (nb < 0 ? nsvcs != 0 : nsvcs != 1 || !e || e->listed != (uint32_t)nb)
+		anomaly("services round trip: a dump filtered to a service %s lists %zu "
+			"services, %s with %u backends (want %d)",
+			nb < 0 ? "not committed" : "committed", nsvcs,
+			e ? "it" : "not it", e ? e->listed : 0, nb);
+	return 0;
+}
+
 static int svc_roundtrip(void)
 {
-	int n = 1 + (int)rn(5), j, keys[BATCH_MAX], nb[BATCH_MAX];
+	int n = 1 + (int)rn(5), j, keys[BATCH_MAX], nb[BATCH_MAX], other;
 	long total = 0;
 	struct msg *m = mbuf[0];
 
@@ -3956,7 +4172,17 @@ static int svc_roundtrip(void)
 			return 0;
 		}
 	}
-	return 0;
+	/* filtered: one of them alone, then a key none of them has */
+	j = (int)rn((uint32_t)n);
+	if (svc_filtered_rt(keys[j], nb[j]))
+		return -1;
+	for (other = (int)rn(SVC_KEYS), j = 0; j < n; j++) {
+		if (keys[j] == other) {
+			other = (other + 1) % SVC_KEYS;
+			j = -1;
+		}
+	}
+	return svc_filtered_rt(other, -1);
 }
 
 static void summary(double t0, int stopped_by_time);
@@ -4082,7 +4308,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: nlfuzz [-s SEED] [-n MESSAGES] [-t SECONDS] [-i IFINDEX] [-I IFNAME]\n"
 		"              [-w REPLY_TIMEOUT] [-p PROGRESS] [-v] [-D [-x EXCHANGE]]\n"
-		"       nlfuzz -H SECONDS -i IFINDEX\n");
+		"       nlfuzz -H SECONDS -i IFINDEX\n"
+		"       nlfuzz -Q ADDR,PORT,PROTO -i IFINDEX\n");
 	exit(2);
 }
 
@@ -4153,6 +4380,65 @@ static void summary(double t0, int stopped_by_time)
 	printf("\nnlfuzz: anomalies %ld\n", anomalies);
 }
 
+/*
+ * -Q ADDR,PORT,PROTO: one GET_SERVICES dump filtered to that key (a field
+ * "-" is left out; PROTO tcp, udp or a number), checked as any dump; prints
+ * what it lists, or the kernel's error and extack message.
+ */
+static int query(const char *spec, double t0)
+{
+	char buf[128], *f[3], *save = NULL;
+	struct msg *m = mbuf[0];
+	uint8_t a[16];
+	long l, sv;
+	int i;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (i = 0; i < 3; i++)
+		f[i] = strtok_r(i ? NULL : buf, ",", &save);
+	if (!f[2] || strtok_r(NULL, ",", &save))
+		usage();
+	g_clean = 1;
+	m_init(m, family_id, NLM_F_REQUEST | NLM_F_DUMP, C_GET_SERVICES);
+	put_u32(m, A_IFINDEX, opt_ifindex);
+	l = nest(m, A_SERVICES);
+	sv = nest(m, 0);
+	if (inet_pton(AF_INET, f[0], a) == 1) {
+		put_u16(m, S_FAMILY, AF_INET);
+		m_put(m, S_ADDR, a, 4);
+	} else if (inet_pton(AF_INET6, f[0], a) == 1) {
+		put_u16(m, S_FAMILY, AF_INET6);
+		m_put(m, S_ADDR, a, 16);
+	} else if (strcmp(f[0], "-")) {
+		usage();
+	}
+	if (strcmp(f[1], "-"))
+		put_u16(m, S_PORT, (uint16_t)strtoul(f[1], NULL, 0));
+	if (strcmp(f[2], "-"))
+		put_u8(m, S_PROTO, !strcmp(f[2], "tcp") ? IPPROTO_TCP :
+				   !strcmp(f[2], "udp") ? IPPROTO_UDP :
+				   (uint8_t)strtoul(f[2], NULL, 0));
+	nest_end(m, sv);
+	nest_end(m, l);
+	m_finish(m);
+	last_extack[0] = '\0';
+	/* extended acks, whatever the seed gave the first socket */
+	sock_close(&mainsock);
+	if (sock_open(&mainsock, 1, 0, 0))
+		return 2;
+	if (exchange(&mainsock, &m, 1))
+		return 2;
+	if (pend[0].err || pend[0].dump_error)
+		printf("nlfuzz: filtered dump: error %s: %s\n",
+		       errname(-(pend[0].err ? pend[0].err : pend[0].dump_error)),
+		       last_extack);
+	else
+		printf("nlfuzz: filtered dump: %zu services, %ld backends of %u services\n",
+		       nsvcs, dump_backends, pend[0].num_services);
+	summary(t0, 0);
+	return anomalies || pend[0].err || pend[0].dump_error ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	double t0, deadline;
@@ -4160,7 +4446,7 @@ int main(int argc, char **argv)
 	int opt, i, stopped = 0;
 
 	opt_seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
-	while ((opt = getopt(argc, argv, "s:n:t:i:I:w:p:vDx:F:H:h")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:t:i:I:w:p:vDx:F:H:Q:h")) != -1) {
 		switch (opt) {
 		case 's': opt_seed = strtoull(optarg, NULL, 0); break;
 		case 'n': opt_count = strtol(optarg, NULL, 0); break;
@@ -4174,6 +4460,7 @@ int main(int argc, char **argv)
 		case 'x': opt_dump_exch = strtol(optarg, NULL, 0); break;
 		case 'F': family_id = (uint16_t)strtoul(optarg, NULL, 0); break;
 		case 'H': opt_hold = atoi(optarg); break;
+		case 'Q': opt_query = optarg; break;
 		default: usage();
 		}
 	}
@@ -4226,6 +4513,8 @@ int main(int argc, char **argv)
 		mainsock.fd = -1;
 	if (opt_hold > 0 && !opt_dry)
 		return hold(t0);
+	if (opt_query && !opt_dry)
+		return query(opt_query, t0);
 	reopen_in = 20 + rn(300);
 
 	while (st_msgs < opt_count) {

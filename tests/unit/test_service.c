@@ -266,6 +266,60 @@ out:
 	dev_free(&dev);
 }
 
+/*
+ * `service set`'s read of the one service: a GET_SERVICES dump whose
+ * filter is the key alone, whatever else the arguments give.
+ */
+static void test_build_filter(void)
+{
+	const struct nlattr *a, *svc, *k;
+	struct tw_device dev;
+	struct tw_service s;
+	struct nlmsghdr *nlh;
+	char buf[512];
+	size_t len, lists = 0, svcs = 0, attrs = 0;
+
+	dev_init(&dev);
+	dev.ifindex = 7;
+	CHECK(svc_args(&s, "[fd00::10]:443/tcp",
+		       "affinity 30 backend [fd00::5]:8443 weight 7") == 0);
+	len = build_dump_service(buf, 0x42, 9, &dev, &s);
+	nlh = (struct nlmsghdr *)buf;
+	CHECK(len == nlh->nlmsg_len);
+	CHECK(nlh->nlmsg_type == 0x42 && nlh->nlmsg_seq == 9);
+	CHECK((nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP);
+	CHECK(!(nlh->nlmsg_flags & NLM_F_ACK));
+	CHECK(((struct genlmsghdr *)mnl_nlmsg_get_payload(nlh))->cmd ==
+	      TWILL_CMD_GET_SERVICES);
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(a) == TWILL_A_IFINDEX)
+			CHECK(mnl_attr_get_u32(a) == 7);
+		else if (mnl_attr_get_type(a) != TWILL_A_SERVICES)
+			CHECK(!"an attribute the filter does not need");
+		else
+			lists++;
+		if (mnl_attr_get_type(a) != TWILL_A_SERVICES)
+			continue;
+		mnl_attr_for_each_nested(svc, a) {
+			svcs++;
+			mnl_attr_for_each_nested(k, svc)
+				attrs++;
+			CHECK(mnl_attr_get_u16(find(svc,
+				TWILL_SERVICE_A_FAMILY)) == AF_INET6);
+			CHECK(mnl_attr_get_payload_len(find(svc,
+				TWILL_SERVICE_A_ADDR)) == 16);
+			CHECK(mnl_attr_get_u16(find(svc,
+				TWILL_SERVICE_A_PORT)) == 443);
+			CHECK(mnl_attr_get_u8(find(svc,
+				TWILL_SERVICE_A_PROTO)) == IPPROTO_TCP);
+		}
+	}
+	/* one service of the four key attributes: no backends, affinity */
+	CHECK(lists == 1 && svcs == 1 && attrs == 4);
+	service_free(&s);
+	dev_free(&dev);
+}
+
 /* A GET_SERVICES reply: settings, then services as the kernel puts them. */
 static struct nlmsghdr *reply(char *buf, const char *const *svcs,
 			      const char *const *args, size_t n)
@@ -680,6 +734,7 @@ const struct test service_tests[] = {
 	{ "service/merge", test_merge },
 	{ "service/build", test_build },
 	{ "service/build_many", test_build_many },
+	{ "service/build_filter", test_build_filter },
 	{ "service/config_file", test_config_file },
 	{ "service/config_bad", test_config_bad },
 	{ "service/build_all", test_build_all },

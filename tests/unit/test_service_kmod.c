@@ -530,7 +530,7 @@ static void test_dump(void)
 		skb.data = buf;
 		skb.len = 0;
 		skb.size = 700;
-		ret = twill_service_dump(&skb, &d, &pos);
+		ret = twill_service_dump(&skb, &d, NULL, &pos);
 		CHECK(ret == 0 || ret == -EMSGSIZE);
 		msgs++;
 		for (a = (const void *)buf, rem = (int)skb.len; nla_ok(a, rem);
@@ -555,6 +555,221 @@ static void test_dump(void)
 	CHECK(seen_backends == 160);
 	CHECK(seen_services >= 31 && seen_services < 31 + msgs);
 	twill_service_flush(&d);
+}
+
+/*
+ * Services replaced by others of the same keys: the table's slots copied
+ * with those swapped, the others shared, counts and limits as a rebuild's.
+ */
+static void test_swap(void)
+{
+	struct twill_service *a, *b, *b2;
+	struct twill_service_table *t;
+	struct twill_device d;
+	struct outcome o;
+	struct req r;
+
+	setup(&d);
+	a = look(&d, "10.96.0.10", 80, IPPROTO_TCP);
+	b = look(&d, "fd00::10", 53, IPPROTO_UDP);
+	t = table(&d);
+	req_init(&r);
+	req_service(&r, "fd00::10", 53, IPPROTO_UDP, 0,
+		    "fd00:244::5 fd00:244::6", 0);
+	o = commit_one(&d, &r, false, ALL, false);
+	CHECK(o.ret == 0 && o.published && table(&d) != t);
+	b2 = look(&d, "fd00::10", 53, IPPROTO_UDP);
+	CHECK(b2 && b2 != b && b2->nbackends == 2 && b2->table);
+	CHECK(look(&d, "10.96.0.10", 80, IPPROTO_TCP) == a);
+	CHECK(table(&d)->nservices == 2 && table(&d)->nbackends == 5);
+	CHECK(vip(&d, "fd00::10") && vip(&d, "10.96.0.10"));
+	/* past max-backends (5 now): refused, nothing changes */
+	t = table(&d);
+	req_init(&r);
+	mnl_attr_put_u32(r.nlh, TWILL_A_MAX_BACKENDS, 5);
+	CHECK(commit_one(&d, &r, false, ALL, false).ret == 0);
+	t = table(&d);
+	req_init(&r);
+	req_service(&r, "fd00::10", 53, IPPROTO_UDP, 0,
+		    "fd00:244::5 fd00:244::6 fd00:244::7", 0);
+	o = commit_one(&d, &r, false, ALL, false);
+	CHECK(o.ret == -ENOSPC && o.msg && strstr(o.msg, "6 backends"));
+	CHECK(table(&d) == t && look(&d, "fd00::10", 53, IPPROTO_UDP) == b2);
+	/* one fewer: fits */
+	req_init(&r);
+	req_service(&r, "fd00::10", 53, IPPROTO_UDP, 0, "fd00:244::7", 0);
+	o = commit_one(&d, &r, false, ALL, false);
+	CHECK(o.ret == 0 && table(&d)->nbackends == 4);
+	CHECK(look(&d, "fd00::10", 53, IPPROTO_UDP)->nbackends == 1);
+	/* the same again: nothing published */
+	t = table(&d);
+	req_init(&r);
+	req_service(&r, "fd00::10", 53, IPPROTO_UDP, 0, "fd00:244::7", 0);
+	o = commit_one(&d, &r, false, ALL, false);
+	CHECK(o.ret == 0 && !o.published && table(&d) == t);
+	/* without the host's right: refused as a rebuild is */
+	req_init(&r);
+	req_service(&r, "fd00::10", 53, IPPROTO_UDP, 0, "fd00:244::8", 0);
+	o = commit_one(&d, &r, false, TWILL_RIGHT_INIT, false);
+	CHECK(o.ret == -EPERM && table(&d) == t);
+	twill_service_flush(&d);
+}
+
+/* A filter's key parsed from the request's TWILL_A_SERVICES. */
+static int filter_of(struct req *r, struct twill_service_key *key,
+		     const char **msg)
+{
+	struct netlink_ext_ack ext = { 0 };
+	struct nlattr *tb[TWILL_A_MAX + 1];
+	int ret;
+
+	req_attrs(r, tb);
+	ret = tb[TWILL_A_SERVICES] ?
+	      twill_service_parse_filter(tb[TWILL_A_SERVICES], key, &ext) :
+	      -ENOENT;
+	*msg = ext.msg;
+	return ret;
+}
+
+/* Dumps with @key in messages of 700 bytes: services and backends seen. */
+static int dump_filtered(struct twill_device *d,
+			 const struct twill_service_key *key, int *services,
+			 int *backends, int *others)
+{
+	struct twill_service_dump_pos pos = { 0 };
+	const struct nlattr *a, *s, *x, *b;
+	struct sk_buff skb;
+	char buf[4096];
+	int msgs = 0, ret, rem, rem2, rem3, rem4;
+
+	*services = *backends = *others = 0;
+	do {
+		skb.data = buf;
+		skb.len = 0;
+		skb.size = 700;
+		ret = twill_service_dump(&skb, d, key, &pos);
+		msgs++;
+		for (a = (const void *)buf, rem = (int)skb.len; nla_ok(a, rem);
+		     a = nla_next(a, &rem)) {
+			if (nla_type(a) != TWILL_A_SERVICES)
+				continue;
+			nla_for_each_nested(s, a, rem2) {
+				(*services)++;
+				nla_for_each_nested(x, s, rem3) {
+					if (nla_type(x) == TWILL_SERVICE_A_PORT &&
+					    nla_get_u16(x) != ntohs(key->port))
+						(*others)++;
+					if (nla_type(x) != TWILL_SERVICE_A_BACKENDS)
+						continue;
+					nla_for_each_nested(b, x, rem4)
+						(*backends)++;
+				}
+			}
+		}
+	} while (ret == -EMSGSIZE && msgs < 1000);
+	CHECK(ret == 0);
+	return msgs;
+}
+
+#define BAD_FILTER(needle, ...) do {					\
+	struct twill_service_key k_ = { 0 };				\
+	const char *m_ = NULL;						\
+	struct req r_;							\
+	int ret_;							\
+									\
+	req_init(&r_);							\
+	__VA_ARGS__;							\
+	ret_ = filter_of(&r_, &k_, &m_);				\
+	CHECK(ret_ == -EINVAL || ret_ == -ERANGE);			\
+	CHECK(m_ && strstr(m_, needle));				\
+	if (!m_ || !strstr(m_, needle))					\
+		fprintf(stderr, "  got %d '%s'\n", ret_, m_ ? m_ : "");	\
+} while (0)
+
+/* GET_SERVICES with a filter: the one service, whole, or nothing. */
+static void test_dump_filter(void)
+{
+	struct twill_service_key key = { 0 };
+	struct twill_device d;
+	struct req r;
+	char many[4096] = "";
+	const char *msg;
+	int i, n, nb, others, msgs;
+
+	dev_new(&d);
+	for (i = 0; i < 100; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+			 "10.1.%d.%d ", i / 250, i % 250 + 1);
+	req_init(&r);
+	for (i = 0; i < 30; i++) {
+		char vip[32];
+
+		snprintf(vip, sizeof(vip), "10.96.1.%d", i + 1);
+		req_service(&r, vip, 80, IPPROTO_UDP, 0, "10.2.0.1 10.2.0.2", 0);
+	}
+	req_service(&r, "10.96.1.7", 81, IPPROTO_UDP, 0, many, 0);
+	CHECK(commit_one(&d, &r, false, ALL, false).ret == 0);
+
+	/* the big one, continued over several messages, and only it */
+	req_init(&r);
+	req_service(&r, "10.96.1.7", 81, IPPROTO_UDP, 0, NULL, 0);
+	CHECK(filter_of(&r, &key, &msg) == 0);
+	CHECK(key.family == AF_INET && key.port == htons(81) &&
+	      key.proto == IPPROTO_UDP);
+	msgs = dump_filtered(&d, &key, &n, &nb, &others);
+	CHECK(msgs > 2 && nb == 100 && others == 0);
+	CHECK(n >= 1 && n <= msgs);
+	/* a small one in one message */
+	req_init(&r);
+	req_service(&r, "10.96.1.7", 80, IPPROTO_UDP, 0, NULL, 0);
+	CHECK(filter_of(&r, &key, &msg) == 0);
+	msgs = dump_filtered(&d, &key, &n, &nb, &others);
+	CHECK(msgs == 1 && n == 1 && nb == 2 && others == 0);
+	/* absent (another protocol): the settings, no service */
+	req_init(&r);
+	req_service(&r, "10.96.1.7", 80, IPPROTO_TCP, 0, NULL, 0);
+	CHECK(filter_of(&r, &key, &msg) == 0);
+	msgs = dump_filtered(&d, &key, &n, &nb, &others);
+	CHECK(msgs == 1 && n == 0 && nb == 0);
+	twill_service_flush(&d);
+	/* no table at all */
+	msgs = dump_filtered(&d, &key, &n, &nb, &others);
+	CHECK(msgs == 1 && n == 0);
+
+	BAD_FILTER("exactly one service",
+		   mnl_attr_nest_end(r_.nlh,
+				     mnl_attr_nest_start(r_.nlh,
+							 TWILL_A_SERVICES)));
+	BAD_FILTER("exactly one service",
+		   req_service(&r_, "10.96.1.7", 80, IPPROTO_UDP, 0, NULL, 0);
+		   req_service(&r_, "10.96.1.8", 80, IPPROTO_UDP, 0, NULL, 0));
+	BAD_FILTER("takes only family, address, port and protocol",
+		   req_service(&r_, "10.96.1.7", 80, IPPROTO_UDP, 0,
+			       "10.2.0.1", 0));
+	BAD_FILTER("takes only family, address, port and protocol",
+		   req_service(&r_, "10.96.1.7", 80, IPPROTO_UDP, 0, NULL,
+			       TWILL_SERVICE_F_REMOVE));
+	BAD_FILTER("takes only family, address, port and protocol",
+		   req_service(&r_, "10.96.1.7", 80, IPPROTO_UDP, 60, NULL, 0));
+	BAD_FILTER("TCP or UDP",
+		   req_service(&r_, "10.96.1.7", 80, IPPROTO_SCTP, 0, NULL, 0));
+	BAD_FILTER("must be unicast",
+		   req_service(&r_, "224.0.0.1", 80, IPPROTO_UDP, 0, NULL, 0));
+	BAD_FILTER("out of range",
+		   req_service(&r_, "10.96.1.7", 0, IPPROTO_UDP, 0, NULL, 0));
+	BAD_FILTER("needs family",
+	    {
+		    struct nlattr *l = mnl_attr_nest_start(r_.nlh,
+							   TWILL_A_SERVICES);
+		    struct nlattr *s = mnl_attr_nest_start(r_.nlh, 0);
+
+		    mnl_attr_put_u16(r_.nlh, TWILL_SERVICE_A_FAMILY, AF_INET);
+		    mnl_attr_put_u16(r_.nlh, TWILL_SERVICE_A_PORT, 80);
+		    mnl_attr_put_u8(r_.nlh, TWILL_SERVICE_A_PROTO,
+				    IPPROTO_TCP);
+		    mnl_attr_nest_end(r_.nlh, s);
+		    mnl_attr_nest_end(r_.nlh, l);
+	    });
 }
 
 static void test_many(void)
@@ -692,6 +907,8 @@ const struct test service_kmod_tests[] = {
 	{ "service-kmod: bad input changes nothing", test_bad },
 	{ "service-kmod: limits and rights", test_limits_rights },
 	{ "service-kmod: dump continues services", test_dump },
+	{ "service-kmod: dump filtered to one service", test_dump_filter },
+	{ "service-kmod: same keys: slots copied, pointers swapped", test_swap },
 	{ "service-kmod: 500 services, one change", test_many },
 	{ "service-kmod: replace 10,000 services in one transaction",
 	  test_replace_10k },

@@ -130,12 +130,22 @@
  *
  * TWILL_CMD_GET_SERVICES (dump only, needs CAP_NET_ADMIN in the device's
  * netns)
+ *   Request:  TWILL_A_IFINDEX or TWILL_A_IFNAME; optionally a filter,
+ *             TWILL_A_SERVICES with exactly one service holding only its
+ *             key (TWILL_SERVICE_A_FAMILY, _ADDR, _PORT and _PROTO, all
+ *             four, valid as in SET_SERVICES).  Anything else in the filter
+ *             (another service, none, flags, affinity, backends) is refused
+ *             with -EINVAL and extack before the dump starts.
  *   Replies:  TWILL_A_IFINDEX, TWILL_A_IFNAME, TWILL_A_GENERATION, the
  *             limits, TWILL_A_NUM_SERVICES, TWILL_A_NUM_BACKENDS and
  *             TWILL_A_SERVICES with as many services as fit.  A service
  *             whose backends do not fit continues in the next message with
  *             its key repeated: merge by key.  NLM_F_DUMP_INTR as for
- *             GET_DEVICE.
+ *             GET_DEVICE.  With a filter, TWILL_A_SERVICES holds only the
+ *             service it names (found by hash, not by walking the table:
+ *             the cost does not grow with the device's services), or is
+ *             empty if the device has no such service; the counts are
+ *             still the device's.
  *
  * Notifications (multicast group TWILL_MCGRP_EVENTS, "events"; joining it
  * needs CAP_NET_ADMIN in the namespace's user namespace)
