@@ -1061,6 +1061,36 @@ static int mark_live(void *ctx, struct twill_service *svc)
 	return 0;
 }
 
+/*
+ * Beyond this many backends a service's are not compared one by one (a
+ * square of them, under RTNL): its flows are checked by the purge.
+ */
+#define LOST_MAX_BACKENDS	64
+
+/*
+ * Whether a flow of @retired may have lost its service or backend in
+ * @fresh: only then is the purge's grace period and walk worth paying.  A
+ * backend added, re-weighted or made terminating keeps every flow.
+ */
+static bool lost_flows(const struct twill_service *retired,
+		       struct twill_service_table *fresh)
+{
+	const struct twill_service *svc, *now;
+	u32 i;
+
+	for (svc = retired; svc; svc = svc->chain) {
+		now = fresh ? find(fresh, svc) : NULL;
+		if (!now || svc->nbackends > LOST_MAX_BACKENDS)
+			return true;
+		for (i = 0; i < svc->nbackends; i++)
+			if (!twill_service_has_backend(now,
+						       &svc->backends[i].addr,
+						       svc->backends[i].port))
+				return true;
+	}
+	return false;
+}
+
 void twill_service_apply(struct twill_device *tdev,
 			 struct twill_service_plan *sp,
 			 struct twill_service_change *ch)
@@ -1079,11 +1109,11 @@ void twill_service_apply(struct twill_device *tdev,
 	for (svc = ch->copies; svc; svc = svc->chain)
 		svc->live = true;
 	ch->copies = NULL;
+	ch->purge = lost_flows(ch->retired, ch->fresh);
 	rcu_assign_pointer(tdev->services, ch->fresh);
 	ch->fresh = NULL;
 	if (old)
 		table_retire(old, ch->retired);
-	ch->purge = !!ch->retired;
 	ch->retired = NULL;
 	ch->active = false;
 	ch->applied = true;

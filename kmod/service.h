@@ -74,8 +74,8 @@ struct twill_service_plan;
 struct twill_service_change {
 	bool active;			/* the table is replaced */
 	bool applied;			/* ... and it was: tell listeners */
-	bool purge;			/* ... and services left it: their
-					 * flows may be stale
+	bool purge;			/* ... and services or backends left
+					 * it: their flows are stale
 					 */
 	struct twill_service_table *fresh;
 	struct twill_service *copies;	/* made for a new table size */
