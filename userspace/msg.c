@@ -242,19 +242,31 @@ size_t build_dump(void *buf, uint16_t family, uint32_t seq, uint8_t cmd,
 	return nlh->nlmsg_len;
 }
 
-size_t build_dump_service(void *buf, uint16_t family, uint32_t seq,
+/* A message about one service: its key alone (a filter) or all of it. */
+static size_t one_service(void *buf, uint16_t family, uint32_t seq,
+			  uint8_t cmd, uint16_t flags,
 			  const struct tw_device *dev,
-			  const struct tw_service *key)
+			  const struct tw_service *svc, bool key_only)
 {
-	struct nlmsghdr *nlh = put_genl(buf, family, seq,
-					TWILL_CMD_GET_SERVICES, NLM_F_DUMP);
+	struct nlmsghdr *nlh = put_genl(buf, family, seq, cmd, flags);
 	struct nlattr *list;
 
 	put_ifid(nlh, dev);
 	list = mnl_attr_nest_start(nlh, TWILL_A_SERVICES);
-	service_put_key(nlh, key);
+	if (key_only)
+		service_put_key(nlh, svc);
+	else
+		service_put(nlh, svc);
 	mnl_attr_nest_end(nlh, list);
 	return nlh->nlmsg_len;
+}
+
+size_t build_dump_service(void *buf, uint16_t family, uint32_t seq,
+			  const struct tw_device *dev,
+			  const struct tw_service *key)
+{
+	return one_service(buf, family, seq, TWILL_CMD_GET_SERVICES,
+			   NLM_F_DUMP, dev, key, true);
 }
 
 size_t build_lookup(void *buf, uint16_t family, uint32_t seq,
@@ -278,15 +290,8 @@ size_t build_set_service(void *buf, uint16_t family, uint32_t seq,
 			 const struct tw_device *dev,
 			 const struct tw_service *svc)
 {
-	struct nlmsghdr *nlh = put_genl(buf, family, seq,
-					TWILL_CMD_SET_SERVICES, NLM_F_ACK);
-	struct nlattr *list;
-
-	put_ifid(nlh, dev);
-	list = mnl_attr_nest_start(nlh, TWILL_A_SERVICES);
-	service_put(nlh, svc);
-	mnl_attr_nest_end(nlh, list);
-	return nlh->nlmsg_len;
+	return one_service(buf, family, seq, TWILL_CMD_SET_SERVICES,
+			   NLM_F_ACK, dev, svc, false);
 }
 
 /* A SET_SERVICES message of `len` bytes with its flags attribute. */
