@@ -339,6 +339,8 @@ conn_wait() {
 	CONN_OUT=$(grep '^ok=' "$1")
 	CONN_OK=$(echo "$CONN_OUT" | sed -n 's/^ok=\([0-9]*\) fail=.*/\1/p')
 	CONN_FAIL=$(echo "$CONN_OUT" | sed -n 's/^ok=[0-9]* fail=\([0-9]*\)$/\1/p')
+	# what the failures were, for the log of a failing check
+	[ "$CONN_FAIL" = 0 ] || grep -v '^ok=' "$1" | sort | uniq -c | sort -rn | head -5 | sed 's/^/       | /'
 }
 
 # conn_hold NS N DST PORT [ARGS]: conn_start and conn_wait.
