@@ -385,27 +385,55 @@ unsigned int twill_flow_reclaim(struct twill_flow_table *t)
 	return removed;
 }
 
-int twill_flow_walk(struct twill_flow_table *t, u32 *bucket, u32 *skip,
-		    int (*fn)(void *ctx, struct twill_flow *f), void *ctx)
+/*
+ * Bucket @b from its *@skip-th live flow on.  On failure *@skip is the
+ * position of the flow that did not fit.
+ */
+static int walk_bucket(struct twill_flow_table *t, u32 b, u32 *skip,
+		       const struct twill_flow_walker *w, void *ctx)
 {
 	struct twill_flow_node *n;
-	u32 i;
+	u32 i = 0;
 	int ret;
 
-	for (; *bucket <= t->mask; (*bucket)++, *skip = 0) {
-		i = 0;
-		hlist_for_each_entry_rcu(n, &t->buckets[*bucket], hnode) {
-			if (n->dir != TWILL_FLOW_ORIG ||
-			    twill_flow_expired(twill_flow_of(n)))
-				continue;
-			if (i++ < *skip)
-				continue;
-			ret = fn(ctx, twill_flow_of(n));
-			if (ret) {
-				*skip = i - 1;
-				return ret;
-			}
+	hlist_for_each_entry_rcu(n, &t->buckets[b], hnode) {
+		if (n->dir != TWILL_FLOW_ORIG ||
+		    twill_flow_expired(twill_flow_of(n)))
+			continue;
+		if (i++ < *skip)
+			continue;
+		ret = w->flow(ctx, twill_flow_of(n));
+		if (ret) {
+			*skip = i - 1;
+			return ret;
 		}
+	}
+	return 0;
+}
+
+int twill_flow_walk(struct twill_flow_table *t, u32 *bucket, u32 *skip,
+		    const struct twill_flow_walker *w, void *ctx)
+{
+	bool first = true;
+	int ret;
+
+	for (; *bucket <= t->mask; (*bucket)++, *skip = 0, first = false) {
+		w->mark(ctx);
+		ret = walk_bucket(t, *bucket, skip, w, ctx);
+		if (!ret)
+			continue;
+		/*
+		 * Positions in a bucket move as flows come, expire and go
+		 * between two messages, so that one could be missed: the
+		 * bucket starts over in the next message, whole, unless it
+		 * was this message's first (then it is split where it
+		 * stopped, as a bucket too big for a message must be).
+		 */
+		if (!first) {
+			w->undo(ctx);
+			*skip = 0;
+		}
+		return ret;
 	}
 	return 0;
 }

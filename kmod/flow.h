@@ -134,13 +134,23 @@ unsigned int twill_flow_gc(struct twill_flow_table *t, u32 budget);
 #define TWILL_FLOW_RECLAIM_BUCKETS 16
 unsigned int twill_flow_reclaim(struct twill_flow_table *t);
 
+/* What twill_flow_walk() calls: a dump's message builder. */
+struct twill_flow_walker {
+	int (*flow)(void *ctx, struct twill_flow *f);	/* non-zero: full */
+	void (*mark)(void *ctx);	/* a bucket begins */
+	void (*undo)(void *ctx);	/* takes back the flows since the mark */
+};
+
 /*
- * Calls @fn for every live flow from bucket *@bucket, skipping the first
- * *@skip flows (ORIG nodes) of that bucket; stops when @fn returns
- * non-zero and leaves the position of that flow.  Caller holds RCU.
+ * Calls @w->flow for every live flow from bucket *@bucket on, skipping the
+ * first *@skip flows (ORIG nodes) of that bucket, until it returns
+ * non-zero.  A bucket goes whole into one call or starts over in the
+ * next, so that a flow that lives through a dump is in it however its
+ * neighbours come and go; only a bucket that fills a call alone is split
+ * (*@skip: where it stopped).  Caller holds RCU.
  */
 int twill_flow_walk(struct twill_flow_table *t, u32 *bucket, u32 *skip,
-		    int (*fn)(void *ctx, struct twill_flow *f), void *ctx);
+		    const struct twill_flow_walker *w, void *ctx);
 
 /*
  * Removes every flow for which @stale returns true, in all buckets; @stale

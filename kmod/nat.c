@@ -741,10 +741,16 @@ static u32 timeout_ms(const struct twill_flow *f)
 	return left > 0 ? jiffies_to_msecs(left) : 0;
 }
 
+/* A flows dump's message and where its current bucket began. */
+struct flow_msg {
+	struct sk_buff *skb;
+	void *mark;
+};
+
 static int put_flow(void *ctx, struct twill_flow *f)
 {
 	const struct twill_flow_tuple *o = &f->node[TWILL_FLOW_ORIG].t;
-	struct sk_buff *skb = ctx;
+	struct sk_buff *skb = ((struct flow_msg *)ctx)->skb;
 	struct nlattr *nest;
 
 	nest = nla_nest_start(skb, 0);
@@ -766,9 +772,30 @@ static int put_flow(void *ctx, struct twill_flow *f)
 	return 0;
 }
 
+static void mark_bucket(void *ctx)
+{
+	struct flow_msg *m = ctx;
+
+	m->mark = skb_tail_pointer(m->skb);
+}
+
+static void undo_bucket(void *ctx)
+{
+	struct flow_msg *m = ctx;
+
+	nlmsg_trim(m->skb, m->mark);
+}
+
+static const struct twill_flow_walker flow_walker = {
+	.flow = put_flow,
+	.mark = mark_bucket,
+	.undo = undo_bucket,
+};
+
 int twill_nat_dump_flows(struct sk_buff *skb, struct twill_device *tdev,
 			 struct twill_nat_dump_pos *pos)
 {
+	struct flow_msg m = { .skb = skb };
 	struct twill_nat *nat = tdev->nat;
 	struct nlattr *nest;
 	int ret;
@@ -781,8 +808,8 @@ int twill_nat_dump_flows(struct sk_buff *skb, struct twill_device *tdev,
 	if (!nest)
 		return -EMSGSIZE;
 	rcu_read_lock();
-	ret = twill_flow_walk(&nat->flows, &pos->bucket, &pos->skip, put_flow,
-			      skb);
+	ret = twill_flow_walk(&nat->flows, &pos->bucket, &pos->skip,
+			      &flow_walker, &m);
 	rcu_read_unlock();
 	nla_nest_end(skb, nest);
 	return ret;

@@ -93,15 +93,65 @@ static int fst_count(void *ctx, struct twill_flow *f)
 	return 0;
 }
 
-/* Stops after every flow, as a dump into a full message would. */
-static int fst_one(void *ctx, struct twill_flow *f)
+static void fst_nop(void *ctx)
 {
-	u32 *seen = ctx;
+}
 
-	if (seen[1]++ & 1)
-		return 1;
-	seen[0]++;
+static const struct twill_flow_walker fst_counter = {
+	.flow = fst_count, .mark = fst_nop, .undo = fst_nop,
+};
+
+/* A message of @cap flows, as a dump fills them. */
+struct fst_msg {
+	u32 cap, in, at_mark, total;
+};
+
+static int fst_put(void *ctx, struct twill_flow *f)
+{
+	struct fst_msg *m = ctx;
+
+	if (m->in == m->cap)
+		return -EMSGSIZE;
+	m->in++;
 	return 0;
+}
+
+static void fst_mark(void *ctx)
+{
+	struct fst_msg *m = ctx;
+
+	m->at_mark = m->in;
+}
+
+static void fst_undo(void *ctx)
+{
+	struct fst_msg *m = ctx;
+
+	m->in = m->at_mark;
+}
+
+static const struct twill_flow_walker fst_msgs = {
+	.flow = fst_put, .mark = fst_mark, .undo = fst_undo,
+};
+
+/* A dump in messages of @cap flows: every flow once, in as many calls. */
+static bool fst_dump(struct twill_flow_table *t, u32 cap, u32 want)
+{
+	struct fst_msg m = { .cap = cap };
+	u32 bucket = 0, skip = 0;
+	int calls = 0, ret;
+
+	do {
+		m.in = 0;
+		rcu_read_lock();
+		ret = twill_flow_walk(t, &bucket, &skip, &fst_msgs, &m);
+		rcu_read_unlock();
+		m.total += m.in;
+	} while (ret && ++calls < 4 * FST_MAX);
+	if (m.total != want)
+		return fst_err("a dump in messages of %u saw %u of %u flows\n",
+			       cap, m.total, want);
+	return true;
 }
 
 static bool fst_clashes(struct twill_flow_table *t, struct twill_flow **a)
@@ -146,24 +196,15 @@ static bool fst_expiry(struct twill_flow_table *t, struct twill_flow *a)
 
 static bool fst_walks(struct twill_flow_table *t)
 {
-	u32 bucket = 0, skip = 0, n = 0, seen[2] = {};
-	int calls = 0;
+	u32 bucket = 0, skip = 0, n = 0;
 
 	rcu_read_lock();
-	twill_flow_walk(t, &bucket, &skip, fst_count, &n);
+	twill_flow_walk(t, &bucket, &skip, &fst_counter, &n);
 	rcu_read_unlock();
 	if (n != FST_MAX - 1)
 		return fst_err("a walk saw %u flows\n", n);
-	bucket = 0;
-	skip = 0;
-	do {
-		rcu_read_lock();
-		n = twill_flow_walk(t, &bucket, &skip, fst_one, seen);
-		rcu_read_unlock();
-	} while (n && ++calls < 4 * FST_MAX);
-	if (seen[0] != FST_MAX - 1)
-		return fst_err("a resumed walk saw %u flows\n", seen[0]);
-	return true;
+	/* 1: every bucket split; 3: buckets start over in the next one */
+	return fst_dump(t, 1, n) && fst_dump(t, 3, n) && fst_dump(t, 64, n);
 }
 
 static int fst_expire(void *ctx, struct twill_flow *f)
@@ -171,6 +212,10 @@ static int fst_expire(void *ctx, struct twill_flow *f)
 	WRITE_ONCE(f->expires, jiffies - 1);
 	return 0;
 }
+
+static const struct twill_flow_walker fst_expirer = {
+	.flow = fst_expire, .mark = fst_nop, .undo = fst_nop,
+};
 
 /*
  * Full of live flows, reclaim removes nothing; full of expired ones, it
@@ -191,7 +236,7 @@ static bool fst_reclaim(struct twill_flow_table *t)
 	if (!fst_insert(t, 4001, 4001, -ENOSPC, NULL))
 		return false;
 	rcu_read_lock();
-	twill_flow_walk(t, &bucket, &skip, fst_expire, NULL);
+	twill_flow_walk(t, &bucket, &skip, &fst_expirer, NULL);
 	rcu_read_unlock();
 	for (i = 0; i < 4096 && atomic_read(&t->count); i++)
 		removed += twill_flow_reclaim(t);

@@ -70,8 +70,10 @@
  *   Request:  TWILL_A_IFINDEX or TWILL_A_IFNAME.
  *   Replies:  messages carrying TWILL_A_IFINDEX, TWILL_A_IFNAME and
  *             TWILL_A_FLOWS: the NAT flow table's entries, as many as fit.
- *             The dump resumes by hash bucket: flows created or removed
- *             while it runs may or may not appear, no flow appears twice.
+ *             The dump resumes by hash bucket, each bucket whole in one
+ *             message: a flow that lives through the dump appears in it
+ *             once; flows created or removed while it runs may or may
+ *             not appear.
  *             -ENOENT (with extack) when the device has no NAT.
  *
  * NAT (TWILL_A_NAT, nest of enum twill_nat_attr)
