@@ -314,7 +314,7 @@ conn_start() {
 	shift 4
 	CONN_SEQ=$((CONN_SEQ + 1))
 	CONN_LOG=$TOPO_TMP/conn.$CONN_SEQ.log
-	bg_in "$ns" "$FLOWTOOL" connect -t 300 -H -n "$n" "$@" "$dst" "$port" >"$CONN_LOG" 2>&1
+	bg_in "$ns" "$FLOWTOOL" connect -v -t 300 -H -n "$n" "$@" "$dst" "$port" >"$CONN_LOG" 2>&1
 	CONN_PID=$BG_PID
 	echo "$CONN_PID" >"$CONN_LOG.pid"
 }
@@ -340,7 +340,7 @@ conn_wait() {
 	CONN_OK=$(echo "$CONN_OUT" | sed -n 's/^ok=\([0-9]*\) fail=.*/\1/p')
 	CONN_FAIL=$(echo "$CONN_OUT" | sed -n 's/^ok=[0-9]* fail=\([0-9]*\)$/\1/p')
 	# what the failures were, for the log of a failing check
-	[ "$CONN_FAIL" = 0 ] || grep -v '^ok=' "$1" | sort | uniq -c | sort -rn | head -5 | sed 's/^/       | /'
+	[ "$CONN_FAIL" = 0 ] || grep '^fail ' "$1" | sort | uniq -c | sort -rn | head -5 | sed 's/^/       | /'
 }
 
 # conn_hold NS N DST PORT [ARGS]: conn_start and conn_wait.
