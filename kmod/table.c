@@ -90,6 +90,35 @@ struct twill_pnode6 {
 	struct twill_peer __rcu *peer;
 };
 
+/*
+ * The IPv4 directory.  A large table's lookups would walk some twenty
+ * nodes, each a cache miss; the directory skips the top of that walk.  It
+ * splits the block that the root covers (its first @skip bits, which every
+ * prefix shares) into 2^@bits slots.  A slot holds the first node, on the
+ * path of the addresses it covers, that tests a bit at or past @skip +
+ * @bits: every prefix at least that long inside the slot sits under it.
+ * Shorter prefixes, and addresses outside the block, are not the
+ * directory's business: a lookup that finds nothing from its slot walks
+ * again from the root, so the directory can only save work, never change
+ * an answer.  Writers recompute a slot right after each change of a prefix
+ * that long (see dir_update() for why no other change moves a slot), and
+ * rebuild the whole directory at flush time when the table has grown or
+ * shrunk past its size.
+ */
+struct twill_dir {
+	struct rcu_head rcu;
+	u32 base, mask;		/* the block: (addr & mask) == base */
+	u32 nmask;		/* 2^bits - 1 */
+	u8 shift;		/* 32 - skip - bits */
+	u8 skip, bits;
+	struct twill_node __rcu *slot[];
+};
+
+/* Tables of fewer IPv4 prefixes have no directory: they stay in cache. */
+#define DIR_MIN_PREFIXES	512
+#define DIR_MIN_BITS		9
+#define DIR_MAX_BITS		20
+
 /* Keys on the writer side: both families as 128 bits, v4 in the top 32. */
 struct twill_key {
 	u64 hi, lo;
@@ -417,6 +446,136 @@ static void sweep_all(struct twill_table *table)
 		list_sweep(table, list);
 }
 
+/* ---- the IPv4 directory ---- */
+
+/* True if @a and @b share their first @bits bits (@bits <= 32). */
+static bool same_top(u32 a, u32 b, unsigned int bits)
+{
+	return 32 - fls(a ^ b) >= bits;
+}
+
+/*
+ * What a slot covering the addresses whose first @span bits are those of
+ * @a must hold: the first node on their path testing bit @span or later,
+ * or NULL when that block holds no prefix of @span bits or more.
+ */
+static struct twill_node *dir_target(struct twill_table *table, u32 a,
+				     unsigned int span)
+{
+	struct twill_node *node = deref_w(table, table->root4);
+
+	while (node && node->cidr < span) {
+		if (!same_top(a, node->key4, node->cidr))
+			return NULL;
+		node = deref_w(table, node->bit[(a >> (31 - node->cidr)) & 1]);
+	}
+	return node && same_top(a, node->key4, span) ? node : NULL;
+}
+
+/*
+ * @key4/@cidr was just inserted, moved or removed: refresh its slot.  Only
+ * such a change (a prefix at least as long as a slot's span, inside the
+ * block) can move a slot's node.  The nodes a change creates, copies or
+ * unlinks are the prefix's own and those between it and its nearest
+ * neighbour in the trie; a slot's node tests a bit at or past the span, so
+ * it is one of them only if it shares the changed prefix's first span
+ * bits, that is, only if it is the changed prefix's own slot.  Shorter
+ * prefixes' nodes test bits before the span and are never a slot's.
+ */
+static void dir_update(struct twill_table *table, u32 key4, u8 cidr)
+{
+	struct twill_dir *dir = deref_w(table, table->dir4);
+	unsigned int span;
+
+	table->dir_ops++;
+	if (!dir)
+		return;
+	span = dir->skip + dir->bits;
+	if (cidr < span || (key4 & dir->mask) != dir->base)
+		return;
+	rcu_assign_pointer(dir->slot[(key4 >> dir->shift) & dir->nmask],
+			   dir_target(table, key4, span));
+}
+
+/* The directory size for @n prefixes: about one slot per prefix. */
+static unsigned int dir_bits(unsigned int n)
+{
+	if (n < DIR_MIN_PREFIXES)
+		return 0;
+	return clamp_t(unsigned int, ilog2(n), DIR_MIN_BITS, DIR_MAX_BITS);
+}
+
+static struct twill_dir *dir_build(struct twill_table *table,
+				   unsigned int bits)
+{
+	struct twill_node *root = deref_w(table, table->root4);
+	struct twill_dir *dir;
+	u32 i, a;
+
+	dir = kvzalloc(struct_size(dir, slot, 1UL << bits),
+		       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!dir)
+		return NULL;
+	dir->bits = bits;
+	dir->skip = min_t(unsigned int, root ? root->cidr : 0, 32 - bits);
+	dir->shift = 32 - dir->skip - bits;
+	dir->nmask = (1U << bits) - 1;
+	dir->mask = dir->skip ? ~0U << (32 - dir->skip) : 0;
+	dir->base = root ? root->key4 & dir->mask : 0;
+	for (i = 0; i <= dir->nmask; i++) {
+		a = dir->base | (i << dir->shift);
+		RCU_INIT_POINTER(dir->slot[i], dir_target(table, a,
+							  dir->skip + bits));
+		if (!(i & 4095))
+			cond_resched();
+	}
+	return dir;
+}
+
+/* Whether @dir no longer suits the table (@bits: the size it would get). */
+static bool dir_stale(struct twill_table *table, struct twill_dir *dir,
+		      unsigned int bits)
+{
+	struct twill_node *root = deref_w(table, table->root4);
+	unsigned int n = table->nodes[TN_PREFIX4], skip;
+
+	if (!dir)
+		return bits;
+	if (!bits)
+		return n < DIR_MIN_PREFIXES / 4;
+	if (bits > dir->bits || bits + 2 < dir->bits)
+		return true;
+	skip = min_t(unsigned int, root ? root->cidr : 0, 32 - dir->bits);
+	if (skip == dir->skip && (!root || (root->key4 & dir->mask) == dir->base))
+		return false;
+	/*
+	 * The block moved (a prefix outside it came, or it narrowed): the
+	 * directory still answers right, only less often.  Rebuild once
+	 * enough has changed to pay for it.
+	 */
+	return table->dir_ops > n / 8;
+}
+
+/* At flush time: build, resize or drop the directory as the size asks. */
+static void dir_refresh(struct twill_table *table)
+{
+	struct twill_dir *old = deref_w(table, table->dir4), *dir = NULL;
+	unsigned int bits = dir_bits(table->nodes[TN_PREFIX4]);
+
+	if (!dir_stale(table, old, bits))
+		return;
+	if (bits) {
+		dir = dir_build(table, bits);
+		/* Without memory, the old directory is still right. */
+		if (!dir)
+			return;
+	}
+	table->dir_ops = 0;
+	rcu_assign_pointer(table->dir4, dir);
+	if (old)
+		kvfree_rcu(old, rcu);
+}
+
 /* ---- writers ---- */
 
 /* A prefix node copying @old's key and children, published in @slot. */
@@ -503,33 +662,45 @@ static void insert_new(struct twill_table *table, const struct twill_family *f,
 	rcu_assign_pointer(*slot, branch);
 }
 
+static bool insert_key(struct twill_table *table, const struct twill_family *f,
+		       const struct twill_key *k, u8 cidr,
+		       struct twill_peer *peer)
+{
+	struct twill_node __rcu **slot = family_root(table, f);
+	struct twill_node *node;
+	unsigned int common = 0;
+	struct twill_key nk;
+
+	while ((node = deref_w(table, *slot))) {
+		nk = node_key(node);
+		common = min3(key_common(&nk, k), (unsigned int)cidr,
+			      (unsigned int)node->cidr);
+		if (common < node->cidr)
+			break;
+		if (node->cidr == cidr)
+			return insert_exact(table, f, slot, node, peer);
+		slot = &node->bit[key_bit(k, node->cidr)];
+	}
+	insert_new(table, f, slot, node, common, k, cidr, peer);
+	return true;
+}
+
 bool twill_table_insert(struct twill_table *table, int family, const void *addr,
 			u8 cidr, struct twill_peer *peer)
 {
 	const struct twill_family *f = family_of(family);
-	struct twill_node __rcu **slot;
-	struct twill_node *node;
-	struct twill_key k, nk;
-	unsigned int common = 0;
+	struct twill_key k;
+	bool added;
 
 	lockdep_assert_held(table->lock);
 	if (WARN_ON_ONCE(!f || cidr > f->bits || !peer))
 		return false;
 	k = key_from_addr(family, addr);
 	k = key_mask(&k, cidr);
-	slot = family_root(table, f);
-	while ((node = deref_w(table, *slot))) {
-		nk = node_key(node);
-		common = min3(key_common(&nk, &k), (unsigned int)cidr,
-			      (unsigned int)node->cidr);
-		if (common < node->cidr)
-			break;
-		if (node->cidr == cidr)
-			return insert_exact(table, f, slot, node, peer);
-		slot = &node->bit[key_bit(&k, node->cidr)];
-	}
-	insert_new(table, f, slot, node, common, &k, cidr, peer);
-	return true;
+	added = insert_key(table, f, &k, cidr, peer);
+	if (f == &family4)
+		dir_update(table, k.hi >> 32, cidr);
+	return added;
 }
 
 /*
@@ -611,6 +782,8 @@ static struct twill_peer *remove_key(struct twill_table *table,
 	list_mark_stale(table, peer, node);
 	table->count--;
 	prune(table, slot, pslot, node);
+	if (f == &family4)
+		dir_update(table, k->hi >> 32, cidr);
 	return peer;
 }
 
@@ -690,6 +863,7 @@ void twill_table_flush(struct twill_table *table)
 
 	lockdep_assert_held(table->lock);
 	sweep_all(table);
+	dir_refresh(table);
 	dead = table->dead;
 	if (!dead)
 		return;
@@ -717,10 +891,11 @@ void twill_table_flush(struct twill_table *table)
 	rcu_dereference_check(p, rcu_read_lock_bh_held() || \
 			      lockdep_is_held((table)->lock))
 
-static struct twill_node *lookup4(struct twill_table *table, u32 a,
-				  struct twill_peer **peer)
+static struct twill_node *walk4(struct twill_table *table,
+				struct twill_node *node, u32 a,
+				struct twill_peer **peer)
 {
-	struct twill_node *node = deref_r(table, table->root4), *best = NULL;
+	struct twill_node *best = NULL;
 	struct twill_peer *p;
 
 	while (node) {
@@ -739,6 +914,23 @@ static struct twill_node *lookup4(struct twill_table *table, u32 a,
 		node = deref_r(table, node->bit[(a >> (31 - node->cidr)) & 1]);
 	}
 	return best;
+}
+
+/* From the directory's slot if it finds a match, else from the root. */
+static struct twill_node *lookup4(struct twill_table *table, u32 a,
+				  struct twill_peer **peer)
+{
+	struct twill_dir *dir = deref_r(table, table->dir4);
+	struct twill_node *best;
+
+	if (dir && (a & dir->mask) == dir->base) {
+		best = walk4(table, deref_r(table, dir->slot[(a >> dir->shift) &
+							     dir->nmask]),
+			     a, peer);
+		if (best)
+			return best;
+	}
+	return walk4(table, deref_r(table, table->root4), a, peer);
 }
 
 static unsigned int common6(u64 hi, u64 lo, const u64 *key)
@@ -832,12 +1024,15 @@ int twill_table_walk_peer(struct twill_peer *peer,
 
 size_t twill_table_bytes(struct twill_table *table)
 {
+	struct twill_dir *dir = deref_w(table, table->dir4);
 	size_t bytes = 0;
 	int kind;
 
 	for (kind = 0; kind < TWILL_NODE_KINDS; kind++)
 		bytes += (size_t)table->nodes[kind] *
 			 kmem_cache_size(node_cache[kind]);
+	if (dir)
+		bytes += struct_size(dir, slot, (size_t)dir->nmask + 1);
 	return bytes;
 }
 
@@ -885,15 +1080,20 @@ static void free_trie(struct twill_table *table, struct twill_node *root)
 void twill_table_free(struct twill_table *table)
 {
 	struct twill_node *root4, *root6;
+	struct twill_dir *dir;
 
 	lockdep_assert_held(table->lock);
 	/* Dead nodes leave the lists, so every listed node is owned. */
 	sweep_all(table);
 	root4 = deref_w(table, table->root4);
 	root6 = deref_w(table, table->root6);
+	dir = deref_w(table, table->dir4);
 	RCU_INIT_POINTER(table->root4, NULL);
 	RCU_INIT_POINTER(table->root6, NULL);
+	RCU_INIT_POINTER(table->dir4, NULL);
 	synchronize_rcu();
+	kvfree(dir);
+	table->dir_ops = 0;
 	free_trie(table, root4);
 	free_trie(table, root6);
 	free_chain(table->dead);

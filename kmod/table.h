@@ -19,6 +19,7 @@
 
 struct twill_peer;
 struct twill_node;
+struct twill_dir;
 struct sk_buff;
 
 /* Prefix and branch nodes, IPv4 and IPv6: one kmem_cache each. */
@@ -27,6 +28,8 @@ struct sk_buff;
 struct twill_table {
 	struct twill_node __rcu *root4;
 	struct twill_node __rcu *root6;
+	/* IPv4 shortcut past the trie's top levels; NULL for small tables */
+	struct twill_dir __rcu *dir4;
 	struct mutex *lock;		/* writers; also guards everything below */
 	/* reserved nodes per kind, see reserve() */
 	struct twill_node *spare[TWILL_NODE_KINDS];
@@ -35,6 +38,7 @@ struct twill_table {
 	struct twill_node *dead;	/* unlinked, freed by flush() */
 	struct hlist_head dirty;	/* prefix lists with stale entries */
 	u32 count;			/* prefixes (nodes with a peer) */
+	u32 dir_ops;			/* IPv4 changes since dir4 was built */
 };
 
 /*
@@ -117,7 +121,7 @@ int twill_table_walk_peer(struct twill_peer *peer,
 				    u8 cidr),
 			  void *ctx);
 
-/* Bytes of slab memory the table's nodes use (for the benchmark). */
+/* Bytes of memory the table's nodes and directory use (for the benchmark). */
 size_t twill_table_bytes(struct twill_table *table);
 
 #ifdef DEBUG

@@ -9,7 +9,12 @@
  */
 
 #include <linux/delay.h>
+#include <linux/file.h>
 #include <linux/hash.h>
+#include <linux/net.h>
+#include <linux/rtnetlink.h>
+#include <net/ip_fib.h>
+#include <net/net_namespace.h>
 #include <linux/inet.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
@@ -401,6 +406,27 @@ static bool st_check_node(struct st_state *st, struct twill_node *node,
 	return !c1 || st_check_child(st, node, c1, 1);
 }
 
+/* Every slot of the IPv4 directory holds what a rebuild would put there. */
+static bool st_check_dir(struct st_state *st)
+{
+	struct twill_dir *dir = deref_w(&st->table, st->table.dir4);
+	struct twill_node *want;
+	u32 i;
+
+	if (!dir)
+		return true;
+	for (i = 0; i <= dir->nmask; i++) {
+		want = dir_target(&st->table, dir->base | (i << dir->shift),
+				  dir->skip + dir->bits);
+		if (deref_w(&st->table, dir->slot[i]) != want)
+			return st_fail(st, "directory slot %u of %u (skip %u) stale",
+				       i, dir->nmask + 1, dir->skip);
+		if (!(i & 4095))
+			cond_resched();
+	}
+	return true;
+}
+
 /* Walks both tries checking every invariant and the counters. */
 static bool st_check_trie(struct st_state *st)
 {
@@ -448,7 +474,7 @@ static bool st_check_trie(struct st_state *st)
 				       i, live, peer->prefixes.count,
 				       st->peer_count[i]);
 	}
-	return true;
+	return st_check_dir(st);
 }
 
 struct st_walk {
@@ -646,6 +672,79 @@ static bool st_empty(struct st_state *st)
 	return true;
 }
 
+/* ---- the directory of a cluster-like table ---- */
+
+static bool st_log(struct st_state *st, bool v6, const struct twill_key *k,
+		   u8 cidr);
+
+/* Pod subnet @j of 10.224.0.0/11 (8192 /24s), in a scattered order. */
+static struct twill_key st_pod_subnet(u32 j)
+{
+	struct twill_key k = {
+		.hi = (u64)(0x0ae00000U | (((j * 2654435761U) & 8191) << 8)) << 32,
+	};
+
+	return k;
+}
+
+static bool st_block_ops(struct st_state *st, bool add, u32 n)
+{
+	struct twill_key k;
+	u32 j;
+
+	for (j = 0; j < n; j++) {
+		k = st_pod_subnet(j);
+		if (add) {
+			st_log(st, false, &k, 24);
+			if (!st_insert(st, false, &k, 24, j % ST_PEERS))
+				return false;
+			/* a host route inside every 100th subnet */
+			k.hi |= (u64)(j % 250 + 1) << 32;
+			if (!(j % 100) && (!st_log(st, false, &k, 32) ||
+					   !st_insert(st, false, &k, 32, 1)))
+				return false;
+		} else if (!st_remove(st, false, &k, 24)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * A table such as a cluster's: every prefix inside one /11, so the
+ * directory skips its first 11 bits; then prefixes outside that block and
+ * shorter than the directory's span, which only the walk from the root
+ * finds, before and after the flush that may rebuild it.
+ */
+static bool st_dir_block(struct st_state *st)
+{
+	struct twill_dir *dir;
+	u32 n = 1500 / ST_SCALE + DIR_MIN_PREFIXES;
+
+	if (!st_block_ops(st, true, n))
+		return false;
+	twill_table_flush(&st->table);
+	dir = deref_w(&st->table, st->table.dir4);
+	if (!dir || dir->skip < 11)
+		return st_fail(st, "cluster table: directory %s, skip %d",
+			       dir ? "present" : "missing", dir ? dir->skip : -1);
+	if (!st_check(st, false, ST_QUERIES / ST_SCALE) ||
+	    !st_ins(st, false, "10.0.0.0", 8, 2) ||
+	    !st_ins(st, false, "10.224.0.0", 12, 3) ||
+	    !st_ins(st, false, "192.0.2.0", 24, 4) ||
+	    !st_expect(st, false, "192.0.2.9", 4, 24) ||
+	    !st_expect(st, false, "10.1.2.3", 2, 8) ||
+	    !st_check(st, false, ST_QUERIES / ST_SCALE))
+		return false;
+	twill_table_flush(&st->table);
+	if (!st_check(st, false, ST_QUERIES / ST_SCALE) ||
+	    !st_block_ops(st, false, n))
+		return false;
+	return st_empty(st) &&
+	       (!rcu_access_pointer(st->table.dir4) ||
+		st_fail(st, "directory left in an empty table"));
+}
+
 /* ---- concurrent readers ---- */
 
 #define ST_ANCHORS 64
@@ -813,7 +912,8 @@ static bool st_run(struct st_state *st)
 	struct task_struct *task;
 	bool ok;
 
-	if (!st_fixed4(st) || !st_fixed6(st) || !st_empty(st))
+	if (!st_fixed4(st) || !st_fixed6(st) || !st_empty(st) ||
+	    !st_dir_block(st))
 		return false;
 	/* Anchors, moved to and fro while a concurrent reader looks. */
 	if (!st_move_anchors(st, 0))
@@ -959,47 +1059,214 @@ static size_t bench_slab_bytes(struct twill_table *table)
 	return bytes;
 }
 
-static void bench_size(struct twill_peer **peers, u32 n, __be32 *pfx, u8 *len,
-		       __be32 *q, struct rnd_state *rnd)
+/*
+ * The kernel's own FIB on the same prefixes, as the anchor: routes via lo
+ * in a table of their own, added through rtnetlink (fib_table_insert() is
+ * not exported), looked up with fib_table_lookup() as the forwarding path
+ * does.  tests/bench/hook-table.sh flushes the tables afterwards.
+ */
+#define BENCH_FIB_TABLE	0x74770000
+#define BENCH_FIB_BATCH	256
+
+struct bench_route {
+	struct nlmsghdr nh;
+	struct rtmsg rt;
+	struct nlattr dst_attr;
+	__be32 dst;
+	struct nlattr table_attr;
+	u32 table;
+	struct nlattr oif_attr;
+	u32 oif;
+};
+
+static void bench_route_init(struct bench_route *r, __be32 dst, u8 len,
+			     u32 table)
+{
+	memset(r, 0, sizeof(*r));
+	r->nh.nlmsg_len = sizeof(*r);
+	r->nh.nlmsg_type = RTM_NEWROUTE;
+	r->nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
+	r->rt.rtm_family = AF_INET;
+	r->rt.rtm_dst_len = len;
+	r->rt.rtm_protocol = RTPROT_STATIC;
+	r->rt.rtm_scope = RT_SCOPE_LINK;
+	r->rt.rtm_type = RTN_UNICAST;
+	r->dst_attr = (struct nlattr){ .nla_len = NLA_HDRLEN + 4,
+				       .nla_type = RTA_DST };
+	r->dst = dst;
+	r->table_attr = (struct nlattr){ .nla_len = NLA_HDRLEN + 4,
+					 .nla_type = RTA_TABLE };
+	r->table = table;
+	r->oif_attr = (struct nlattr){ .nla_len = NLA_HDRLEN + 4,
+				       .nla_type = RTA_OIF };
+	r->oif = LOOPBACK_IFINDEX;
+}
+
+/* Adds @n routes to FIB table @id; NULL if rtnetlink is out of reach. */
+static struct fib_table *bench_fib_fill(u32 id, const __be32 *pfx,
+					const u8 *len, u32 n)
+{
+	struct bench_route *batch;
+	struct msghdr msg = {};
+	struct socket *sock;
+	struct file *file;
+	struct kvec iov;
+	u32 i, b;
+
+	batch = kvmalloc_array(BENCH_FIB_BATCH, sizeof(*batch), GFP_KERNEL);
+	if (!batch || sock_create_kern(&init_net, PF_NETLINK, SOCK_RAW,
+				       NETLINK_ROUTE, &sock)) {
+		kvfree(batch);
+		return NULL;
+	}
+	/*
+	 * rtnetlink checks the sender's capabilities through its socket's
+	 * file, which a kernel socket lacks: give it one, with the loader's
+	 * credentials.  fput() then releases the socket too.
+	 */
+	file = sock_alloc_file(sock, 0, NULL);
+	if (IS_ERR(file)) {
+		kvfree(batch);
+		return NULL;
+	}
+	for (i = 0; i < n; i += b) {
+		for (b = 0; b < BENCH_FIB_BATCH && i + b < n; b++)
+			bench_route_init(&batch[b], pfx[i + b], len[i + b], id);
+		iov.iov_base = batch;
+		iov.iov_len = b * sizeof(*batch);
+		kernel_sendmsg(sock, &msg, &iov, 1, iov.iov_len);
+		cond_resched();
+	}
+	fput(file);
+	kvfree(batch);
+	return fib_new_table(&init_net, id);
+}
+
+static u64 bench_fib_lookups(struct fib_table *tb, const __be32 *q,
+			     u32 *misses)
+{
+	struct flowi4 fl4 = {};
+	struct fib_result res;
+	u64 start = ktime_get_ns();
+	u32 i, j;
+
+	for (i = 0; i < BENCH_QUERIES; i += BENCH_CHUNK) {
+		rcu_read_lock();
+		for (j = i; j < i + BENCH_CHUNK; j++) {
+			fl4.daddr = q[j];
+			if (fib_table_lookup(tb, &fl4, &res, FIB_LOOKUP_NOREF))
+				(*misses)++;
+		}
+		rcu_read_unlock();
+		cond_resched();
+	}
+	return ktime_get_ns() - start;
+}
+
+/* A prefix set: @n prefixes in @pfx/@len and queries inside them in @q. */
+struct bench_set {
+	const char *name;
+	struct twill_peer **peers;
+	__be32 *pfx, *q;
+	u8 *len;
+	u32 n;
+	struct rnd_state *rnd;
+};
+
+/* The random mix of bench_cidr() at random addresses. */
+static void bench_gen_random(struct bench_set *set)
+{
+	u32 i;
+
+	for (i = 0; i < set->n; i++) {
+		set->len[i] = bench_cidr(set->rnd);
+		set->pfx[i] = cpu_to_be32(prandom_u32_state(set->rnd) &
+					  (u32)(~0ULL << (32 - set->len[i])));
+	}
+}
+
+/*
+ * A cluster's table: @n - 16 distinct /24 pod subnets inside 10.224.0.0/11
+ * (flannel's SubnetLen 24 in a Network of 8,192 subnets) and 16 /32 host
+ * routes inside them.
+ */
+static void bench_gen_cluster(struct bench_set *set)
+{
+	u32 i, subnets = set->n - 16;
+
+	for (i = 0; i < subnets; i++) {
+		set->len[i] = 24;
+		set->pfx[i] = cpu_to_be32(0x0ae00000U |
+					  (((i * 2654435761U) & 8191) << 8));
+	}
+	for (; i < set->n; i++) {
+		set->len[i] = 32;
+		set->pfx[i] = set->pfx[i % subnets] | cpu_to_be32(i);
+	}
+}
+
+static void bench_gen_queries(struct bench_set *set)
+{
+	u32 i, j, host;
+
+	for (i = 0; i < BENCH_QUERIES; i++) {
+		j = prandom_u32_state(set->rnd) % set->n;
+		host = set->len[j] == 32 ? 0 :
+		       prandom_u32_state(set->rnd) >> set->len[j];
+		set->q[i] = set->pfx[j] | cpu_to_be32(host);
+	}
+}
+
+/* Prints the kernel FIB's cost on @set (-1 when it could not be had). */
+static long long bench_fib(struct bench_set *set, u32 id, u32 *misses)
+{
+	struct fib_table *tb = bench_fib_fill(id, set->pfx, set->len, set->n);
+
+	if (!tb)
+		return -1;
+	return div_u64(bench_fib_lookups(tb, set->q, misses), BENCH_QUERIES);
+}
+
+static void bench_set_run(struct bench_set *set, u32 fib_id)
 {
 	struct twill_table table;
 	struct mutex lock;		/* the table's writer lock */
+	struct twill_dir *dir;
+	long long fib_ns;
+	u32 i, misses = 0;
 	u64 ins_ns, ns;
-	u32 i, j, host;
 	size_t bytes;
 
 	mutex_init(&lock);
 	twill_table_init(&table, &lock);
 	mutex_lock(&lock);
-	if (twill_table_reserve_family(&table, AF_INET, n)) {
-		pr_err("twill: table-bench: out of memory at %u\n", n);
+	if (twill_table_reserve_family(&table, AF_INET, set->n)) {
+		pr_err("twill: table-bench: out of memory at %u\n", set->n);
 		goto out;
 	}
+	/* As a commit does: inserts, then the flush that sizes the directory. */
 	ins_ns = ktime_get_ns();
-	for (i = 0; i < n; i++) {
-		len[i] = bench_cidr(rnd);
-		pfx[i] = cpu_to_be32(prandom_u32_state(rnd) &
-				     (u32)(~0ULL << (32 - len[i])));
-		twill_table_insert(&table, AF_INET, &pfx[i], len[i],
-				   peers[i % BENCH_PEERS]);
+	for (i = 0; i < set->n; i++) {
+		twill_table_insert(&table, AF_INET, &set->pfx[i], set->len[i],
+				   set->peers[i % BENCH_PEERS]);
 		if (!(i & 1023))
 			cond_resched();
 	}
+	twill_table_flush(&table);
 	ins_ns = ktime_get_ns() - ins_ns;
 	twill_table_unreserve(&table);
-	for (i = 0; i < BENCH_QUERIES; i++) {
-		j = prandom_u32_state(rnd) % n;
-		host = len[j] == 32 ? 0 : prandom_u32_state(rnd) >> len[j];
-		q[i] = pfx[j] | cpu_to_be32(host);
-	}
+	bench_gen_queries(set);
 	bytes = twill_table_bytes(&table);
-	ns = bench_lookups(&table, q);
-	pr_info("twill: table-bench prefixes=%u ns_per_lookup=%llu bytes_per_prefix=%zu slab_bytes_per_prefix=%zu insert_ns=%llu nodes=%u+%u\n",
-		table.count, div_u64(ns, BENCH_QUERIES),
-		table.count ? bytes / table.count : 0,
+	dir = deref_w(&table, table.dir4);
+	ns = bench_lookups(&table, set->q);
+	fib_ns = bench_fib(set, fib_id, &misses);
+	pr_info("twill: table-bench set=%s prefixes=%u ns_per_lookup=%llu fib_ns_per_lookup=%lld fib_misses=%u bytes_per_prefix=%zu slab_bytes_per_prefix=%zu insert_ns=%llu nodes=%u+%u dir_bits=%u dir_skip=%u\n",
+		set->name, table.count, div_u64(ns, BENCH_QUERIES), fib_ns,
+		misses, table.count ? bytes / table.count : 0,
 		table.count ? bench_slab_bytes(&table) / table.count : 0,
-		div_u64(ins_ns, n), table.nodes[TN_PREFIX4],
-		table.nodes[TN_BRANCH4]);
+		div_u64(ins_ns, set->n), table.nodes[TN_PREFIX4],
+		table.nodes[TN_BRANCH4], dir ? dir->bits : 0,
+		dir ? dir->skip : 0);
 out:
 	twill_table_free(&table);
 	mutex_unlock(&lock);
@@ -1009,31 +1276,38 @@ out:
 void twill_table_bench(void)
 {
 	static const u32 sizes[] = { 1, 1000, 100000, 1000000 };
-	struct twill_peer **peers;
+	struct bench_set set = {};
 	struct rnd_state rnd;
-	__be32 *pfx, *q;
-	u8 *len;
 	int i;
 
 	prandom_seed_state(&rnd, ST_SEED);
-	peers = kcalloc(BENCH_PEERS, sizeof(*peers), GFP_KERNEL);
-	pfx = vmalloc(array_size(sizes[3], sizeof(*pfx)));
-	len = vmalloc(sizes[3]);
-	q = vmalloc(array_size(BENCH_QUERIES, sizeof(*q)));
-	for (i = 0; peers && i < BENCH_PEERS; i++) {
-		peers[i] = kzalloc(sizeof(*peers[i]), GFP_KERNEL);
-		if (!peers[i])
+	set.rnd = &rnd;
+	set.peers = kcalloc(BENCH_PEERS, sizeof(*set.peers), GFP_KERNEL);
+	set.pfx = vmalloc(array_size(sizes[3], sizeof(*set.pfx)));
+	set.len = vmalloc(sizes[3]);
+	set.q = vmalloc(array_size(BENCH_QUERIES, sizeof(*set.q)));
+	for (i = 0; set.peers && i < BENCH_PEERS; i++) {
+		set.peers[i] = kzalloc(sizeof(*set.peers[i]), GFP_KERNEL);
+		if (!set.peers[i])
 			goto out;
 	}
-	if (!peers || !pfx || !len || !q)
+	if (!set.peers || !set.pfx || !set.len || !set.q)
 		goto out;
-	for (i = 0; i < ARRAY_SIZE(sizes); i++)
-		bench_size(peers, sizes[i], pfx, len, q, &rnd);
+	set.name = "cluster";
+	set.n = 5016;
+	bench_gen_cluster(&set);
+	bench_set_run(&set, BENCH_FIB_TABLE);
+	set.name = "random";
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		set.n = sizes[i];
+		bench_gen_random(&set);
+		bench_set_run(&set, BENCH_FIB_TABLE + 1 + i);
+	}
 out:
-	for (i = 0; peers && i < BENCH_PEERS; i++)
-		kfree(peers[i]);
-	kfree(peers);
-	vfree(pfx);
-	vfree(len);
-	vfree(q);
+	for (i = 0; set.peers && i < BENCH_PEERS; i++)
+		kfree(set.peers[i]);
+	kfree(set.peers);
+	vfree(set.pfx);
+	vfree(set.len);
+	vfree(set.q);
 }
