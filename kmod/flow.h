@@ -54,6 +54,8 @@ struct twill_flow {
 #define TWILL_FLOW_F_HAIRPIN	BIT(1)
 /* A service flow of a host process (LOCAL_OUT): replies before conntrack. */
 #define TWILL_FLOW_F_LOCAL	BIT(2)
+/* A client's affinity entry (xlate.c): no packet matches it. */
+#define TWILL_FLOW_F_AFFINITY	BIT(3)
 
 #define TWILL_FLOW_LOCKS	1024
 

@@ -815,6 +815,135 @@ static unsigned int service_flow(struct twill_nat *nat, struct sk_buff *skb,
 }
 
 /*
+ * Session affinity.  Maglev chooses by the client's address alone, so a
+ * client meets one backend on every host as long as the backends stay the
+ * same; an affinity entry keeps that choice through changes of the
+ * backends, for the service's timeout after the client's last new flow (as
+ * kube-proxy's "recent" match does).  The entry lives in the flow table,
+ * with its memory limit, collector and purge, as a flow no packet can
+ * match: its tuples carry a mark in the pad that packets' tuples leave
+ * zero.  ORIG is client -> virtual address (port 0 -> the service's
+ * port), REPLY backend -> client, which is all the purge needs to drop an
+ * entry whose backend left.
+ */
+#define AFFINITY_ORIG	1
+#define AFFINITY_REPLY	2
+
+static void affinity_tuple(struct twill_flow_tuple *k, const struct pkt *p)
+{
+	memset(k, 0, sizeof(*k));
+	k->src = p->t.src;
+	k->dst = p->t.dst;
+	k->dport = p->t.dport;
+	k->proto = p->t.proto;
+	k->family = p->t.family;
+	k->zero = AFFINITY_ORIG;
+}
+
+/* Whether Maglev could choose @be for a new flow of @svc. */
+static bool choosable(const struct twill_service *svc,
+		      const struct twill_backend *be)
+{
+	u32 i;
+
+	if (!be->weight || be->state == TWILL_BACKEND_S_MAINTENANCE)
+		return false;
+	if (be->state == TWILL_BACKEND_S_ACTIVE)
+		return true;
+	for (i = 0; i < svc->nbackends; i++)
+		if (svc->backends[i].weight &&
+		    svc->backends[i].state == TWILL_BACKEND_S_ACTIVE)
+			return false;
+	return true;
+}
+
+/*
+ * The backend the client's affinity entry names if it can still be
+ * chosen, its timeout restarted; else NULL, the entry expired so that a
+ * new one can take its place.
+ */
+static const struct twill_backend *
+affinity_backend(struct twill_nat *nat, const struct twill_service *svc,
+		 const struct pkt *p)
+{
+	const struct twill_flow_tuple *r;
+	struct twill_flow_tuple k;
+	struct twill_flow_node *n;
+	struct twill_flow *f;
+	u32 i;
+
+	affinity_tuple(&k, p);
+	n = twill_flow_lookup(&nat->flows, &k);
+	if (!n)
+		return NULL;
+	f = twill_flow_of(n);
+	r = &f->node[TWILL_FLOW_REPLY].t;
+	for (i = 0; i < svc->nbackends; i++) {
+		if (svc->backends[i].port != r->sport ||
+		    !nf_inet_addr_cmp(&svc->backends[i].addr, &r->src))
+			continue;
+		if (!choosable(svc, &svc->backends[i]))
+			break;
+		WRITE_ONCE(f->expires, jiffies + svc->affinity * HZ);
+		return &svc->backends[i];
+	}
+	WRITE_ONCE(f->expires, jiffies - 1);
+	return NULL;
+}
+
+/* Remembers @be as the client's choice; best effort (a full table). */
+static void affinity_record(struct twill_nat *nat,
+			    const struct twill_service *svc,
+			    const struct pkt *p, const struct twill_backend *be)
+{
+	struct twill_flow_tuple k, *r;
+	unsigned int expired = 0;
+	struct twill_flow *f;
+
+	affinity_tuple(&k, p);
+	f = alloc_flow(nat, &k);
+	if (!f)
+		return;
+	f->flags = TWILL_FLOW_F_SERVICE | TWILL_FLOW_F_AFFINITY;
+	f->state = TWILL_FLOW_S_AFFINITY;
+	f->expires = jiffies + svc->affinity * HZ;
+	r = &f->node[TWILL_FLOW_REPLY].t;
+	twill_flow_tuple_invert(r, &k);
+	r->src = be->addr;
+	r->sport = be->port;
+	r->zero = AFFINITY_REPLY;
+	/*
+	 * -EEXIST: another CPU recorded this client meanwhile; -EADDRINUSE:
+	 * the same client, backend and port through another service.
+	 * Either way the client keeps the hash's choice.
+	 */
+	if (insert_end(nat, f, twill_flow_insert(&nat->flows, f, &expired),
+		       expired))
+		twill_flow_free(f);
+}
+
+/* The backend for a new flow of @p; NULL: none to choose. */
+static const struct twill_backend *choose(struct twill_nat *nat,
+					  const struct twill_service *svc,
+					  const struct pkt *p)
+{
+	const struct twill_backend *be;
+
+	net_get_random_once(&choice_key, sizeof(choice_key));
+	if (!svc->affinity)
+		return twill_service_choose(svc, siphash(&p->t, sizeof(p->t),
+							 &choice_key));
+	be = affinity_backend(nat, svc, p);
+	if (be)
+		return be;
+	be = twill_service_choose(svc, siphash(&p->t.src, sizeof(p->t.src),
+					       &choice_key));
+	if (be)
+		affinity_record(nat, svc, p, be);
+	return be;
+}
+
+/*
  * A packet to a virtual address that no flow knows: a new flow to the
  * backend Maglev picks for its 5-tuple, a refusal when the service has
  * none, a drop when the address has no service for this port.
@@ -826,24 +955,13 @@ static unsigned int service_in(struct twill_nat *nat,
 {
 	const struct twill_backend *be;
 	struct twill_service *svc;
-	u32 hash;
 
 	svc = twill_service_lookup(table, p->t.family, &p->t.dst, p->t.dport,
 				   p->t.proto);
 	if (!svc)
 		return drop_service(nat, NULL,
 				    TWILL_SERVICE_STAT_DROP_NO_SERVICE);
-	net_get_random_once(&choice_key, sizeof(choice_key));
-	/*
-	 * Affinity without per-client state: all of a client's flows hash
-	 * alike, so they meet one backend for as long as the backends stay
-	 * the same (a change moves the clients of the slots it moves).
-	 */
-	if (svc->affinity)
-		hash = siphash(&p->t.src, sizeof(p->t.src), &choice_key);
-	else
-		hash = siphash(&p->t, sizeof(p->t), &choice_key);
-	be = twill_service_choose(svc, hash);
+	be = choose(nat, svc, p);
 	if (!be)
 		return refuse(nat, skb, p, local);
 	return service_flow(nat, skb, p, be, local);

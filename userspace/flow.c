@@ -124,6 +124,7 @@ static const char *const state_names[] = {
 	[TWILL_FLOW_S_ESTABLISHED] = "established",
 	[TWILL_FLOW_S_CLOSING] = "closing",
 	[TWILL_FLOW_S_CLOSED] = "closed",
+	[TWILL_FLOW_S_AFFINITY] = "affinity",
 };
 
 static const char *state_name(uint8_t state)

@@ -459,6 +459,14 @@ enum twill_flow_state {
 	TWILL_FLOW_S_ESTABLISHED,/* TCP 6 h */
 	TWILL_FLOW_S_CLOSING,	/* TCP FIN seen: 120 s, both ways: 10 s */
 	TWILL_FLOW_S_CLOSED,	/* TCP RST seen: 10 s */
+	/*
+	 * Not a flow: a client's session affinity to a service's backend,
+	 * kept for the service's affinity timeout after the client's last
+	 * new flow.  ORIG: client -> virtual address, ports 0 -> the
+	 * service's; REPLY: backend -> client, ports the backend's -> the
+	 * service's.  No packet matches it.
+	 */
+	TWILL_FLOW_S_AFFINITY,
 	__TWILL_FLOW_S_MAX
 };
 #define TWILL_FLOW_S_MAX (__TWILL_FLOW_S_MAX - 1)
