@@ -31,7 +31,7 @@ else
 fi
 check header "$(head -n 1 "$tmp/results.tsv" | tr '\t' ' ')" \
 	"part config metric size unit n mean min max stddev median values target baseline verdict"
-check lines "$(grep -vc '^part' "$tmp/results.tsv")" 31
+check lines "$(grep -vc '^part' "$tmp/results.tsv")" 35
 check mean "$(field dataplane bare udp64 mean) $(field dataplane bare udp64 min) $(field dataplane bare udp64 max) $(field dataplane bare udp64 stddev)" \
 	"52000 51000 53000 1000"
 check median "$(field svc twill change median) $(field svc twill change n)" "20.1 3"
@@ -69,6 +69,7 @@ svg dataplane-throughput "TCP, 1 stream" "TCP, 4 streams"
 svg dataplane-pps "UDP, 64-byte packets"
 svg dataplane-rtt "ping RTT"
 svg lookup "twill peer table" "kernel FIB (fib_table_lookup)" "twill peer table, realistic cluster table"
+svg setup "twill setconf" "flannel way (ip -batch + bridge -batch)"
 svg nat "short TCP connections"
 svg svc "short TCP connections"
 # the configurations as bars: their names on the x axis
@@ -79,7 +80,7 @@ done
 grep -q '>nft100k</text>' "$tmp/out/nat.svg" || missing="$missing nft100k"
 if [ -z "$missing" ]; then ok configs; else bad configs "not on the x axis:$missing"; fi
 n=$(grep -c '^!\[.*\](.*\.svg)$' "$tmp/out/report.md" 2>/dev/null || :)
-check report.md "$n" 6
+check report.md "$n" 7
 # a results file with no lookup figures: no lookup.svg, and no failure
 grep -v '	lookup' "$tmp/results.tsv" >"$tmp/nolookup.tsv"
 if tests/bench/report "$tmp/nolookup.tsv" "$tmp/out2" >"$tmp/log" 2>&1 && [ ! -e "$tmp/out2/lookup.svg" ] &&
