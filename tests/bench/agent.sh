@@ -423,5 +423,12 @@ echo
 echo "   raw samples (ms):"
 for f in setconf snapshot set_add join join_put set_del leave leave_put; do
 	[ -s "$RES/$f" ] && echo "   $f: $(tr '\n' ' ' <"$RES/$f")"
+	# (a capped sample is a lower bound: see the table above)
+	case $f in
+	setconf | set_add | set_del) c=twill m=$f ;;
+	*) c=twilld m=$f ;;
+	esac
+	result agent "$c" "$m" ms "$(samples "$RES/$f")" size="$N"
 done
+result agent twilld snapshot_vs_setconf ratio "$rs" size="$N" target="<=2.0" baseline=twill verdict="$met_s"
 exit 0

@@ -86,3 +86,21 @@ each_round() {
 		r=$((r + 1))
 	done
 }
+
+# samples FILE: FILE's numbers, comma-separated (nothing without any).
+samples() {
+	[ -s "$1" ] && tr '\n' ',' <"$1" | sed 's/,$//'
+}
+
+# result PART CONFIG METRIC UNIT VALUES [KEY=VALUE...]: one machine-readable
+# line beside the human ones, "RESULT part=... config=... metric=...
+# unit=... values=V1,V2,... [size=N target=T baseline=B verdict=V]", which
+# tests/bench/run collects into its results file (and does not print).
+# VALUES: the samples (one a round), comma-separated; nothing is printed
+# without any.  No spaces in any value.
+result() {
+	local p=$1 c=$2 m=$3 u=$4 v=$5
+	shift 5
+	[ -n "$v" ] && [ "$v" != n/a ] || return 0
+	echo "RESULT part=$p config=$c metric=$m unit=$u values=$v${*:+ $*}"
+}

@@ -31,6 +31,7 @@
 # side fails the bench with its message.
 . "$(dirname "$0")/../netns/lib.sh"
 . "$(dirname "$0")/../netns/topo.sh"
+. "$(dirname "$0")/benchlib.sh"
 set +e
 
 SIZES=${*:-10000 100000 1000000}
@@ -214,6 +215,14 @@ printf '%s\n' "$RESULTS" | while IFS='|' read -r n np ts fs td fd tt tb fb; do
 	m=$(awk -v r="$r" 'BEGIN { if (r == "n/a") print "n/a"; else if (r + 0 >= 3) print "yes"; else print "NO" }')
 	mt=$(awk -v b="$tt" 'BEGIN { if (b == "n/a" || b == "") print "n/a"; else if (b + 0 <= 80) print "yes"; else print "NO" }')
 	printf '%-9s | %6s | %13s | %14s | %-14s | %-5s | %10s | %12s | %9s | %-5s | %9s | %9s\n' "$n" "$np" "$ts" "$fs" "$r" "$m" "$td" "$fd" "$tt" "$mt" "$tb" "$fb"
+	result controlplane twill setup ms "$ts" size="$n"
+	result controlplane flannel setup ms "$fs" size="$n"
+	result controlplane twill setup_vs_flannel ratio "$r" size="$n" target=">=3.0" baseline=flannel verdict="$m"
+	result controlplane twill dump ms "$td" size="$n"
+	result controlplane flannel dump ms "$fd" size="$n"
+	result controlplane twill table_bytes_per_prefix B "$tt" size="$n" target="<=80" verdict="$mt"
+	result controlplane twill slab_bytes_per_prefix B "$tb" size="$n"
+	result controlplane flannel mem_bytes_per_node B "$fb" size="$n"
 done
 echo "   table B/p: slab pages of twill's node caches per prefix (n/a: the kernel merged"
 echo "   the caches into others, so /proc/slabinfo has no twill_* line)"

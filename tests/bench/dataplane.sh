@@ -235,6 +235,12 @@ for f in $FIGS; do
 		mm="$m1 (twill/vxlan only)"
 	fi
 	printf '%-20s | %10s | %10s | %10s | %-18s | %-18s | %s\n' "$name" "$mb" "$mv" "$mt" "$rv" "$rbs" "$mm"
+	result dataplane twill "${f}_vs_vxlan" ratio "$rv" target=">=1.0" baseline=vxlan verdict="$m1"
+	if [ -n "$bare_target" ]; then
+		result dataplane twill "${f}_vs_bare" ratio "$rb" target=">=$bare_target" baseline=bare verdict="$m2"
+	else
+		result dataplane twill "${f}_vs_bare" ratio "$rb" baseline=bare
+	fi
 done
 
 case " $CONFIGS " in
@@ -254,6 +260,7 @@ case " $CONFIGS " in
 		mk=$(median "$RES/twill100k.$f")
 		rk=$(ratio "$mk" "$m1" "$hb")
 		printf '%-20s | %10s | %10s | %-16s | %s\n' "$name" "$m1" "$mk" "$rk" "$(met "$rk" 0.95)"
+		result dataplane twill100k "${f}_vs_twill" ratio "$rk" target=">=0.95" baseline=twill verdict="$(met "$rk" 0.95)"
 	done
 	;;
 esac
@@ -262,6 +269,12 @@ echo "   raw samples (one line per round):"
 for c in $CONFIGS; do
 	for f in $FIGS; do
 		[ -s "$RES/$c.$f" ] && echo "   $c $f: $(tr '\n' ' ' <"$RES/$c.$f")"
+		case $f in
+		tcp1 | tcp4) u=Gbit/s ;;
+		udp64) u=pkt/s ;;
+		rtt) u=ms ;;
+		esac
+		result dataplane "$c" "$f" "$u" "$(samples "$RES/$c.$f")"
 	done
 done
 exit 0

@@ -45,4 +45,9 @@ show_ms=$(ms lookup)
 echo "== small commits ($((2 * N)) twill set, each adding or removing one prefix, 10k prefixes in the table)"
 awk -v c="$commit_ms" -v s="$show_ms" -v n="$((2 * N))" 'BEGIN {
 	printf "twill set: %d ms, %.0f commits/s; baseline twill route get: %d ms, %.0f calls/s; set/get time %.2f\n",
-		c, n * 1000 / c, s, n * 1000 / s, c / s }'
+		c, n * 1000 / c, s, n * 1000 / s, c / s
+	# for the results file of tests/bench/run (benchlib.sh: result)
+	if (c > 0 && s > 0) {
+		printf "RESULT part=controlplane config=twill metric=small_commits unit=1/s size=10000 values=%.0f\n", n * 1000 / c
+		printf "RESULT part=controlplane config=twill metric=route_get_calls unit=1/s size=10000 values=%.0f\n", n * 1000 / s
+	} }'

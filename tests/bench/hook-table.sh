@@ -49,3 +49,18 @@ END {
 	if (k1 > 0 && m1 > 0)
 		printf "lookup growth 1k -> 1M: %.1fx (target < 2.0x; baseline: 1k prefixes) %s\n", m1 / k1, m1 / k1 < 2 ? "met" : "MISSED"
 }' /tmp/table-bench
+# For tests/bench/run's results file (benchlib.sh: result): each size's
+# lookup ns, twill's and (when the module measured it) the kernel FIB's;
+# a realistic-cluster row (set=cluster) as lookup_cluster.
+awk '{
+	split("", v)
+	for (i = 1; i <= NF; i++) { e = index($i, "="); if (e > 1) v[substr($i, 1, e - 1)] = substr($i, e + 1) }
+	if (v["prefixes"] == "") next
+	m = v["set"] != "" && v["set"] != "random" ? "lookup_" v["set"] : "lookup"
+	if (v["ns_per_lookup"] != "")
+		printf "RESULT part=controlplane config=twill metric=%s unit=ns size=%s values=%s\n", m, v["prefixes"], v["ns_per_lookup"]
+	if (v["fib_ns_per_lookup"] != "")
+		printf "RESULT part=controlplane config=fib metric=%s unit=ns size=%s values=%s\n", m, v["prefixes"], v["fib_ns_per_lookup"]
+	if (v["slab_bytes_per_prefix"] != "")
+		printf "RESULT part=controlplane config=twill metric=%s unit=B size=%s values=%s\n", (m == "lookup" ? "objects_bytes_per_prefix" : "objects_bytes_per_prefix_" v["set"]), v["prefixes"], v["slab_bytes_per_prefix"]
+}' /tmp/table-bench

@@ -204,6 +204,7 @@ for f in conn tput; do
 	mt=$(median "$RES/twill.$f")
 	rt=$(ratio "$mt" "$mn")
 	printf '%-42s | %10s | %10s | %-9s | >= %-5s | %s\n' "$name" "$mn" "$mt" "$rt" "$target" "$(met "$rt" "$target")"
+	result nat twill "${f}_vs_nft" ratio "$rt" target=">=$target" baseline=nft verdict="$(met "$rt" "$target")"
 	mn=$(median "$RES/nft100k.$f")
 	mt=$(median "$RES/twill100k.$f")
 	rt=$(ratio "$mt" "$mn")
@@ -228,6 +229,8 @@ for f in conn tput; do
 	ln=$(loss "$(median "$RES/nft.$f")" "$(median "$RES/nft100k.$f")")
 	lt=$(loss "$(median "$RES/twill.$f")" "$(median "$RES/twill100k.$f")")
 	printf '%-42s | %10s | %10s | %s\n' "$name" "$ln" "$lt" "$(met "$lt" 10 lt)"
+	result nat twill "${f}_loss_idle" % "$lt" target="<10" verdict="$(met "$lt" 10 lt)"
+	result nat nft "${f}_loss_idle" % "$ln"
 done
 echo
 echo "== memory per flow entry (bytes; medians; no target)"
@@ -245,6 +248,12 @@ echo "   raw samples (one line per round):"
 for c in twill nft bare twill100k nft100k; do
 	for f in conn tput memcache memslab; do
 		[ -s "$RES/$c.$f" ] && echo "   $c $f: $(tr '\n' ' ' <"$RES/$c.$f")"
+		case $f in
+		conn) u=conn/s ;;
+		tput) u=Gbit/s ;;
+		*) u=B ;;
+		esac
+		result nat "$c" "$f" "$u" "$(samples "$RES/$c.$f")"
 	done
 done
 rm -rf "$RES"

@@ -308,18 +308,24 @@ mn=$(median "$RES/nft.conn")
 mt=$(median "$RES/twill.conn")
 rt=$(ratio "$mt" "$mn")
 row "short TCP connections/s, 1 service" "$mn" "$mt" "$rt" ">= 1.5" "$(met "$rt" 1.5)"
+result svc twill conn_vs_nft ratio "$rt" target=">=1.5" baseline=nft verdict="$(met "$rt" 1.5)"
 mn=$(median "$RES/nft10k.conn")
 mt=$(median "$RES/twill10k.conn")
 rt=$(ratio "$mt" "$mn")
 row "short TCP connections/s, $((NSVC + 1)) services" "$mn" "$mt" "$rt" ">= 1.5" "$(met "$rt" 1.5)"
+result svc twill10k conn_vs_nft ratio "$rt" target=">=1.5" baseline=nft10k verdict="$(met "$rt" 1.5)"
 fn=$(flat nft)
 ft=$(flat twill)
 row "flat: rate($((NSVC + 1))) / rate(1)" "$fn" "$ft" "-" ">= 0.90" "$(met "$ft" 0.90)"
+result svc twill conn_flat ratio "$ft" size="$((NSVC + 1))" target=">=0.90" baseline=twill verdict="$(met "$ft" 0.90)"
+result svc nft conn_flat ratio "$fn" size="$((NSVC + 1))" baseline=nft
 mn=$(median "$RES/nft.change")
 mt=$(median "$RES/twill.change")
 row "ms to change 1 service of $((NSVC + 1))" "$mn" "$mt" "$(ratio "$mt" "$mn")" "< 10 ms" "$(met "$mt" 10 lt)"
+result svc twill change_median ms "$mt" size="$((NSVC + 1))" target="<10" verdict="$(met "$mt" 10 lt)"
 ma=$(median "$RES/twill.apply")
 row "  its apply alone (request to ack)" "-" "$ma" "-" "< 10 ms" "$(met "$ma" 10 lt)"
+result svc twill apply_median ms "$ma" size="$((NSVC + 1))" target="<10" verdict="$(met "$ma" 10 lt)"
 mn=$(median "$RES/nft.change1")
 mt=$(median "$RES/twill.change1")
 row "ms to change 1 service of 1" "$mn" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
@@ -343,6 +349,9 @@ echo "   raw samples (conn, setup: one a round; change1, change, apply1, apply: 
 for c in twill nft bare twill10k nft10k; do
 	for f in conn setup change1 change apply1 apply; do
 		[ -s "$RES/$c.$f" ] && echo "   $c $f: $(tr '\n' ' ' <"$RES/$c.$f")"
+		u=ms
+		[ "$f" = conn ] && u=conn/s
+		result svc "$c" "$f" "$u" "$(samples "$RES/$c.$f")"
 	done
 done
 rm -rf "$RES"

@@ -24,6 +24,7 @@ py=python3
 suite tests/unit/unit-tests
 suite sh tests/unit/cli.sh
 suite sh tests/unit/cni.sh
+suite bash tests/unit/bench-report.sh
 suite "$py" tests/unit/spec-check.py
 echo "$total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ]

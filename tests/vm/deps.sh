@@ -26,6 +26,8 @@ pkgs=(
 	containernetworking-plugins iptables podman crun conmon
 	# the kernel fetch (apt-get download, dpkg-deb)
 	apt dpkg ca-certificates
+	# make bench's plots (tests/bench/report) and their unit test
+	gnuplot-nox
 	# make check (tests/check.sh) and the spec/header unit test
 	sparse cppcheck clang-tidy python3 python3-yaml
 )
