@@ -59,7 +59,7 @@ awk '{
 	m = v["set"] != "" && v["set"] != "random" ? "lookup_" v["set"] : "lookup"
 	if (v["ns_per_lookup"] != "")
 		printf "RESULT part=controlplane config=twill metric=%s unit=ns size=%s values=%s\n", m, v["prefixes"], v["ns_per_lookup"]
-	if (v["fib_ns_per_lookup"] != "")
+	if (v["fib_ns_per_lookup"] + 0 > 0)
 		printf "RESULT part=controlplane config=fib metric=%s unit=ns size=%s values=%s\n", m, v["prefixes"], v["fib_ns_per_lookup"]
 	if (v["slab_bytes_per_prefix"] != "")
 		printf "RESULT part=controlplane config=twill metric=%s unit=B size=%s values=%s\n", (m == "lookup" ? "objects_bytes_per_prefix" : "objects_bytes_per_prefix_" v["set"]), v["prefixes"], v["slab_bytes_per_prefix"]
