@@ -51,6 +51,8 @@ static void print_text(FILE *f, const char *ev, const struct tw_device *d,
 		fprintf(f, " peer %s", fmt_endpoint(&p->ep, e));
 		if (p->has_mac && !mac_is_zero(p->mac))
 			fprintf(f, " mac %s", fmt_mac(p->mac, m));
+		if (p->has_direct)
+			fprintf(f, " direct %s", p->direct ? "on" : "off");
 		if (pflags & TWILL_PEER_F_TRUNCATED)
 			fputs(" prefixes (truncated)", f);
 		else if (p->npfx)
@@ -94,6 +96,8 @@ static void print_json(FILE *f, const char *ev, const struct tw_device *d,
 			json_str(&j, "mac", fmt_mac(p->mac, m));
 		else
 			json_null(&j, "mac");
+		if (p->has_direct)
+			json_bool(&j, "direct", p->direct);
 		json_arr_open(&j, "prefixes");
 		for (i = 0; i < p->npfx; i++)
 			json_str(&j, NULL, fmt_prefix(&p->pfx[i], x));
