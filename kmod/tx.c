@@ -3,8 +3,9 @@
  * Transmit: inner IP packet -> longest-prefix match on its destination ->
  * peer -> inner Ethernet + VXLAN + UDP + outer IP, routed in the sockets'
  * namespace; or, for a direct peer on the underlay link, the inner packet
- * itself with the peer as next hop (xmit_direct()).  The wire format is the kernel vxlan device's as flannel sets
- * it up, so either end can be a plain vxlan device.
+ * itself with the peer as next hop (xmit_direct()).  The wire format is
+ * the kernel vxlan device's as flannel sets it up, so either end can be a
+ * plain vxlan device.
  *
  * Everything here runs in ndo_start_xmit with BH disabled (RCU-bh reader).
  * The only per-packet work besides the lookup is header building; routes
