@@ -96,12 +96,12 @@ static void print_json(FILE *f, const char *ev, const struct tw_device *d,
 			json_str(&j, "mac", fmt_mac(p->mac, m));
 		else
 			json_null(&j, "mac");
-		if (p->has_direct)
-			json_bool(&j, "direct", p->direct);
 		json_arr_open(&j, "prefixes");
 		for (i = 0; i < p->npfx; i++)
 			json_str(&j, NULL, fmt_prefix(&p->pfx[i], x));
 		json_arr_close(&j);
+		if (p->has_direct)
+			json_bool(&j, "direct", p->direct);
 		json_bool(&j, "truncated",
 			  (pflags & TWILL_PEER_F_TRUNCATED) != 0);
 	}

@@ -194,11 +194,11 @@ static void json_peer(struct json *j, const struct tw_peer *p)
 		json_str(j, "mac", fmt_mac(p->mac, m));
 	else
 		json_null(j, "mac");
-	json_bool(j, "direct", p->direct);
 	json_arr_open(j, "prefixes");
 	for (i = 0; i < p->npfx; i++)
 		json_str(j, NULL, fmt_prefix(&p->pfx[i], x));
 	json_arr_close(j);
+	json_bool(j, "direct", p->direct);
 	json_u64(j, "rx_bytes", p->rx_bytes);
 	json_u64(j, "rx_packets", p->rx_packets);
 	json_u64(j, "tx_bytes", p->tx_bytes);

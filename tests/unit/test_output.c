@@ -106,7 +106,7 @@ static void test_json(void)
 	CHECK_CONTAINS(s, "\"drops\":{\"no_peer\":4,");
 	CHECK_CONTAINS(s, "\"max_prefixes\":100,\"direct\":\"auto\",");
 	CHECK_CONTAINS(s, "\"peers\":[{\"endpoint\":\"192.0.2.2:9\",\"mac\":\"02:00:00:00:00:02\","
-		       "\"direct\":true,\"prefixes\":[\"10.0.0.0/24\",\"10.0.1.0/24\"],\"rx_bytes\":2048,");
+		       "\"prefixes\":[\"10.0.0.0/24\",\"10.0.1.0/24\"],\"direct\":true,\"rx_bytes\":2048,");
 	CHECK_CONTAINS(s, "\"last_rx\":1000,");
 	CHECK_CONTAINS(s, "}]}]\n");
 	free(s);
