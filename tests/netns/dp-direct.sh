@@ -8,13 +8,15 @@
 # has a gateway).  B moves between direct and VXLAN by `twill set`;
 # `direct auto` makes B direct and leaves C tunnelled; a host without twill
 # that routes A's pods "via 192.0.2.1" (flannel DirectRouting) reaches A's
-# pods and back.  Too big packets get ICMP or are dropped and counted.
+# pods and back; A knows it by its IPv6 underlay address (an ND next hop).
+# Too big packets get ICMP or are dropped and counted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 
 A=$(ul4 hostA)
 B=$(ul4 hostB)
-S=$(ul4 hostS)
+# S is A's peer by its IPv6 address: the next hop is resolved by ND
+S=$(ul6 hostS)
 R=$(ul4 hostD)
 C=198.51.100.3
 PODB=$(pod4 hostB 1)
@@ -47,7 +49,7 @@ check_ok "A: peer B direct on" nsx hostA "$TWILL" set twill0 peer "$B" \
 	mac "$(twill_mac hostB)" prefixes "$(subnet4 hostB),$(subnet6 hostB)" direct on
 check_ok "A: peer C" nsx hostA "$TWILL" set twill0 peer "$C" \
 	mac "$(twill_mac hostC)" prefixes "$(subnet4 hostC),$(subnet6 hostC)"
-check_ok "A: peer S direct on" nsx hostA "$TWILL" set twill0 peer "$S" \
+check_ok "A: peer S direct on" nsx hostA "$TWILL" set twill0 peer "[$S]:8472" \
 	prefixes "$(subnet4 hostS),$(subnet6 hostS)" direct on
 check_ok "B: peer A direct on" nsx hostB "$TWILL" set twill0 peer "$A" \
 	mac "$(twill_mac hostA)" prefixes "$(subnet4 hostA),$(subnet6 hostA)" direct on
