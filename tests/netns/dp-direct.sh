@@ -178,7 +178,7 @@ step "too big for the underlay: ICMP for DF, else dropped and counted"
 nsx hostA "$IP" link set twill0 mtu 1500 || t_fail "A: twill0 mtu"
 nsx hostA "$IP" link set ul0 mtu 1400 || t_fail "A: ul0 mtu"
 big0=$(dev_drop hostA too_big)
-out=$(nsx podA1 "$PING" -M do -s 1420 -c 2 -W 1 "$PODB" 2>&1) &&
+out=$(nsx podA1 "$PING" -M "do" -s 1420 -c 2 -W 1 "$PODB" 2>&1) &&
 	t_fail "a 1448-byte DF ping crossed a 1400-byte underlay"
 check_contains "$out" "mtu" "A's pod is told the MTU"
 info "$(printf '%s\n' "$out" | grep -i mtu | head -n 1)"
