@@ -54,6 +54,7 @@ struct twill_plan_peer {
 	u32 flags;
 	bool has_mac;
 	u8 mac[ETH_ALEN];
+	s8 direct;			/* -1: unchanged, else 0/1 */
 	struct twill_peer *peer;	/* set by the commit */
 	bool created;
 };
@@ -269,11 +270,11 @@ static bool same_endpoint(const union twill_endpoint *a,
 
 /*
  * The plan's entry for @endpoint; a peer repeated in a later message (its
- * prefixes did not fit) merges into it.
+ * prefixes did not fit) merges into it.  @direct is -1 when not given.
  */
 struct twill_plan_peer *twill_plan_peer(struct twill_plan *plan,
 					const union twill_endpoint *endpoint,
-					u32 flags, const u8 *mac)
+					u32 flags, const u8 *mac, int direct)
 {
 	u32 bucket = endpoint_bucket(plan, endpoint);
 	struct twill_plan_peer *ppeer;
@@ -287,6 +288,7 @@ struct twill_plan_peer *twill_plan_peer(struct twill_plan *plan,
 	if (!ppeer)
 		return ERR_PTR(-ENOMEM);
 	ppeer->ep = *endpoint;
+	ppeer->direct = -1;
 	ppeer->hnext = plan->peer_hash[bucket];
 	plan->peer_hash[bucket] = ppeer;
 	list_add_tail(&ppeer->list, &plan->peers);
@@ -297,6 +299,8 @@ found:
 		ppeer->has_mac = true;
 		memcpy(ppeer->mac, mac, ETH_ALEN);
 	}
+	if (direct >= 0)
+		ppeer->direct = direct;
 	return ppeer;
 }
 
@@ -414,6 +418,9 @@ static void set_config_value(struct twill_config *cfg, int attr, u32 val)
 	case TWILL_A_UDP_CSUM:
 		cfg->udp_csum = val;
 		break;
+	case TWILL_A_DIRECT:
+		cfg->direct = val;
+		break;
 	}
 }
 
@@ -482,6 +489,8 @@ static int check_host_settings(struct commit *c)
 		what = "link";
 	else if (memcmp(&cfg->local, &old->local, sizeof(cfg->local)))
 		what = "local";
+	else if (cfg->direct != old->direct)
+		what = "direct";
 	if (!what)
 		return 0;
 	NL_SET_ERR_MSG_FMT(c->extack,
@@ -609,6 +618,34 @@ static int collect_removed(struct commit *c)
 static bool ppeer_live(struct twill_plan_peer *ppeer)
 {
 	return ppeer->peer && !(ppeer->flags & TWILL_PEER_F_REMOVE);
+}
+
+/*
+ * A direct peer's packets are sent raw on the underlay, in the namespace
+ * that created the device: marking one (or unmarking it) needs rights
+ * there, as the other underlay settings do.
+ */
+static int check_direct(struct commit *c)
+{
+	struct twill_plan_peer *ppeer;
+	bool now;
+
+	if (c->plan->rights & TWILL_RIGHT_HOST)
+		return 0;
+	list_for_each_entry(ppeer, &c->plan->peers, list) {
+		cond_resched();
+		if (!ppeer_live(ppeer) || ppeer->direct < 0)
+			continue;
+		/* A new peer starts indirect. */
+		now = !ppeer->created && ppeer->peer->direct;
+		if (ppeer->direct == now)
+			continue;
+		NL_SET_ERR_MSG_FMT(c->extack,
+				   "changing direct of peer %pISpc needs CAP_NET_ADMIN in the namespace that created the device",
+				   &ppeer->ep.addr);
+		return -EPERM;
+	}
+	return 0;
 }
 
 static int check_peers(struct commit *c)
@@ -992,6 +1029,11 @@ static void apply_peers(struct commit *c)
 			if (!ppeer->created)
 				mark_changed(c, peer);
 		}
+		if (ppeer->direct >= 0 && ppeer->direct != peer->direct) {
+			WRITE_ONCE(peer->direct, ppeer->direct);
+			if (!ppeer->created)
+				mark_changed(c, peer);
+		}
 		if (ppeer->created)
 			twill_peer_publish(peer);
 	}
@@ -1092,6 +1134,8 @@ int twill_plan_commit(struct twill_device *tdev, struct twill_plan *plan,
 		ret = check_link(&c);
 	if (!ret)
 		ret = check_peers(&c);
+	if (!ret)
+		ret = check_direct(&c);
 	if (!ret)
 		ret = check_prefixes(&c);
 	if (!ret)

@@ -70,7 +70,8 @@ u16 twill_plan_listen_port(struct twill_plan *plan, struct twill_device *tdev);
 
 struct twill_plan_peer *twill_plan_peer(struct twill_plan *plan,
 					const union twill_endpoint *endpoint,
-					u32 flags, const u8 *mac);
+					u32 flags, const u8 *mac,
+					int direct);
 int twill_plan_prefix(struct twill_plan *plan, struct twill_plan_peer *ppeer,
 		      int family, const void *addr, u8 cidr, bool remove);
 

@@ -41,6 +41,7 @@ struct twill_config {
 	int link;			/* underlay ifindex, 0 = any */
 	union twill_endpoint local;	/* family AF_UNSPEC = any */
 	u8 ttl, tos, df;
+	u8 direct;			/* enum twill_direct */
 	bool udp_csum;
 	u8 mac[ETH_ALEN];
 	struct rcu_head rcu;

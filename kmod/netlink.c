@@ -45,6 +45,7 @@ static const struct nla_policy peer_policy[TWILL_PEER_A_MAX + 1] = {
 	[TWILL_PEER_A_FLAGS]	= { .type = NLA_U32 },
 	[TWILL_PEER_A_MAC]	= NLA_POLICY_EXACT_LEN(ETH_ALEN),
 	[TWILL_PEER_A_PREFIXES]	= NLA_POLICY_NESTED_ARRAY(prefix_policy),
+	[TWILL_PEER_A_DIRECT]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static const struct nla_policy set_policy[TWILL_A_MAX + 1] = {
@@ -64,6 +65,7 @@ static const struct nla_policy set_policy[TWILL_A_MAX + 1] = {
 	[TWILL_A_TOS]		= { .type = NLA_U8 },
 	[TWILL_A_DF]		= NLA_POLICY_MAX(NLA_U8, TWILL_DF_MAX),
 	[TWILL_A_UDP_CSUM]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[TWILL_A_DIRECT]	= NLA_POLICY_MAX(NLA_U8, TWILL_DIRECT_MAX),
 	[TWILL_A_MAX_PEERS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &max_peers_range),
 	[TWILL_A_MAX_PREFIXES]	= NLA_POLICY_FULL_RANGE(NLA_U32,
 						&max_prefixes_range),
@@ -199,7 +201,8 @@ static int put_config(struct sk_buff *skb, const struct twill_config *cfg)
 	    nla_put_u8(skb, TWILL_A_TTL, cfg->ttl) ||
 	    nla_put_u8(skb, TWILL_A_TOS, cfg->tos) ||
 	    nla_put_u8(skb, TWILL_A_DF, cfg->df) ||
-	    nla_put_u8(skb, TWILL_A_UDP_CSUM, cfg->udp_csum))
+	    nla_put_u8(skb, TWILL_A_UDP_CSUM, cfg->udp_csum) ||
+	    nla_put_u8(skb, TWILL_A_DIRECT, cfg->direct))
 		return -EMSGSIZE;
 	return put_local(skb, &cfg->local);
 }
@@ -300,6 +303,7 @@ static int put_peer_head(struct sk_buff *skb, struct twill_peer *peer,
 	twill_peer_mac(peer, mac);
 	if (put_endpoint(skb, &peer->endpoint) ||
 	    nla_put(skb, TWILL_PEER_A_MAC, ETH_ALEN, mac) ||
+	    nla_put_u8(skb, TWILL_PEER_A_DIRECT, READ_ONCE(peer->direct)) ||
 	    nla_put_u32(skb, TWILL_PEER_A_NUM_PREFIXES, peer->prefixes.count))
 		return -EMSGSIZE;
 	return with_stats ? put_peer_stats(skb, peer) : 0;
@@ -576,6 +580,7 @@ static int parse_peer(struct twill_device *tdev, struct twill_plan *plan,
 	struct twill_plan_peer *ppeer;
 	union twill_endpoint ep;
 	const u8 *mac = NULL;
+	int direct = -1;
 	u32 flags = 0;
 	int ret, rem;
 
@@ -607,7 +612,9 @@ static int parse_peer(struct twill_device *tdev, struct twill_plan *plan,
 	/* Port 0 means the device's listen port, as this request leaves it. */
 	if (!ep.addr4.sin_port)
 		ep.addr4.sin_port = htons(twill_plan_listen_port(plan, tdev));
-	ppeer = twill_plan_peer(plan, &ep, flags, mac);
+	if (tb[TWILL_PEER_A_DIRECT])
+		direct = nla_get_u8(tb[TWILL_PEER_A_DIRECT]);
+	ppeer = twill_plan_peer(plan, &ep, flags, mac, direct);
 	if (PTR_ERR_OR_ZERO(ppeer) == -ENOSPC)
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "transaction has more peers than the device allows");
@@ -648,6 +655,7 @@ static const u8 scalar_attrs[] = {
 	TWILL_A_LISTEN_PORT, TWILL_A_VNI, TWILL_A_FWMARK, TWILL_A_LINK,
 	TWILL_A_PORT_MIN, TWILL_A_PORT_MAX, TWILL_A_TTL, TWILL_A_TOS,
 	TWILL_A_DF, TWILL_A_UDP_CSUM, TWILL_A_MAX_PEERS, TWILL_A_MAX_PREFIXES,
+	TWILL_A_DIRECT,
 };
 
 static u32 get_scalar(const struct nlattr *attr)

@@ -77,6 +77,7 @@ struct twill_peer {
 	struct dst_cache dst_cache;
 	struct twill_peer_stats __percpu *stats;
 	u64 last_rx_ns;			/* CLOCK_REALTIME, WRITE/READ_ONCE */
+	bool direct;			/* unencapsulated; WRITE/READ_ONCE */
 	struct twill_prefix_list prefixes;	/* under update_lock */
 	struct list_head list;		/* tdev->peer_list, under update_lock */
 	struct hlist_node hash[2];	/* tdev->peer_hash, RCU readers */

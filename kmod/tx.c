@@ -2,8 +2,10 @@
 /*
  * Transmit: inner IP packet -> longest-prefix match on its destination ->
  * peer -> inner Ethernet + VXLAN + UDP + outer IP, routed in the sockets'
- * namespace.  The wire format is the kernel vxlan device's as flannel sets
- * it up, so either end can be a plain vxlan device.
+ * namespace; or, for a direct peer on the underlay link, the inner packet
+ * itself with the peer as next hop (xmit_direct()).  The wire format is
+ * the kernel vxlan device's as flannel sets it up, so either end can be a
+ * plain vxlan device.
  *
  * Everything here runs in ndo_start_xmit with BH disabled (RCU-bh reader).
  * The only per-packet work besides the lookup is header building; routes
@@ -22,6 +24,7 @@
 #include <net/ip.h>
 #include <net/ip6_route.h>
 #include <net/ip_tunnels.h>
+#include <net/neighbour.h>
 #include <net/route.h>
 #include <net/udp_tunnel.h>
 #include <net/vxlan.h>
@@ -268,6 +271,72 @@ static void count_tx(struct twill_peer *peer, unsigned int len)
 }
 
 /*
+ * Direct routing (TWILL_PEER_A_DIRECT, TWILL_A_DIRECT auto) applies only
+ * while the underlay route to the endpoint has no gateway: the peer must
+ * be on the link to take its pods' packets as next hop.  Behind a router
+ * it cannot be, and VXLAN still reaches it.  A route to one of our own
+ * addresses (loopback) is no link either.
+ */
+static bool direct_usable(const struct twill_peer *peer,
+			  const struct twill_config *cfg,
+			  const struct dst_entry *dst, bool v6)
+{
+	if (!READ_ONCE(peer->direct) && cfg->direct != TWILL_DIRECT_AUTO)
+		return false;
+	if (dst->dev->flags & IFF_LOOPBACK)
+		return false;
+	if (v6)
+		return !(container_of(dst, struct rt6_info, dst)->rt6i_flags &
+			 RTF_GATEWAY);
+	return !container_of(dst, struct rtable, dst)->rt_gw_family;
+}
+
+/*
+ * Sends the inner packet itself out of the underlay device, with the
+ * peer's address as link-layer next hop, as "ip route add PODNET via PEER"
+ * would (flannel's DirectRouting); the peer's kernel routes it to its pod.
+ * neigh_xmit() resolves the neighbour (ARP or ND for the endpoint, also
+ * for a payload of the other family) and queues the packet meanwhile.
+ * Consumes @dst; returns 0 when the skb was consumed, else the drop reason.
+ */
+static enum twill_drop xmit_direct(struct twill_device *tdev,
+				   struct twill_peer *peer,
+				   const struct twill_config *cfg,
+				   struct dst_entry *dst, struct sk_buff *skb)
+{
+	const union twill_endpoint *ep = &peer->endpoint;
+	struct net_device *link = dst->dev;
+	unsigned int len = skb->len;
+	int table = NEIGH_ARP_TABLE;
+	const void *nexthop = &ep->addr4.sin_addr;
+
+	if (unlikely(!fits_mtu(skb, dst_mtu(dst)))) {
+		/* No outer header to fragment: too big is dropped. */
+		too_big(skb, dst_mtu(dst));
+		dst_release(dst);
+		return TWILL_DROP_TOO_BIG;
+	}
+	if (ep->addr.sa_family == AF_INET6) {
+		table = NEIGH_ND_TABLE;
+		nexthop = &ep->addr6.sin6_addr;
+	}
+	/* As for VXLAN: no local state of the overlay side goes along. */
+	skb_scrub_packet(skb, !net_eq(dev_net(link), dev_net(tdev->dev)));
+	skb->mark = cfg->fwmark;
+	if (unlikely(skb_cow_head(skb, LL_RESERVED_SPACE(link)))) {
+		dst_release(dst);
+		return TWILL_DROP_NOMEM;
+	}
+	skb->dev = link;
+	count_tx(peer, len);
+	dev_sw_netstats_tx_add(tdev->dev, 1, len);
+	/* Always consumes the skb; a failed resolution is the link's drop. */
+	neigh_xmit(table, link, nexthop, skb);
+	dst_release(dst);
+	return 0;
+}
+
+/*
  * Encapsulates @skb for @peer and sends it.  Returns 0 when the skb was
  * consumed, else the drop reason (the caller frees the skb).
  */
@@ -318,6 +387,8 @@ static enum twill_drop xmit_peer(struct twill_device *tdev,
 		}
 		return TWILL_DROP_NO_ROUTE;
 	}
+	if (direct_usable(peer, cfg, dst, v6))
+		return xmit_direct(tdev, peer, cfg, dst, skb);
 
 	mtu = dst_mtu(dst);
 	mtu = mtu > hlen ? mtu - hlen : 0;

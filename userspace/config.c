@@ -166,6 +166,10 @@ static int peer_key(struct cfg *c, const char *key, const char *value)
 		return peer_endpoint(c, peer, value);
 	if (!strcasecmp(key, "Prefixes"))
 		return parse_prefix_list(c->dev, peer, value, c->line, false);
+	if (!strcasecmp(key, "Direct") && peer->has_direct)
+		return tw_err("duplicate key 'Direct'");
+	if (!strcasecmp(key, "Direct"))
+		return peer_direct(peer, value, "Direct");
 	if (strcasecmp(key, "MAC") != 0)
 		return tw_err("unknown key '%s' in [Peer]", key);
 	if (c->peer_mac)
@@ -359,6 +363,8 @@ static void write_peer(FILE *f, const struct tw_peer *p)
 	fprintf(f, "\n[Peer]\nEndpoint = %s\n", fmt_endpoint(&p->ep, e));
 	if (p->has_mac && !mac_is_zero(p->mac))
 		fprintf(f, "MAC = %s\n", fmt_mac(p->mac, m));
+	if (p->has_direct && p->direct)
+		fputs("Direct = on\n", f);
 	for (i = 0; i < p->npfx; i++)
 		fprintf(f, "Prefixes = %s\n", fmt_prefix(&p->pfx[i], x));
 }
@@ -384,10 +390,17 @@ void config_prepare(struct tw_device *dev, enum tw_conf_mode mode)
 		if (mode == TW_CONF_ADD) {
 			/* adds to what a peer has; a MAC only if given */
 			p->mode = p->npfx ? TW_PFX_DELTA : TW_PFX_NONE;
-		} else if (!p->has_mac) {
+		} else {
 			/* the file is the whole truth: no MAC, none */
-			p->has_mac = true;
-			memset(p->mac, 0, TW_MAC_LEN);
+			if (!p->has_mac) {
+				p->has_mac = true;
+				memset(p->mac, 0, TW_MAC_LEN);
+			}
+			/* and no Direct, off */
+			if (!p->has_direct) {
+				p->has_direct = true;
+				p->direct = 0;
+			}
 		}
 	}
 	if (mode == TW_CONF_SET)

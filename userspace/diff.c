@@ -75,6 +75,12 @@ static bool mac_changed(const struct tw_peer *c, const struct tw_peer *w)
 	return memcmp(cm, wm, TW_MAC_LEN) != 0;
 }
 
+/* Absent is off, as the kernel starts a peer. */
+static bool direct_changed(const struct tw_peer *c, const struct tw_peer *w)
+{
+	return (c->has_direct && c->direct) != (w->has_direct && w->direct);
+}
+
 struct peer_diff {
 	struct tw_device *cur;
 	const struct tw_peer *c, *w;
@@ -129,6 +135,11 @@ static size_t diff_peer(struct tw_device *cur, const struct tw_peer *c,
 		if (w->has_mac)
 			memcpy(d.o->mac, w->mac, TW_MAC_LEN);
 	}
+	if (direct_changed(c, w)) {
+		ensure_out(&d);
+		d.o->has_direct = true;
+		d.o->direct = w->has_direct && w->direct;
+	}
 	diff_prefixes(&d);
 	free(d.kept);
 	return d.o ? 1 : 0;
@@ -142,6 +153,8 @@ static void add_new_peer(struct tw_device *out, const struct tw_peer *w)
 	o->mode = TW_PFX_REPLACE;
 	o->has_mac = w->has_mac;
 	memcpy(o->mac, w->mac, TW_MAC_LEN);
+	o->has_direct = w->has_direct;
+	o->direct = w->direct;
 	o->npfx = o->cap = w->npfx;
 	o->pfx = tw_calloc(w->npfx, sizeof(*o->pfx));
 	memcpy(o->pfx, w->pfx, w->npfx * sizeof(*o->pfx));

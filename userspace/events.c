@@ -51,6 +51,8 @@ static void print_text(FILE *f, const char *ev, const struct tw_device *d,
 		fprintf(f, " peer %s", fmt_endpoint(&p->ep, e));
 		if (p->has_mac && !mac_is_zero(p->mac))
 			fprintf(f, " mac %s", fmt_mac(p->mac, m));
+		if (p->has_direct)
+			fprintf(f, " direct %s", p->direct ? "on" : "off");
 		if (pflags & TWILL_PEER_F_TRUNCATED)
 			fputs(" prefixes (truncated)", f);
 		else if (p->npfx)
@@ -98,6 +100,8 @@ static void print_json(FILE *f, const char *ev, const struct tw_device *d,
 		for (i = 0; i < p->npfx; i++)
 			json_str(&j, NULL, fmt_prefix(&p->pfx[i], x));
 		json_arr_close(&j);
+		if (p->has_direct)
+			json_bool(&j, "direct", p->direct);
 		json_bool(&j, "truncated",
 			  (pflags & TWILL_PEER_F_TRUNCATED) != 0);
 	}

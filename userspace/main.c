@@ -32,9 +32,9 @@ static const struct subcommand subcommands[] = {
 	  "set DEV [listen-port N] [vni N] [fwmark M] [local ADDR|none]\n"
 	  "       [link IFNAME|none] [mac M] [port-range MIN-MAX] [ttl N|inherit]\n"
 	  "       [tos N|inherit] [df set|unset|inherit] [udp-csum on|off]\n"
-	  "       [max-peers N] [max-prefixes N]\n"
-	  "       [peer ENDPOINT [mac M] [prefixes P,P | +P,-P] [remove]\n"
-	  "        [update-only]]...\n"
+	  "       [max-peers N] [max-prefixes N] [direct off|auto]\n"
+	  "       [peer ENDPOINT [mac M] [prefixes P,P | +P,-P] [direct on|off]\n"
+	  "        [remove] [update-only]]...\n"
 	  "  ENDPOINT is ADDR[:PORT] or [ADDR6]:PORT; without a port the\n"
 	  "  device's listen port is used.  A plain prefix list replaces the\n"
 	  "  peer's prefixes, +P adds one and -P removes one." },

@@ -49,6 +49,8 @@ struct tw_peer {
 	uint32_t flags;		/* TWILL_PEER_F_* */
 	bool has_mac;
 	uint8_t mac[TW_MAC_LEN];
+	bool has_direct;	/* TWILL_PEER_A_DIRECT given */
+	uint8_t direct;		/* 0/1 */
 	enum tw_prefix_mode mode;
 	struct tw_prefix *pfx;
 	size_t npfx, cap;
@@ -105,6 +107,7 @@ enum tw_field {
 	TW_TOS,
 	TW_DF,
 	TW_UDP_CSUM,
+	TW_DIRECT,
 	TW_MAX_PEERS,
 	TW_MAX_PREFIXES,
 	TW_NUM_PEERS,
@@ -132,7 +135,7 @@ struct tw_device {
 	char link_name[IFNAMSIZ];	/* by name (the kernel resolves it) */
 	struct tw_addr local;
 	uint8_t mac[TW_MAC_LEN];
-	uint8_t ttl, tos, df, udp_csum;
+	uint8_t ttl, tos, df, udp_csum, direct;
 	uint32_t max_peers, max_prefixes, num_peers, num_prefixes, generation;
 	uint64_t drops[__TWILL_DROP_MAX];
 	struct tw_nat nat;

@@ -39,11 +39,12 @@ static size_t ep_len(const union tw_sockaddr *ep)
 	return ep->sa.sa_family == AF_INET ? sizeof(ep->in) : sizeof(ep->in6);
 }
 
-/* A peer's head: nest, endpoint, flags, mac, prefixes nest. */
+/* A peer's head: nest, endpoint, flags, mac, direct, prefixes nest. */
 static size_t peer_head_size(void)
 {
 	return attr_size(0) + attr_size(sizeof(struct sockaddr_in6)) +
-	       attr_size(4) + attr_size(TW_MAC_LEN) + attr_size(0);
+	       attr_size(4) + attr_size(TW_MAC_LEN) + attr_size(1) +
+	       attr_size(0);
 }
 
 static size_t room(const struct builder *w)
@@ -131,6 +132,8 @@ static void open_peer(struct builder *w, const struct tw_peer *p, bool cont)
 	mnl_attr_put_u32(w->nlh, TWILL_PEER_A_FLAGS, flags);
 	if (p->has_mac && !cont)
 		mnl_attr_put(w->nlh, TWILL_PEER_A_MAC, TW_MAC_LEN, p->mac);
+	if (p->has_direct && !cont)
+		mnl_attr_put_u8(w->nlh, TWILL_PEER_A_DIRECT, p->direct);
 	w->pfxs = NULL;
 	if (p->mode != TW_PFX_NONE && !(p->flags & TWILL_PEER_F_REMOVE))
 		w->pfxs = mnl_attr_nest_start(w->nlh, TWILL_PEER_A_PREFIXES);
@@ -487,6 +490,12 @@ static int peer_attr(const struct nlattr *a, struct tw_peer *peer,
 	case TWILL_PEER_A_MAC:
 		peer->has_mac = true;
 		return copy_bin(a, peer->mac, TW_MAC_LEN);
+	case TWILL_PEER_A_DIRECT:
+		if (mnl_attr_validate(a, MNL_TYPE_U8) < 0)
+			return -1;
+		peer->has_direct = true;
+		peer->direct = mnl_attr_get_u8(a) != 0;
+		return 0;
 	case TWILL_PEER_A_PREFIXES:
 		mnl_attr_for_each_nested(x, a) {
 			if (msg_parse_prefix(x, &p))

@@ -67,6 +67,20 @@ int parse_mac(const char *s, uint8_t mac[TW_MAC_LEN])
 	return 0;
 }
 
+int peer_direct(struct tw_peer *peer, const char *s, const char *name)
+{
+	if (peer->has_direct)
+		return tw_err("'%s' given twice", name);
+	if (!strcasecmp(s, "on"))
+		peer->direct = 1;
+	else if (!strcasecmp(s, "off"))
+		peer->direct = 0;
+	else
+		return tw_err("invalid %s '%s' (expected on or off)", name, s);
+	peer->has_direct = true;
+	return 0;
+}
+
 bool mac_is_zero(const uint8_t mac[TW_MAC_LEN])
 {
 	static const uint8_t zero[TW_MAC_LEN];

@@ -16,6 +16,11 @@
 
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 int parse_mac(const char *s, uint8_t mac[TW_MAC_LEN]);
+/*
+ * A peer's direct flag, "on" or "off" (any case); given twice is an error.
+ * Errors name `name` ("direct" on the command line, "Direct" in a file).
+ */
+int peer_direct(struct tw_peer *peer, const char *s, const char *name);
 int parse_addr(const char *s, struct tw_addr *out);
 int parse_prefix(const char *s, struct tw_prefix *out);
 /*

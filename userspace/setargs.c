@@ -31,7 +31,7 @@ static int device_word(int *i, int argc, char *const argv[],
 static int peer_check(const struct tw_peer *p, const char *ep)
 {
 	if ((p->flags & TWILL_PEER_F_REMOVE) &&
-	    (p->has_mac || p->mode != TW_PFX_NONE ||
+	    (p->has_mac || p->has_direct || p->mode != TW_PFX_NONE ||
 	     (p->flags & TWILL_PEER_F_UPDATE_ONLY)))
 		return tw_err("peer %s: 'remove' cannot be combined with other peer options",
 			      ep);
@@ -51,11 +51,14 @@ static int peer_word(int *i, int argc, char *const argv[],
 		peer->flags |= TWILL_PEER_F_UPDATE_ONLY;
 		return 0;
 	}
-	if (strcmp(w, "mac") != 0 && strcmp(w, "prefixes") != 0)
+	if (strcmp(w, "mac") != 0 && strcmp(w, "prefixes") != 0 &&
+	    strcmp(w, "direct") != 0)
 		return tw_err("unknown peer argument '%s'", w);
 	if (need_value(*i, argc, argv))
 		return -1;
 	(*i)++;
+	if (!strcmp(w, "direct"))
+		return peer_direct(peer, argv[*i], "direct");
 	if (!strcmp(w, "prefixes")) {
 		if (peer->mode != TW_PFX_NONE)
 			return tw_err("'prefixes' given twice");

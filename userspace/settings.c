@@ -25,6 +25,9 @@ static const struct tw_word df_words[] = {
 	{ "unset", TWILL_DF_UNSET }, { "set", TWILL_DF_SET },
 	{ "inherit", TWILL_DF_INHERIT }, { NULL, 0 }
 };
+static const struct tw_word direct_words[] = {
+	{ "off", TWILL_DIRECT_OFF }, { "auto", TWILL_DIRECT_AUTO }, { NULL, 0 }
+};
 static const struct tw_word onoff_words[] = {
 	{ "off", 0 }, { "on", 1 }, { NULL, 0 }
 };
@@ -70,6 +73,10 @@ const struct tw_setting tw_settings[] = {
 	{ "MaxPrefixes", "max-prefixes", "max prefixes", "max_prefixes", NULL,
 	  TW_MAX_PREFIXES, TWILL_A_MAX_PREFIXES, 0, TW_K_NUM, AT(max_prefixes),
 	  .min = 1, .max = TW_MAX_PREFIXES_LIMIT },
+	/* last: the columns of `show DEV dump` before it stay where they were */
+	{ "Direct", "direct", "direct", "direct", NULL,
+	  TW_DIRECT, TWILL_A_DIRECT, 0, TW_K_NUM, AT(direct),
+	  .words = direct_words, .flags = TW_S_WORDS_ONLY | TW_S_JSON_TEXT },
 };
 
 const size_t tw_nsettings = TW_ARRAY_SIZE(tw_settings);

@@ -132,6 +132,8 @@ static void human_peer(FILE *f, const struct tw_peer *p, time_t now)
 	fprintf(f, "\npeer: %s\n", fmt_endpoint(&p->ep, e));
 	if (p->has_mac && !mac_is_zero(p->mac))
 		fprintf(f, "  mac: %s\n", fmt_mac(p->mac, m));
+	if (p->direct)
+		fputs("  direct: on\n", f);
 	human_prefixes(f, p);
 	fmt_bytes(rx, sizeof(rx), p->rx_bytes);
 	fmt_bytes(tx, sizeof(tx), p->tx_bytes);
@@ -196,6 +198,7 @@ static void json_peer(struct json *j, const struct tw_peer *p)
 	for (i = 0; i < p->npfx; i++)
 		json_str(j, NULL, fmt_prefix(&p->pfx[i], x));
 	json_arr_close(j);
+	json_bool(j, "direct", p->direct);
 	json_u64(j, "rx_bytes", p->rx_bytes);
 	json_u64(j, "rx_packets", p->rx_packets);
 	json_u64(j, "tx_bytes", p->tx_bytes);
@@ -247,9 +250,9 @@ static void dump_peer(FILE *f, const struct tw_device *dev,
 	for (i = 0; i < p->npfx; i++)
 		fprintf(f, "%s%s", i ? "," : "", fmt_prefix(&p->pfx[i], x));
 	fprintf(f, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%"
-		PRIu64 "\t%" PRIu64 "\n", p->rx_bytes, p->rx_packets,
+		PRIu64 "\t%" PRIu64 "\t%s\n", p->rx_bytes, p->rx_packets,
 		p->tx_bytes, p->tx_packets, (uint64_t)(p->last_rx_ns / 1000000000U),
-		drop_total(p->drops));
+		drop_total(p->drops), p->direct ? "on" : "off");
 }
 
 void show_dump(FILE *f, const struct tw_device *d, bool with_ifname)

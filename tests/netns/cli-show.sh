@@ -73,9 +73,9 @@ assert_contains "$(tw show interfaces -j)" '"twill0"'
 step "dump"
 out=$(tw show twill0 dump)
 assert_eq "$(echo "$out" | wc -l | tr -d ' ')" 3 "dump lines"
-assert_eq "$(echo "$out" | head -1 | awk -F'\t' '{ print NF, $1, $2 }')" "17 4789 42" "device line"
+assert_eq "$(echo "$out" | head -1 | awk -F'\t' '{ print NF, $1, $2 }')" "18 4789 42" "device line"
 assert_eq "$(echo "$out" | grep '^192.0.2.1:4789' | awk -F'\t' '{ print NF, $2, $3 }')" \
-	"9 02:00:00:00:00:01 10.1.0.0/24,fd00:1::/64" "peer line"
+	"10 02:00:00:00:00:01 10.1.0.0/24,fd00:1::/64" "peer line"
 out=$(tw show all dump)
 assert_eq "$(echo "$out" | awk -F'\t' '{ print $1 }' | sort -u | tr '\n' ' ')" "twill0 twill1 " "show all dump names"
 

@@ -36,6 +36,11 @@ expect_fail -m "changing fwmark needs CAP_NET_ADMIN" twill set twill0 fwmark 0x4
 expect_fail -m "changing link needs CAP_NET_ADMIN" twill set twill0 link lo
 expect_fail -m "changing link needs CAP_NET_ADMIN" twill set twill0 link no-such-if
 expect_fail -m "changing local needs CAP_NET_ADMIN" twill set twill0 local 192.0.2.1
+# direct routing sends raw packets on the host's underlay
+expect_fail -m "changing direct needs CAP_NET_ADMIN" twill set twill0 direct auto
+expect_fail -m "changing direct of peer 192.0.2.2:8472 needs CAP_NET_ADMIN" twill set twill0 peer 192.0.2.2 direct on
+expect_fail -m "changing direct of peer 192.0.2.4:8472 needs CAP_NET_ADMIN" twill set twill0 peer 192.0.2.4 prefixes 10.244.4.0/24 direct on
+assert_not_contains "$(twill showconf twill0)" "192.0.2.4" "the refused new direct peer was not created"
 expect_fail -m "raising max-peers above 16384" twill set twill0 max-peers 20000
 expect_fail -m "raising max-prefixes above" twill set twill0 max-prefixes 3000000
 
@@ -46,6 +51,7 @@ expect_fail -m "more prefixes than the device allows" twill set twill0 max-prefi
 step "settings repeated unchanged, and lower limits, are fine"
 twill showconf twill0 >"$TW_TMP/inner.conf"
 twill setconf twill0 "$TW_TMP/inner.conf"
+twill set twill0 direct off peer 192.0.2.2 direct off
 twill set twill0 max-peers 1000
 assert_contains "$(twill show twill0)" "max peers: 1000"
 

@@ -127,12 +127,12 @@ enum { A_UNSPEC, A_IFINDEX, A_IFNAME, A_FLAGS, A_LISTEN_PORT, A_VNI,
        A_NUM_PREFIXES, A_GENERATION, A_DROPS, A_PEERS, A_LOOKUP_ADDR,
        A_PAD, A_LINK_NAME, A_NAT, A_FLOWS, A_SERVICES, A_MAX_SERVICES,
        A_MAX_BACKENDS, A_MAGLEV_SIZE, A_NUM_SERVICES, A_NUM_BACKENDS,
-       A_SERVICE_STATS, A_MAX = A_SERVICE_STATS };
+       A_SERVICE_STATS, A_DIRECT, A_MAX = A_DIRECT };
 enum { PF_REMOVE = 1, PF_UPDATE_ONLY = 2, PF_REPLACE_PREFIXES = 4,
        PF_TRUNCATED = 8 };
 enum { P_UNSPEC, P_ENDPOINT, P_FLAGS, P_MAC, P_PREFIXES, P_RX_PACKETS,
        P_RX_BYTES, P_TX_PACKETS, P_TX_BYTES, P_LAST_RX, P_DROPS,
-       P_NUM_PREFIXES, P_PAD, P_MAX = P_PAD };
+       P_NUM_PREFIXES, P_PAD, P_DIRECT, P_MAX = P_DIRECT };
 enum { XF_REMOVE = 1 };
 enum { X_UNSPEC, X_FAMILY, X_ADDR, X_CIDR, X_FLAGS, X_MAX = X_FLAGS };
 enum { N_UNSPEC, N_MASQUERADE, N_EXCLUDE, N_TO4, N_TO6, N_PORT_MIN, N_PORT_MAX,
@@ -147,6 +147,7 @@ enum { B_UNSPEC, B_ADDR, B_PORT, B_WEIGHT, B_STATE, B_MAX = B_STATE };
 enum { BS_ACTIVE, BS_TERMINATING, BS_MAINTENANCE, BS_MAX = BS_MAINTENANCE };
 #define DROP_MAX 11
 #define DF_MAX 2
+#define DIRECT_MAX 1	/* TWILL_DIRECT_AUTO */
 #define VNI_MAX 0xffffff
 #define NAT_MAX_PREFIXES 32
 #define NAT_STAT_MAX 10
@@ -198,6 +199,8 @@ CHK(P_RX_PACKETS, TWILL_PEER_A_RX_PACKETS);
 CHK(P_LAST_RX, TWILL_PEER_A_LAST_RX); CHK(P_DROPS, TWILL_PEER_A_DROPS);
 CHK(P_NUM_PREFIXES, TWILL_PEER_A_NUM_PREFIXES);
 CHK(P_PAD, TWILL_PEER_A_PAD); CHK(P_MAX, TWILL_PEER_A_MAX);
+CHK(P_DIRECT, TWILL_PEER_A_DIRECT); CHK(A_DIRECT, TWILL_A_DIRECT);
+CHK(DIRECT_MAX, TWILL_DIRECT_MAX);
 CHK(XF_REMOVE, TWILL_PREFIX_F_REMOVE);
 CHK(X_FAMILY, TWILL_PREFIX_A_FAMILY); CHK(X_ADDR, TWILL_PREFIX_A_ADDR);
 CHK(X_CIDR, TWILL_PREFIX_A_CIDR); CHK(X_FLAGS, TWILL_PREFIX_A_FLAGS);
@@ -664,6 +667,13 @@ static void gen_peer(struct msg *m, int big)
 		}
 		m_put(m, P_MAC, mac, !bad(5) ? 6 : rn(10));
 	}
+	if (chance(30)) {	/* direct: 0/1, else refused by the policy */
+		uint8_t d[4] = { (uint8_t)rn(2) };
+
+		if (bad(5))
+			d[0] = (uint8_t)r64();
+		m_put(m, P_DIRECT, d, !bad(5) ? 1 : rn(5));
+	}
 	if (chance(75)) {
 		long pn = nest(m, P_PREFIXES);
 
@@ -931,7 +941,7 @@ static void gen_settings(struct msg *m)
 	int n = (int)rn(4), i;
 
 	for (i = 0; i < n; i++) {
-		switch (g_clean ? 99 : rn(15)) {
+		switch (g_clean ? 99 : rn(16)) {
 		case 0: {
 			static const uint16_t p[] = { 8472, 8472, 8472, 0, 1, 4789, 65535 };
 			put_u16(m, A_LISTEN_PORT, chance(85) ? p[rn(7)] : (uint16_t)r64());
@@ -1000,6 +1010,10 @@ static void gen_settings(struct msg *m)
 		case 14:
 			b[0] = 10;
 			m_put(m, A_LOOKUP_ADDR, b, 4);
+			break;
+		case 15:	/* direct: off/auto, else refused by the policy */
+			put_u8(m, A_DIRECT, chance(80) ? (uint8_t)rn(DIRECT_MAX + 1) :
+							 (uint8_t)r64());
 			break;
 		default:	/* clean: harmless valid settings */
 			switch (rn(5)) {
@@ -2306,6 +2320,10 @@ static int peer_cb(void *arg, const struct nlattr *a)
 		break;
 	case P_PAD:
 		break;
+	case P_DIRECT:
+		if (NLA_PLEN(a) != 1 || *(const uint8_t *)NLA_DATA(a) > 1)
+			return verr(c, "peer direct of %zu bytes or above 1", NLA_PLEN(a));
+		break;
 	default:
 		st_unknown_attr++;
 	}
@@ -2868,10 +2886,11 @@ static int dev_cb(void *arg, const struct nlattr *a)
 		if (l < 2 || l > IFNAMSIZ || d[l - 1] || strlen((const char *)d) != l - 1)
 			return verr(c, "bad link name attribute (%zu bytes)", l);
 		break;
-	case A_TTL: case A_TOS: case A_DF: case A_UDP_CSUM:
+	case A_TTL: case A_TOS: case A_DF: case A_UDP_CSUM: case A_DIRECT:
 		if (l != 1)
 			return verr(c, "attribute %d of %zu bytes, want 1", t, l);
-		if ((t == A_DF && *d > DF_MAX) || (t == A_UDP_CSUM && *d > 1))
+		if ((t == A_DF && *d > DF_MAX) || (t == A_UDP_CSUM && *d > 1) ||
+		    (t == A_DIRECT && *d > DIRECT_MAX))
 			return verr(c, "attribute %d out of range (%u)", t, *d);
 		break;
 	case A_DROPS:

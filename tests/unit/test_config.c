@@ -29,10 +29,12 @@ static const char good[] =
 	"UDPChecksum = off\n"
 	"MaxPeers = 100\n"
 	"MaxPrefixes = 1000\n"
+	"Direct = off\n"
 	"\n"
 	"[peer]\n"
 	"Endpoint = 192.0.2.2\n"
 	"MAC = 02:00:00:00:00:02\n"
+	"direct = On\n"
 	"Prefixes = 10.0.0.0/24, 10.0.1.0/24\n"
 	"prefixes = 10.0.2.0/24\n"
 	"\r\n"
@@ -64,7 +66,9 @@ static void test_good(void)
 	CHECK((d.mask & TW_WRITABLE) == TW_WRITABLE);
 	CHECK(d.npeers == 3);
 	CHECK(d.peers[0].npfx == 3 && d.peers[0].has_mac &&
-	      d.peers[0].line == 17 && d.peers[0].mode == TW_PFX_REPLACE);
+	      d.peers[0].line == 18 && d.peers[0].mode == TW_PFX_REPLACE);
+	CHECK(d.peers[0].has_direct && d.peers[0].direct == 1 &&
+	      !d.peers[1].has_direct);
 	CHECK(d.peers[1].npfx == 1 && d.peers[1].ep.sa.sa_family == AF_INET6);
 	CHECK(d.peers[2].npfx == 0 && d.peers[2].mode == TW_PFX_REPLACE);
 	dev_free(&d);
@@ -98,6 +102,11 @@ static void test_bad(void)
 	expect_error("[Device]\nVNI = 16777216\n", "f.conf:2: invalid VNI");
 	expect_error("[Device]\nMAC = 02:00:00:00:00\n", "f.conf:2: invalid MAC");
 	expect_error("[Peer]\nEndpoint = 1.2.3.4\nMAC = xx\n", "f.conf:3: invalid MAC");
+	expect_error("[Peer]\nEndpoint = 1.2.3.4\nDirect = yes\n",
+		     "f.conf:3: invalid Direct 'yes' (expected on or off)");
+	expect_error("[Peer]\nEndpoint = 1.2.3.4\nDirect = on\nDirect = on\n",
+		     "f.conf:4: duplicate key 'Direct'");
+	expect_error("[Device]\nDirect = on\n", "f.conf:2: invalid Direct 'on'");
 	expect_error("[Peer]\nEndpoint = 1.2.3.4\nPrefixes = 10.0.0.0/33\n",
 		     "f.conf:3: invalid prefix '10.0.0.0/33'");
 	expect_error("[Peer]\nEndpoint = 1.2.3.4\nPrefixes = 10.0.0.0/8, 10.0.0.1/24\n",
@@ -189,7 +198,8 @@ static void test_roundtrip(void)
 		       "FwMark = 0x10\nLocal = 192.0.2.1\nLink = none\n");
 	CHECK_CONTAINS(t1, "TOS = inherit\nDF = unset\nUDPChecksum = off\n");
 	CHECK_CONTAINS(t1, "\n[Peer]\nEndpoint = 192.0.2.2\n"
-		       "MAC = 02:00:00:00:00:02\nPrefixes = 10.0.0.0/24\n"
+		       "MAC = 02:00:00:00:00:02\nDirect = on\n"
+		       "Prefixes = 10.0.0.0/24\n"
 		       "Prefixes = 10.0.1.0/24\nPrefixes = 10.0.2.0/24\n");
 	CHECK_CONTAINS(t1, "Endpoint = [2001:db8::2]:8472\n"
 		       "Prefixes = fd00:1::/64\n");
@@ -276,7 +286,8 @@ static const char all_settings[] =
 	"DF = INHERIT\n"
 	"UDPChecksum = On\n"
 	"MaxPeers = 1048576\n"
-	"MaxPrefixes = 67108864\n";
+	"MaxPrefixes = 67108864\n"
+	"Direct = AUTO\n";
 
 static const char all_written[] =
 	"[Device]\n"
@@ -292,7 +303,8 @@ static const char all_written[] =
 	"DF = inherit\n"
 	"UDPChecksum = on\n"
 	"MaxPeers = 1048576\n"
-	"MaxPrefixes = 67108864\n";
+	"MaxPrefixes = 67108864\n"
+	"Direct = auto\n";
 
 static void pretty_settings_cb(FILE *f, const void *arg)
 {
@@ -351,7 +363,7 @@ static void test_settings_roundtrip(void)
 		  "\"mac\":\"02:ab:00:00:00:01\",\"port_min\":1,"
 		  "\"port_max\":65535,\"ttl\":255,\"tos\":0,\"df\":\"inherit\","
 		  "\"udp_csum\":true,\"max_peers\":1048576,"
-		  "\"max_prefixes\":67108864}\n");
+		  "\"max_prefixes\":67108864,\"direct\":\"auto\"}\n");
 	free(js);
 	/* a request carries exactly what parses back into the same values
 	 * (the link by name: the kernel resolves it) */
@@ -378,7 +390,8 @@ static void test_settings_roundtrip(void)
 		CHECK(s->key && s->arg && s->label && s->json && s->attr);
 		CHECK(setting_by_key(s->key) == s && setting_by_arg(s->arg) == s &&
 		      setting_by_attr(s->attr) == s);
-		CHECK(s->attr < TWILL_A_NUM_PEERS || s->attr == TWILL_A_LINK_NAME);
+		CHECK(s->attr < TWILL_A_NUM_PEERS || s->attr == TWILL_A_LINK_NAME ||
+		      s->attr == TWILL_A_DIRECT);
 	}
 	dev_free(&a);
 	dev_free(&c);

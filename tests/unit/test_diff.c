@@ -117,6 +117,45 @@ static void test_mac_cleared_and_moves(void)
 	dev_free(&out);
 }
 
+/* A changed direct flag is a peer change; peers that keep theirs are not. */
+static void test_direct(void)
+{
+	static const char cur_direct[] =
+		"[Peer]\nEndpoint = 192.0.2.1\nDirect = on\nPrefixes = 10.1.0.0/24\n"
+		"[Peer]\nEndpoint = 192.0.2.2\nPrefixes = 10.2.0.0/24\n"
+		"[Peer]\nEndpoint = 192.0.2.3\nDirect = on\nPrefixes = 10.3.0.0/24\n"
+		"[Peer]\nEndpoint = 192.0.2.4\nDirect = off\nPrefixes = 10.4.0.0/24\n";
+	static const char want_text[] =
+		"[Peer]\nEndpoint = 192.0.2.1\nPrefixes = 10.1.0.0/24\n"
+		"[Peer]\nEndpoint = 192.0.2.2\nDirect = on\nPrefixes = 10.2.0.0/24\n"
+		"[Peer]\nEndpoint = 192.0.2.3\nDirect = on\nPrefixes = 10.3.0.0/24\n"
+		"[Peer]\nEndpoint = 192.0.2.4\nPrefixes = 10.4.0.0/24\n"
+		"[Peer]\nEndpoint = 192.0.2.5\nDirect = on\nPrefixes = 10.5.0.0/24\n";
+	struct tw_device cur, want, out;
+	char e[TW_EP_STRLEN];
+	const struct tw_peer *p;
+
+	load(&cur, cur_direct);
+	load(&want, want_text);
+	config_prepare(&want, TW_CONF_SYNC);
+	dev_init(&out);
+	/* .1 off, .2 on, .5 new; .3 and .4 unchanged */
+	CHECK(sync_diff(&cur, &want, &out) == 3);
+	CHECK(out.npeers == 3);
+	p = &out.peers[0];
+	CHECK_STR(fmt_endpoint(&p->ep, e), "192.0.2.1");
+	CHECK(p->has_direct && p->direct == 0 && p->npfx == 0 && !p->has_mac);
+	p = &out.peers[1];
+	CHECK_STR(fmt_endpoint(&p->ep, e), "192.0.2.2");
+	CHECK(p->has_direct && p->direct == 1 && p->npfx == 0);
+	p = &out.peers[2];
+	CHECK_STR(fmt_endpoint(&p->ep, e), "192.0.2.5");
+	CHECK(p->has_direct && p->direct == 1 && p->mode == TW_PFX_REPLACE);
+	dev_free(&cur);
+	dev_free(&want);
+	dev_free(&out);
+}
+
 static void test_empty_want(void)
 {
 	struct tw_device cur, want, out;
@@ -196,6 +235,7 @@ const struct test diff_tests[] = {
 	{ "diff/no_change", test_no_change },
 	{ "diff/changes", test_changes },
 	{ "diff/mac_cleared_and_moves", test_mac_cleared_and_moves },
+	{ "diff/direct", test_direct },
 	{ "diff/empty_want", test_empty_want },
 	{ "diff/big_linear", test_big_diff_linear },
 };

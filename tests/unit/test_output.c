@@ -19,7 +19,9 @@ static void sample(struct tw_device *d)
 		"Local = none\nLink = none\nMAC = 02:00:00:00:00:01\n"
 		"PortRange = 1000-2000\nTTL = inherit\nTOS = inherit\n"
 		"DF = set\nUDPChecksum = on\nMaxPeers = 10\nMaxPrefixes = 100\n"
+		"Direct = auto\n"
 		"[Peer]\nEndpoint = 192.0.2.2:9\nMAC = 02:00:00:00:00:02\n"
+		"Direct = on\n"
 		"Prefixes = 10.0.0.0/24, 10.0.1.0/24\n";
 
 	dev_init(d);
@@ -77,11 +79,12 @@ static void test_human(void)
 	CHECK_CONTAINS(s, "  mac: 02:00:00:00:00:01\n");
 	CHECK_CONTAINS(s, "  ttl: inherit\n  tos: inherit\n  df: set\n");
 	CHECK_CONTAINS(s, "  df: set\n  udp checksum: on\n  max peers: 10\n"
-		       "  max prefixes: 100\n");
+		       "  max prefixes: 100\n  direct: auto\n");
 	/* unset optional settings are left out */
 	CHECK(!strstr(s, "local:") && !strstr(s, "link:"));
 	CHECK_CONTAINS(s, "  peers: 1, prefixes: 2\n  drops: no_peer 4\n");
 	CHECK_CONTAINS(s, "\npeer: 192.0.2.2:9\n  mac: 02:00:00:00:00:02\n"
+		       "  direct: on\n"
 		       "  prefixes: 10.0.0.0/24, 10.0.1.0/24\n");
 	CHECK_CONTAINS(s, "  transfer: 2.00 KiB received (2 packets), 0 B sent (0 packets)\n");
 	CHECK_CONTAINS(s, "  last rx: 1 minute, 5 seconds ago\n  drops: spoofed 1\n");
@@ -101,8 +104,9 @@ static void test_json(void)
 	CHECK_CONTAINS(s, "\"local\":null,\"link\":null,\"mac\":\"02:00:00:00:00:01\"");
 	CHECK_CONTAINS(s, "\"df\":\"set\",\"udp_csum\":true");
 	CHECK_CONTAINS(s, "\"drops\":{\"no_peer\":4,");
+	CHECK_CONTAINS(s, "\"max_prefixes\":100,\"direct\":\"auto\",");
 	CHECK_CONTAINS(s, "\"peers\":[{\"endpoint\":\"192.0.2.2:9\",\"mac\":\"02:00:00:00:00:02\","
-		       "\"prefixes\":[\"10.0.0.0/24\",\"10.0.1.0/24\"],\"rx_bytes\":2048,");
+		       "\"prefixes\":[\"10.0.0.0/24\",\"10.0.1.0/24\"],\"direct\":true,\"rx_bytes\":2048,");
 	CHECK_CONTAINS(s, "\"last_rx\":1000,");
 	CHECK_CONTAINS(s, "}]}]\n");
 	free(s);
@@ -121,9 +125,9 @@ static void test_dump_format(void)
 	sample(&d);
 	s = capture(dump_cb, &d);
 	CHECK_STR(s, "8472\t1\t0x0\tnone\tnone\t02:00:00:00:00:01\t1000-2000\t"
-		  "inherit\tinherit\tset\ton\t10\t100\t1\t2\t0\t4\n"
+		  "inherit\tinherit\tset\ton\t10\t100\tauto\t1\t2\t0\t4\n"
 		  "192.0.2.2:9\t02:00:00:00:00:02\t10.0.0.0/24,10.0.1.0/24\t"
-		  "2048\t2\t0\t0\t1000\t1\n");
+		  "2048\t2\t0\t0\t1000\t1\ton\n");
 	free(s);
 	dev_free(&d);
 }

@@ -243,20 +243,23 @@ static void test_set_args_ok(void)
 	CHECK(set_args(&d, "listen-port 4789 vni 42 fwmark 0x10 local none "
 		       "link eth0 mac 02:00:00:00:00:01 port-range 1000-2000 "
 		       "ttl inherit tos 0x10 df inherit udp-csum on "
-		       "max-peers 10 max-prefixes 100") == 0);
+		       "max-peers 10 max-prefixes 100 direct auto") == 0);
 	CHECK(d.listen_port == 4789 && d.vni == 42 && d.fwmark == 16);
 	CHECK(TW_HAS(&d, TW_LOCAL) && d.local.family == 0);
 	CHECK(!strcmp(d.link_name, "eth0") && d.port_max == 2000);
 	CHECK(d.df == TWILL_DF_INHERIT && d.udp_csum == 1 &&
-	      d.max_prefixes == 100);
+	      d.max_prefixes == 100 && d.direct == TWILL_DIRECT_AUTO);
 	CHECK((d.mask & TW_WRITABLE) == TW_WRITABLE);
 	CHECK(set_args(&d, "peer 192.0.2.1 mac 02:00:00:00:00:02 prefixes "
-		       "10.0.0.0/24,10.0.1.0/24 peer [fd00::1]:9 prefixes "
-		       "+fd10::/64,-fd11::/64 update-only peer 192.0.2.3 "
-		       "remove") == 0);
+		       "10.0.0.0/24,10.0.1.0/24 direct on peer [fd00::1]:9 "
+		       "prefixes +fd10::/64,-fd11::/64 update-only direct off "
+		       "peer 192.0.2.3 remove") == 0);
 	CHECK(d.npeers == 3 && d.mask == 0);
 	CHECK(d.peers[0].mode == TW_PFX_REPLACE && d.peers[0].npfx == 2 &&
-	      d.peers[0].has_mac);
+	      d.peers[0].has_mac && d.peers[0].has_direct &&
+	      d.peers[0].direct == 1);
+	CHECK(d.peers[1].has_direct && d.peers[1].direct == 0);
+	CHECK(!d.peers[2].has_direct);
 	CHECK(d.peers[1].mode == TW_PFX_DELTA && d.peers[1].npfx == 2 &&
 	      !d.peers[1].pfx[0].remove && d.peers[1].pfx[1].remove &&
 	      d.peers[1].flags == TWILL_PEER_F_UPDATE_ONLY);
@@ -282,6 +285,12 @@ static void test_set_args_bad(void)
 	expect_set_error("vni 16777216", "16777216");
 	expect_set_error("mac 02:00", "02:00");
 	expect_set_error("garbage", "'garbage'");
+	expect_set_error("peer 192.0.2.1 direct maybe",
+			 "invalid direct 'maybe' (expected on or off)");
+	expect_set_error("peer 192.0.2.1 direct on direct off",
+			 "'direct' given twice");
+	expect_set_error("peer 192.0.2.1 direct on remove", "cannot be combined");
+	expect_set_error("direct on", "invalid direct 'on'");
 	expect_set_error("vni", "'vni' needs a value");
 	expect_set_error("vni 1 vni 2", "twice");
 	expect_set_error("peer", "needs a value");

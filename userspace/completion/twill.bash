@@ -13,8 +13,8 @@ _twill()
 
 	local cmds="show showconf set setconf addconf syncconf route monitor nat service help"
 	local natkeys="masquerade exclude to ports max-flows"
-	local settings="listen-port vni fwmark local link mac port-range ttl tos df udp-csum max-peers max-prefixes peer"
-	local peeropts="mac prefixes remove update-only peer"
+	local settings="listen-port vni fwmark local link mac port-range ttl tos df udp-csum max-peers max-prefixes direct peer"
+	local peeropts="mac prefixes direct remove update-only peer"
 	local opts="-j -p --json --pretty --help --version"
 
 	# options before the command (twill -j show): drop them, as iproute2
@@ -162,6 +162,18 @@ _twill()
 		case "$prev" in
 		df) COMPREPLY=($(compgen -W "set unset inherit" -- "$cur")); return ;;
 		udp-csum) COMPREPLY=($(compgen -W "on off" -- "$cur")); return ;;
+		# after "peer ENDPOINT" it is the peer's flag, else the device's
+		direct)
+			local j w=off
+			for ((j = 3; j < cword - 1; j++)); do
+				[[ ${words[j]} == peer ]] && w=on
+			done
+			if [[ $w == on ]]; then
+				COMPREPLY=($(compgen -W "on off" -- "$cur"))
+			else
+				COMPREPLY=($(compgen -W "off auto" -- "$cur"))
+			fi
+			return ;;
 		ttl|tos) COMPREPLY=($(compgen -W "inherit" -- "$cur")); return ;;
 		local) COMPREPLY=($(compgen -W "none" -- "$cur")); return ;;
 		# names are resolved by the kernel in the namespace that created

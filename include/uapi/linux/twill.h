@@ -149,15 +149,34 @@
  *             empty if the device has no such service; the counts are
  *             still the device's.
  *
+ * Direct routing (TWILL_PEER_A_DIRECT, TWILL_A_DIRECT)
+ *   Packets for a direct peer's prefixes leave unencapsulated: the inner IP
+ *   packet is sent out of the underlay device that the route to the peer's
+ *   endpoint names (looked up in the namespace that created the device, as
+ *   for VXLAN), with the endpoint's address as the link-layer next hop
+ *   (ARP or neighbour discovery for it), as flannel's DirectRouting does.
+ *   The peer's host routes them to its pods natively.  A peer is sent to
+ *   directly when TWILL_PEER_A_DIRECT is 1 or the device's TWILL_A_DIRECT
+ *   is TWILL_DIRECT_AUTO, and only while the route to its endpoint has no
+ *   gateway (a peer behind a router cannot be reached on the link): else
+ *   that packet goes as VXLAN.  A packet larger than the underlay route's
+ *   MTU gets ICMP "fragmentation needed" (IPv4 with DF) or "packet too
+ *   big" (IPv6), or is dropped (TWILL_DROP_TOO_BIG).  Direct packets count
+ *   as the peer's and the device's tx packets and bytes.  Setting either
+ *   attribute to a different value sends raw packets in the namespace that
+ *   created the device and so needs CAP_NET_ADMIN there (-EPERM), also for
+ *   a peer created with TWILL_PEER_A_DIRECT 1.  A TWILL_CMD_SET_DEVICE peer
+ *   without TWILL_PEER_A_DIRECT keeps its flag (a new one: 0).
+ *
  * Notifications (multicast group TWILL_MCGRP_EVENTS, "events"; joining it
  * needs CAP_NET_ADMIN in the namespace's user namespace)
  *   TWILL_CMD_DEVICE_CHANGED   device settings changed (device attributes)
  *   TWILL_CMD_PEER_ADDED       a peer was created
- *   TWILL_CMD_PEER_CHANGED     a peer's MAC or prefixes changed
+ *   TWILL_CMD_PEER_CHANGED     a peer's MAC, direct flag or prefixes changed
  *   TWILL_CMD_PEER_REMOVED     a peer was removed
  *   Peer events carry TWILL_A_IFINDEX, TWILL_A_IFNAME, TWILL_A_GENERATION and
- *   TWILL_A_PEERS with one peer: endpoint, MAC, TWILL_PEER_A_NUM_PREFIXES
- *   and, except for TWILL_CMD_PEER_REMOVED, its prefixes when they fit in
+ *   TWILL_A_PEERS with one peer: endpoint, MAC, TWILL_PEER_A_DIRECT,
+ *   TWILL_PEER_A_NUM_PREFIXES and, except for TWILL_CMD_PEER_REMOVED, its prefixes when they fit in
  *   one message (else TWILL_PEER_A_FLAGS has TWILL_PEER_F_TRUNCATED and the
  *   client re-reads with GET).
  *   TWILL_CMD_SERVICES_CHANGED  the device's services or their settings
@@ -270,6 +289,9 @@ enum twill_attr {
 				 * TWILL_CMD_GET_SERVICES reply); type 0 is
 				 * padding
 				 */
+	TWILL_A_DIRECT,		/* u8, enum twill_direct; default off (see
+				 * "Direct routing")
+				 */
 	__TWILL_A_MAX
 };
 #define TWILL_A_MAX (__TWILL_A_MAX - 1)
@@ -281,6 +303,14 @@ enum twill_df {
 	__TWILL_DF_MAX
 };
 #define TWILL_DF_MAX (__TWILL_DF_MAX - 1)
+
+/* TWILL_A_DIRECT: which peers are sent to directly (see "Direct routing"). */
+enum twill_direct {
+	TWILL_DIRECT_OFF,	/* only peers with TWILL_PEER_A_DIRECT (default) */
+	TWILL_DIRECT_AUTO,	/* every peer on a directly connected subnet */
+	__TWILL_DIRECT_MAX
+};
+#define TWILL_DIRECT_MAX (__TWILL_DIRECT_MAX - 1)
 
 /* TWILL_PEER_A_FLAGS */
 enum twill_peer_flag {
@@ -314,6 +344,9 @@ enum twill_peer_attr {
 	TWILL_PEER_A_DROPS,	/* nest of u64 indexed by enum twill_drop */
 	TWILL_PEER_A_NUM_PREFIXES,/* u32, read only */
 	TWILL_PEER_A_PAD,
+	TWILL_PEER_A_DIRECT,	/* u8, 0/1: send to this peer unencapsulated
+				 * (see "Direct routing"); default 0
+				 */
 	__TWILL_PEER_A_MAX
 };
 #define TWILL_PEER_A_MAX (__TWILL_PEER_A_MAX - 1)
