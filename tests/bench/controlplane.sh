@@ -52,6 +52,9 @@ twill_slab() {
 	/^twill_/ { b += $15 * $6 * pg; n++ }	# num_slabs x pagesperslab
 	END { if (n) printf "%d\n", b; else print "n/a" }' /proc/slabinfo
 }
+# The table's IPv4 directory (one pointer a slot, about one slot a prefix)
+# comes from vmalloc, not from a slab: its growth counts with the table.
+vmalloc_used() { awk '/^VmallocUsed:/ { print $2 * 1024 }' /proc/meminfo; }
 per() { # BYTES0 BYTES1 N: bytes per item, or n/a
 	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
 		if (a == "n/a" || b == "n/a") print "n/a"; else printf "%.0f\n", (b - a) / n }'
@@ -140,11 +143,13 @@ $n|$np|skipped (memory)||||||"
 	m0=$(mem_avail)
 	s0=$(slab_total)
 	t0=$(twill_slab)
+	v0=$(vmalloc_used)
 	tw_set=$(elapsed_ms cpT "$TWILL" setconf twill0 "$W/twill.conf") ||
 		die_bench "twill setconf of $n nodes: $(tail -n 3 "$W/err")"
 	m1=$(mem_avail)
 	s1=$(slab_total)
 	t1=$(twill_slab)
+	v1=$(vmalloc_used)
 	tw_count=$(num_prefixes cpT)
 	[ "$tw_count" = "$n" ] || die_bench "twill0 has ${tw_count:-no} prefixes after setconf, not $n"
 	tw_dump=$(elapsed_ms cpT "$TWILL" show twill0 dump) || die_bench "twill show dump: $(tail -n 3 "$W/err")"
@@ -152,10 +157,12 @@ $n|$np|skipped (memory)||||||"
 	tw_conf=$(elapsed_ms cpT "$TWILL" showconf twill0) || die_bench "twill showconf: $(tail -n 3 "$W/err")"
 	tw_again=$(elapsed_ms cpT "$TWILL" syncconf twill0 "$W/twill.conf") || die_bench "twill syncconf: $(tail -n 3 "$W/err")"
 	tw_tbl=$(per "$t0" "$t1" "$n")
+	tw_dir=$(per "$v0" "$v1" "$n")
+	[ "$tw_tbl" = n/a ] || tw_tbl=$((tw_tbl + tw_dir))
 	tw_slab=$(per "$s0" "$s1" "$n")
 	tw_bpp=$(awk -v a="$m0" -v b="$m1" -v n="$n" 'BEGIN { printf "%.0f\n", (a - b) * 1024 / n }')
 	echo "   twill: setconf ${tw_set} ms (num_prefixes ${tw_count}), syncconf unchanged ${tw_again} ms, show dump ${tw_dump} ms ($tw_dump_lines lines), showconf ${tw_conf} ms"
-	echo "   twill memory per node: table ${tw_tbl} B (slab pages of twill_* caches), all slab ${tw_slab} B (Slab:), ~${tw_bpp} B (MemAvailable)"
+	echo "   twill memory per node: table ${tw_tbl} B (slab pages of twill_* caches + ${tw_dir} B of vmalloc: the directory), all slab ${tw_slab} B (Slab:), ~${tw_bpp} B (MemAvailable)"
 	"$IP" netns del cpT
 	topo_ns_forget cpT
 
@@ -224,7 +231,8 @@ printf '%s\n' "$RESULTS" | while IFS='|' read -r n np ts fs td fd tt tb fb; do
 	result controlplane twill slab_bytes_per_prefix B "$tb" size="$n"
 	result controlplane flannel mem_bytes_per_node B "$fb" size="$n"
 done
-echo "   table B/p: slab pages of twill's node caches per prefix (n/a: the kernel merged"
+echo "   table B/p: slab pages of twill's node caches per prefix, plus the growth of VmallocUsed"
+echo "   (the table's directory) (n/a: the kernel merged"
 echo "   the caches into others, so /proc/slabinfo has no twill_* line)"
 
 # Hooks: other control-plane figures (in-kernel lookup ns, table bytes per
