@@ -40,6 +40,7 @@
 #include <linux/socket.h>
 #include <linux/string.h>
 #include <linux/sched.h>
+#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
 #include "peer.h"
@@ -512,8 +513,9 @@ static struct twill_dir *dir_build(struct twill_table *table,
 	struct twill_dir *dir;
 	u32 i, a;
 
-	dir = kvzalloc(struct_size(dir, slot, 1UL << bits),
-		       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	/* vmalloc, so that /proc/vmallocinfo shows it by its caller. */
+	dir = __vmalloc(struct_size(dir, slot, 1UL << bits),
+			GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN);
 	if (!dir)
 		return NULL;
 	dir->bits = bits;
@@ -556,6 +558,15 @@ static bool dir_stale(struct twill_table *table, struct twill_dir *dir,
 	return table->dir_ops > n / 8;
 }
 
+/*
+ * After a grace period (vfree() defers itself out of softirq context).
+ * twill_table_module_exit()'s rcu_barrier() waits for the last of these.
+ */
+static void dir_free(struct rcu_head *head)
+{
+	vfree(container_of(head, struct twill_dir, rcu));
+}
+
 /* At flush time: build, resize or drop the directory as the size asks. */
 static void dir_refresh(struct twill_table *table)
 {
@@ -573,7 +584,7 @@ static void dir_refresh(struct twill_table *table)
 	table->dir_ops = 0;
 	rcu_assign_pointer(table->dir4, dir);
 	if (old)
-		kvfree_rcu(old, rcu);
+		call_rcu(&old->rcu, dir_free);
 }
 
 /* ---- writers ---- */
@@ -1092,7 +1103,7 @@ void twill_table_free(struct twill_table *table)
 	RCU_INIT_POINTER(table->root6, NULL);
 	RCU_INIT_POINTER(table->dir4, NULL);
 	synchronize_rcu();
-	kvfree(dir);
+	vfree(dir);
 	table->dir_ops = 0;
 	free_trie(table, root4);
 	free_trie(table, root6);

@@ -53,8 +53,9 @@ twill_slab() {
 	END { if (n) printf "%d\n", b; else print "n/a" }' /proc/slabinfo
 }
 # The table's IPv4 directory (one pointer a slot, about one slot a prefix)
-# comes from vmalloc, not from a slab: its growth counts with the table.
-vmalloc_used() { awk '/^VmallocUsed:/ { print $2 * 1024 }' /proc/meminfo; }
+# comes from vmalloc, not from a slab: the module's areas in
+# /proc/vmallocinfo count with the table.
+vmalloc_used() { awk '/\[twill\]/ { b += $2 } END { print b + 0 }' /proc/vmallocinfo; }
 per() { # BYTES0 BYTES1 N: bytes per item, or n/a
 	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
 		if (a == "n/a" || b == "n/a") print "n/a"; else printf "%.0f\n", (b - a) / n }'
@@ -162,7 +163,7 @@ $n|$np|skipped (memory)||||||"
 	tw_slab=$(per "$s0" "$s1" "$n")
 	tw_bpp=$(awk -v a="$m0" -v b="$m1" -v n="$n" 'BEGIN { printf "%.0f\n", (a - b) * 1024 / n }')
 	echo "   twill: setconf ${tw_set} ms (num_prefixes ${tw_count}), syncconf unchanged ${tw_again} ms, show dump ${tw_dump} ms ($tw_dump_lines lines), showconf ${tw_conf} ms"
-	echo "   twill memory per node: table ${tw_tbl} B (slab pages of twill_* caches + ${tw_dir} B of vmalloc: the directory), all slab ${tw_slab} B (Slab:), ~${tw_bpp} B (MemAvailable)"
+	echo "   twill memory per node: table ${tw_tbl} B (slab pages of twill_* caches + ${tw_dir} B of twill's vmalloc areas: the directory), all slab ${tw_slab} B (Slab:), ~${tw_bpp} B (MemAvailable)"
 	"$IP" netns del cpT
 	topo_ns_forget cpT
 
@@ -231,8 +232,8 @@ printf '%s\n' "$RESULTS" | while IFS='|' read -r n np ts fs td fd tt tb fb; do
 	result controlplane twill slab_bytes_per_prefix B "$tb" size="$n"
 	result controlplane flannel mem_bytes_per_node B "$fb" size="$n"
 done
-echo "   table B/p: slab pages of twill's node caches per prefix, plus the growth of VmallocUsed"
-echo "   (the table's directory) (n/a: the kernel merged"
+echo "   table B/p: slab pages of twill's node caches per prefix, plus twill's vmalloc areas"
+echo "   (/proc/vmallocinfo: the table's directory) (n/a: the kernel merged"
 echo "   the caches into others, so /proc/slabinfo has no twill_* line)"
 
 # Hooks: other control-plane figures (in-kernel lookup ns, table bytes per

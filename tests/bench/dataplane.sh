@@ -10,13 +10,16 @@
 #   vxlan      kernel vxlan device set up the flannel way (flannel.1)
 #   twill      twill0 with one prefix per peer
 #   twill100k  twill0 with 100,000 more prefixes installed (setconf)
+#   direct     twill0 with `direct auto`: A and B share the underlay link,
+#              so their pods' packets go unencapsulated
 #   twillnc    twill0 with udp-csum off, like flannel.1 (BENCH_CONFIGS only)
 # Figures, podA1 -> podB1: TCP single stream and 4 streams (iperf3 -t T,
 # -P 4), UDP 64-byte packets per second received (iperf3 -u -l 64 -b 0),
 # ping RTT (20 pings, average).  Medians over the rounds.
 #
 # Environment: BENCH_ROUNDS (5), BENCH_TIME (seconds per iperf3 run, 5),
-# BENCH_PREFIXES (100000), BENCH_CONFIGS ("bare vxlan twill twill100k").
+# BENCH_PREFIXES (100000), BENCH_CONFIGS ("bare vxlan twill twill100k
+# direct").
 . "$(dirname "$0")/../netns/lib.sh"
 . "$(dirname "$0")/../netns/topo.sh"
 . "$(dirname "$0")/benchlib.sh"
@@ -25,7 +28,7 @@ set +e
 ROUNDS=${BENCH_ROUNDS:-5}
 T=${BENCH_TIME:-5}
 NPFX=${BENCH_PREFIXES:-100000}
-CONFIGS=${BENCH_CONFIGS:-bare vxlan twill twill100k}
+CONFIGS=${BENCH_CONFIGS:-bare vxlan twill twill100k direct}
 RES=$TOPO_TMP/results
 mkdir -p "$RES"
 DST=$(pod4 hostB 1)
@@ -59,6 +62,16 @@ twill_down() {
 	nsx hostA "$IP" link del twill0 2>/dev/null
 	nsx hostB "$IP" link del twill0 2>/dev/null
 	return 0
+}
+
+# twill0 with direct routing: A and B share the underlay link, so `direct
+# auto` sends pod packets to each other unencapsulated (issue 14).
+direct_up() {
+	twill_up && nsx hostA "$TWILL" set twill0 direct auto &&
+		nsx hostB "$TWILL" set twill0 direct auto
+}
+direct_down() {
+	twill_down
 }
 
 # twill0 without the outer UDP checksum: the same wire as flannel.1, whose
@@ -261,6 +274,27 @@ case " $CONFIGS " in
 		rk=$(ratio "$mk" "$m1" "$hb")
 		printf '%-20s | %10s | %10s | %-16s | %s\n' "$name" "$m1" "$mk" "$rk" "$(met "$rk" 0.95)"
 		result dataplane twill100k "${f}_vs_twill" ratio "$rk" target=">=0.95" baseline=twill verdict="$(met "$rk" 0.95)"
+	done
+	;;
+esac
+case " $CONFIGS " in
+*" direct "*)
+	echo
+	echo "== twill direct (no tunnel between hosts on one link) vs bare routing (target: >= 0.97)"
+	printf '%-20s | %10s | %10s | %-16s | %s\n' figure bare direct "ratio (>=0.97)" "met?"
+	printf '%s\n' "---------------------+------------+------------+------------------+------"
+	for f in $FIGS; do
+		case $f in
+		tcp1) name="TCP 1 stream Gbit/s" hb=1 ;;
+		tcp4) name="TCP 4 streams Gbit/s" hb=1 ;;
+		udp64) name="UDP 64B pkt/s" hb=1 ;;
+		rtt) name="ping RTT ms" hb=0 ;;
+		esac
+		mb=$(median "$RES/bare.$f")
+		md=$(median "$RES/direct.$f")
+		rd=$(ratio "$md" "$mb" "$hb")
+		printf '%-20s | %10s | %10s | %-16s | %s\n' "$name" "$mb" "$md" "$rd" "$(met "$rd" 0.97)"
+		result dataplane direct "${f}_vs_bare" ratio "$rd" target=">=0.97" baseline=bare verdict="$(met "$rd" 0.97)"
 	done
 	;;
 esac
