@@ -256,11 +256,17 @@ for f in $FIGS; do
 	fi
 done
 
-case " $CONFIGS " in
-*" twill100k "*)
+# compare TITLE CONFIG BASE TARGET BASE_LABEL CONFIG_LABEL: a table of
+# CONFIG's medians against BASE's, as "as good" ratios, when both ran.
+compare() {
+	local f name hb mb mc r
+	case " $CONFIGS " in
+	*" $2 "*) ;;
+	*) return 0 ;;
+	esac
 	echo
-	echo "== twill with $NPFX prefixes installed vs one prefix per peer (target: within 5%)"
-	printf '%-20s | %10s | %10s | %-16s | %s\n' figure "1 prefix" "${NPFX}" "ratio (>=0.95)" "met?"
+	echo "== $1"
+	printf '%-20s | %10s | %10s | %-16s | %s\n' figure "$5" "$6" "ratio (>=$4)" "met?"
 	printf '%s\n' "---------------------+------------+------------+------------------+------"
 	for f in $FIGS; do
 		case $f in
@@ -269,35 +275,17 @@ case " $CONFIGS " in
 		udp64) name="UDP 64B pkt/s" hb=1 ;;
 		rtt) name="ping RTT ms" hb=0 ;;
 		esac
-		m1=$(median "$RES/twill.$f")
-		mk=$(median "$RES/twill100k.$f")
-		rk=$(ratio "$mk" "$m1" "$hb")
-		printf '%-20s | %10s | %10s | %-16s | %s\n' "$name" "$m1" "$mk" "$rk" "$(met "$rk" 0.95)"
-		result dataplane twill100k "${f}_vs_twill" ratio "$rk" target=">=0.95" baseline=twill verdict="$(met "$rk" 0.95)"
+		mb=$(median "$RES/$3.$f")
+		mc=$(median "$RES/$2.$f")
+		r=$(ratio "$mc" "$mb" "$hb")
+		printf '%-20s | %10s | %10s | %-16s | %s\n' "$name" "$mb" "$mc" "$r" "$(met "$r" "$4")"
+		result dataplane "$2" "${f}_vs_$3" ratio "$r" target=">=$4" baseline="$3" verdict="$(met "$r" "$4")"
 	done
-	;;
-esac
-case " $CONFIGS " in
-*" direct "*)
-	echo
-	echo "== twill direct (no tunnel between hosts on one link) vs bare routing (target: >= 0.97)"
-	printf '%-20s | %10s | %10s | %-16s | %s\n' figure bare direct "ratio (>=0.97)" "met?"
-	printf '%s\n' "---------------------+------------+------------+------------------+------"
-	for f in $FIGS; do
-		case $f in
-		tcp1) name="TCP 1 stream Gbit/s" hb=1 ;;
-		tcp4) name="TCP 4 streams Gbit/s" hb=1 ;;
-		udp64) name="UDP 64B pkt/s" hb=1 ;;
-		rtt) name="ping RTT ms" hb=0 ;;
-		esac
-		mb=$(median "$RES/bare.$f")
-		md=$(median "$RES/direct.$f")
-		rd=$(ratio "$md" "$mb" "$hb")
-		printf '%-20s | %10s | %10s | %-16s | %s\n' "$name" "$mb" "$md" "$rd" "$(met "$rd" 0.97)"
-		result dataplane direct "${f}_vs_bare" ratio "$rd" target=">=0.97" baseline=bare verdict="$(met "$rd" 0.97)"
-	done
-	;;
-esac
+}
+compare "twill with $NPFX prefixes installed vs one prefix per peer (target: within 5%)" \
+	twill100k twill 0.95 "1 prefix" "$NPFX"
+compare "twill direct (no tunnel between hosts on one link) vs bare routing (target: >= 0.97)" \
+	direct bare 0.97 bare direct
 echo
 echo "   raw samples (one line per round):"
 for c in $CONFIGS; do
