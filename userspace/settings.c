@@ -73,7 +73,7 @@ const struct tw_setting tw_settings[] = {
 	{ "MaxPrefixes", "max-prefixes", "max prefixes", "max_prefixes", NULL,
 	  TW_MAX_PREFIXES, TWILL_A_MAX_PREFIXES, 0, TW_K_NUM, AT(max_prefixes),
 	  .min = 1, .max = TW_MAX_PREFIXES_LIMIT },
-	/* last: the columns of `show DEV dump` before it stay where they were */
+	/* (`show DEV dump` prints it last, after the counts: see show_dump()) */
 	{ "Direct", "direct", "direct", "direct", NULL,
 	  TW_DIRECT, TWILL_A_DIRECT, 0, TW_K_NUM, AT(direct),
 	  .words = direct_words, .flags = TW_S_WORDS_ONLY | TW_S_JSON_TEXT },

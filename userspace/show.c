@@ -263,10 +263,16 @@ void show_dump(FILE *f, const struct tw_device *d, bool with_ifname)
 
 	if (with_ifname)
 		fprintf(f, "%s\t", d->ifname);
+	/*
+	 * Columns only ever go at the end of the line, so that scripts that
+	 * read one by its number keep working: direct came after the counts.
+	 */
 	tw_for_each_setting(s)
-		fprintf(f, "%s\t", setting_format(s, d, v));
-	fprintf(f, "%u\t%u\t%u\t%" PRIu64 "\n", d->num_peers, d->num_prefixes,
-		d->generation, drop_total(d->drops));
+		if (s->field != TW_DIRECT)
+			fprintf(f, "%s\t", setting_format(s, d, v));
+	fprintf(f, "%u\t%u\t%u\t%" PRIu64 "\t%s\n", d->num_peers,
+		d->num_prefixes, d->generation, drop_total(d->drops),
+		setting_format(setting_by_arg("direct"), d, v));
 	for (i = 0; i < d->npeers; i++)
 		dump_peer(f, d, &d->peers[i], with_ifname);
 }

@@ -84,9 +84,9 @@ elapsed_ms() {
 }
 
 # dev_state: "PEERS GENERATION" of hostA's twill0 (`twill show dump`'s
-# first line ends with peers, prefixes, generation, drops)
+# first line: columns 14 and 16, after the 13 settings)
 dev_state() {
-	nsx hostA "$TWILL" show twill0 dump 2>"$W/err" | awk 'NR == 1 { print $(NF - 3), $(NF - 1) }'
+	nsx hostA "$TWILL" show twill0 dump 2>"$W/err" | awk -F'\t' 'NR == 1 { print $14, $16 }'
 }
 # dev_peers FILE: hostA's peers as "endpoint mac prefixes", sorted
 dev_peers() {

@@ -74,6 +74,11 @@ step "dump"
 out=$(tw show twill0 dump)
 assert_eq "$(echo "$out" | wc -l | tr -d ' ')" 3 "dump lines"
 assert_eq "$(echo "$out" | head -1 | awk -F'\t' '{ print NF, $1, $2 }')" "18 4789 42" "device line"
+# the counts keep their columns (14-16; new ones go at the end), as
+# scripts and other scenarios read them by number
+js=$(tw show twill0 -j)
+assert_eq "$(echo "$out" | head -1 | awk -F'\t' '{ printf "\"num_peers\":%s,\"num_prefixes\":%s,\"generation\":%s", $14, $15, $16 }')" \
+	"$(printf '%s' "$js" | grep -o '"num_peers":[0-9]*,"num_prefixes":[0-9]*,"generation":[0-9]*')" "dump columns 14-16 are the counts"
 assert_eq "$(echo "$out" | grep '^192.0.2.1:4789' | awk -F'\t' '{ print NF, $2, $3 }')" \
 	"10 02:00:00:00:00:01 10.1.0.0/24,fd00:1::/64" "peer line"
 out=$(tw show all dump)

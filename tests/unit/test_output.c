@@ -125,7 +125,7 @@ static void test_dump_format(void)
 	sample(&d);
 	s = capture(dump_cb, &d);
 	CHECK_STR(s, "8472\t1\t0x0\tnone\tnone\t02:00:00:00:00:01\t1000-2000\t"
-		  "inherit\tinherit\tset\ton\t10\t100\tauto\t1\t2\t0\t4\n"
+		  "inherit\tinherit\tset\ton\t10\t100\t1\t2\t0\t4\tauto\n"
 		  "192.0.2.2:9\t02:00:00:00:00:02\t10.0.0.0/24,10.0.1.0/24\t"
 		  "2048\t2\t0\t0\t1000\t1\ton\n");
 	free(s);
