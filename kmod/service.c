@@ -773,6 +773,20 @@ static int count(struct prepare *p, const struct twill_service *svc)
 	return 0;
 }
 
+/* The new table's size against the device's limits. */
+static int check_size(struct prepare *p, u32 nservices, u32 nbackends)
+{
+	struct twill_service_change *ch = p->ch;
+
+	if (nservices <= ch->max_services && nbackends <= ch->max_backends)
+		return 0;
+	NL_SET_ERR_MSG_FMT(p->extack,
+			   "%u services, %u backends: past the limits %u, %u",
+			   nservices, nbackends, ch->max_services,
+			   ch->max_backends);
+	return -ENOSPC;
+}
+
 static int count_staged(void *ctx, struct twill_service *svc)
 {
 	return svc->remove ? 0 : count(ctx, svc);
@@ -780,7 +794,6 @@ static int count_staged(void *ctx, struct twill_service *svc)
 
 static int count_all(struct prepare *p)
 {
-	struct twill_service_change *ch = p->ch;
 	struct twill_service *svc;
 	u32 i;
 	int ret;
@@ -794,15 +807,7 @@ static int count_all(struct prepare *p)
 		if (ret)
 			return ret;
 	}
-	if (p->nservices > ch->max_services ||
-	    p->nbackends > ch->max_backends) {
-		NL_SET_ERR_MSG_FMT(p->extack,
-				   "%u services, %u backends: past the limits %u, %u",
-				   p->nservices, p->nbackends,
-				   ch->max_services, ch->max_backends);
-		return -ENOSPC;
-	}
-	return 0;
+	return check_size(p, p->nservices, p->nbackends);
 }
 
 /* A staged service: the device's own if it is unchanged, else built. */
@@ -933,14 +938,7 @@ static int prepare_swap(struct prepare *p)
 	ret = plan_walk(p->sp, swap_staged, p);
 	if (ret)
 		return ret;
-	if (fresh->nbackends > ch->max_backends) {
-		NL_SET_ERR_MSG_FMT(p->extack,
-				   "%u services, %u backends: past the limits %u, %u",
-				   fresh->nservices, fresh->nbackends,
-				   ch->max_services, ch->max_backends);
-		return -ENOSPC;
-	}
-	return 0;
+	return check_size(p, fresh->nservices, fresh->nbackends);
 }
 
 static bool swappable(struct twill_device *tdev, struct prepare *p)

@@ -178,9 +178,21 @@ static const char *addr_port(const struct tw_addr *a, uint16_t port,
 	return buf;
 }
 
+/*
+ * Whether the destination was translated (a service's flow): replies then
+ * come from another address or port than the one the client sent to.
+ */
+static bool dst_translated(const struct tw_flow *fl)
+{
+	return !is_icmp(fl) && (fl->reply_sport != fl->orig_dport ||
+				memcmp(&fl->reply_src, &fl->orig_dst,
+				       sizeof(fl->reply_src)));
+}
+
 void flow_print(FILE *f, const struct tw_flow *fl)
 {
 	char src[TW_EP_STRLEN], dst[TW_EP_STRLEN], as[TW_EP_STRLEN];
+	char to[TW_EP_STRLEN];
 	const char *name = proto_name(fl->proto);
 	bool ports = has_ports(fl);
 
@@ -191,11 +203,15 @@ void flow_print(FILE *f, const struct tw_flow *fl)
 	addr_port(&fl->orig_src, fl->orig_sport, ports, src);
 	addr_port(&fl->orig_dst, fl->orig_dport, ports, dst);
 	addr_port(&fl->reply_dst, fl->reply_dport, ports, as);
-	if (is_icmp(fl))
+	if (is_icmp(fl)) {
 		fprintf(f, "%s id %u -> %s as %s id %u", src, fl->orig_sport,
 			dst, as, fl->reply_dport);
-	else
+	} else if (dst_translated(fl)) {
+		addr_port(&fl->reply_src, fl->reply_sport, ports, to);
+		fprintf(f, "%s -> %s to %s as %s", src, dst, to, as);
+	} else {
 		fprintf(f, "%s -> %s as %s", src, dst, as);
+	}
 	fprintf(f, " %s %us\n", state_name(fl->state), fl->timeout_ms / 1000);
 }
 

@@ -136,7 +136,7 @@ affinity_kept() {
 	check_eq "$(printf '%s\n' "$before" | awk 'NF != 2' | wc -l)" 0 "each client's connection met exactly one backend"
 	# (the text form: the JSON one's parser takes long over the thousands
 	# of flows the distribution test left)
-	check_eq "$(nat_flows_text hostA | grep -c '^tcp 10[.]244[.]1[.]1[0-2][0-9]:0 -> 10[.]96[.]0[.]10:80 as .* affinity [0-9]*s$')" \
+	check_eq "$(nat_flows_text hostA | grep -c '^tcp 10[.]244[.]1[.]1[0-2][0-9]:0 -> 10[.]96[.]0[.]10:80 to 10[.]244[.][29][.][0-9]*:8080 as .* affinity [0-9]*s$')" \
 		$((AFF_END - AFF_FIRST)) "nat flows: one affinity entry per client"
 	check_ok "weights 1:1:30" nsx hostA "$TWILL" service set twill0 "$key" affinity 300 \
 		backend "$L4:8080" weight 1 backend "$(pod_addr hostB 1 4):8080" weight 1 \

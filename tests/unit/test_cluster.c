@@ -40,6 +40,7 @@ static void t_netconf_full(void)
 	CHECK(c.subnet_min == A(10, 10, 0, 0) && c.subnet_max == A(10, 10, 240, 0));
 	CHECK(netconf_count(&c) == 16);
 	CHECK(c.vni == 4096 && c.port == 4789);
+	CHECK(!c.direct_routing);
 	CHECK(c.ipv6);
 	CHECK(netconf_has(&c, A(10, 200, 0, 0), 20));
 	CHECK(!netconf_has(&c, A(11, 0, 0, 0), 20));
@@ -47,6 +48,9 @@ static void t_netconf_full(void)
 	CHECK(!netconf_parse("{\"Network\": \"10.0.0.0/8\", \"Backend\": {\"Type\": \"vxlan\", \"VNI\": 0, \"Port\": 0}}",
 			     &c));
 	CHECK(c.vni == 1 && c.port == 8472);
+	CHECK(!netconf_parse("{\"Network\": \"10.0.0.0/8\", \"Backend\": {\"Type\": \"vxlan\", \"DirectRouting\": true}}",
+			     &c));
+	CHECK(c.direct_routing);
 }
 
 /* A dual-stack config: flannel's IPv6 defaults and explicit values. */
@@ -121,6 +125,7 @@ static void t_netconf_errors(void)
 	bad_conf("{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"VNI\": 16777216}}", "VNI 16777216 is out of range");
 	bad_conf("{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Port\": 65536}}", "Port");
 	bad_conf("{\"Network\": \"10.244.0.0/16\", \"Backend\": 1}", "Backend must be an object");
+	bad_conf("{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"DirectRouting\": 1}}", "DirectRouting must be true or false");
 #define V6 "{\"Network\": \"10.244.0.0/16\", \"EnableIPv6\": true, "
 	bad_conf(V6 "\"IPv6Network\": \"fd00::/48\", \"EnableIPv4\": false}", "IPv6-only networks are not supported");
 	bad_conf(V6 "\"EnableIPv4\": 0}", "EnableIPv4 must be true or false");

@@ -605,6 +605,11 @@ static const struct kflow kflows[] = {
 	  "203.0.113.1", "192.0.2.1", 5, 0, 0, 5, 29500 },
 	{ AF_INET, 47, TWILL_FLOW_S_UNREPLIED, "10.244.1.11", "203.0.113.1",
 	  "203.0.113.1", "192.0.2.1", 0, 0, 0, 0, 29000 },
+	/* a service's flow and a client's affinity entry */
+	{ AF_INET, 6, TWILL_FLOW_S_ESTABLISHED, "10.244.1.11", "10.96.0.10",
+	  "10.244.2.12", "10.244.1.11", 45000, 80, 8080, 45000, 5000 },
+	{ AF_INET, 6, TWILL_FLOW_S_AFFINITY, "10.244.1.11", "10.96.0.10",
+	  "10.244.2.12", "10.244.1.11", 0, 80, 8080, 80, 10799000 },
 	{ AF_INET6, 17, TWILL_FLOW_S_UNREPLIED, "fd00:244::11", "2001:db8::53",
 	  "2001:db8::53", "2001:db8::1", 5353, 53, 53, 1024, 999 },
 	{ AF_INET6, 58, TWILL_FLOW_S_CLOSED, "fd00:244::11", "2001:db8::53",
@@ -681,6 +686,8 @@ static void test_flows(void)
 	CHECK_STR(s, "tcp 10.244.1.11:40000 -> 203.0.113.1:80 as 192.0.2.1:40001 established 21599s\n"
 		  "icmp 10.244.1.11 id 5 -> 203.0.113.1 as 192.0.2.1 id 5 replied 29s\n"
 		  "proto 47 10.244.1.11 -> 203.0.113.1 as 192.0.2.1 unreplied 29s\n"
+		  "tcp 10.244.1.11:45000 -> 10.96.0.10:80 to 10.244.2.12:8080 as 10.244.1.11:45000 established 5s\n"
+		  "tcp 10.244.1.11:0 -> 10.96.0.10:80 to 10.244.2.12:8080 as 10.244.1.11:80 affinity 10799s\n"
 		  "udp [fd00:244::11]:5353 -> [2001:db8::53]:53 as [2001:db8::1]:1024 unreplied 0s\n"
 		  "icmpv6 fd00:244::11 id 7 -> 2001:db8::53 as 2001:db8::1 id 9 closed 10s\n");
 	free(s);
@@ -692,6 +699,8 @@ static void test_flows(void)
 		       "\"192.0.2.1\",\"sport\":80,\"dport\":40001},\"state\":"
 		       "\"established\",\"timeout_ms\":21599999},");
 	CHECK_CONTAINS(s, "{\"family\":\"inet\",\"proto\":47,\"orig\":");
+	CHECK_CONTAINS(s, "\"reply\":{\"src\":\"10.244.2.12\",\"dst\":\"10.244.1.11\","
+		       "\"sport\":8080,\"dport\":80},\"state\":\"affinity\"");
 	CHECK_CONTAINS(s, "{\"family\":\"inet6\",\"proto\":\"icmpv6\",\"orig\":"
 		       "{\"src\":\"fd00:244::11\",\"dst\":\"2001:db8::53\",\"sport\":7,"
 		       "\"dport\":0},\"reply\":{\"src\":\"2001:db8::53\",\"dst\":"

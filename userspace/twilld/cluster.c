@@ -142,6 +142,8 @@ static struct json_object *parse_json(const char *s, size_t len,
 	return obj;
 }
 
+static int get_bool(struct json_object *obj, const char *key, bool *out);
+
 static int parse_backend(struct json_object *root, struct tw_netconf *c)
 {
 	struct json_object *be;
@@ -159,7 +161,8 @@ static int parse_backend(struct json_object *root, struct tw_netconf *c)
 		return tw_err("Backend Type '%s' is not supported (twill speaks vxlan)",
 			      type);
 	if (get_uint(be, "VNI", 0, VNI_MAX, &c->vni) ||
-	    get_uint(be, "Port", 0, 65535, &port))
+	    get_uint(be, "Port", 0, 65535, &port) ||
+	    get_bool(be, "DirectRouting", &c->direct_routing))
 		return tw_err_ctx("Backend");
 	/* flannel: 0 means the default */
 	c->port = port ? (uint16_t)port : DEFAULT_PORT;

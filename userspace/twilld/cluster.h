@@ -30,6 +30,8 @@ struct tw_netconf {
 	uint32_t subnet_min, subnet_max;	/* first and last subnet */
 	uint32_t vni;		/* Backend.VNI, default 1 */
 	uint16_t port;		/* Backend.Port, default 8472 */
+	/* Backend.DirectRouting: hosts on one subnet without the tunnel */
+	bool direct_routing;
 	/*
 	 * EnableIPv6: every lease pairs an IPv6 subnet with the IPv4 one.
 	 * IPv6Network without EnableIPv6 is ignored, as flanneld ignores it

@@ -277,7 +277,10 @@ static void build_want(struct agent *a, struct tw_device *d)
 	d->vni = a->nc.vni;
 	d->listen_port = a->nc.port;
 	d->local = a->pub;
-	d->mask = TW_BIT(TW_VNI) | TW_BIT(TW_LISTEN_PORT) | TW_BIT(TW_LOCAL);
+	/* flannel's DirectRouting: hosts on one subnet without the tunnel */
+	d->direct = a->nc.direct_routing ? TWILL_DIRECT_AUTO : TWILL_DIRECT_OFF;
+	d->mask = TW_BIT(TW_VNI) | TW_BIT(TW_LISTEN_PORT) | TW_BIT(TW_LOCAL) |
+		  TW_BIT(TW_DIRECT);
 	for (i = 0; i < a->nhosts; i++) {
 		const struct tw_lease *l = &a->hosts[i].l;
 
