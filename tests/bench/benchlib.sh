@@ -31,6 +31,8 @@ conn_rate() {
 	local out
 	out=$(nsx "$1" "$FLOWTOOL" rate -T "$T" -c 2 "$2" "$3" 2>/dev/null) || return 1
 	printf '%s\n' "$out" | sed -n 's/.* fails=\([0-9]*\) .*/\1/p' >"$RES/fails"
+	# the mean connect() time (SYN to SYN-ACK): first-packet latency
+	printf '%s\n' "$out" | sed -n 's/.* connect_us=\([0-9.]*\) .*/\1/p' >"$RES/connect_us"
 	printf '%s\n' "$out" | sed -n 's/.* rate=\([0-9.]*\)$/\1/p' | grep .
 }
 
@@ -65,15 +67,15 @@ teardown() {
 	TOPO_TMP=$(mktemp -d /tmp/topo.XXXXXX)
 }
 
-# each_round: BENCH_ROUNDS ($ROUNDS) rounds of the configurations twill,
-# nft and bare, each in namespaces of its own (no state left from the one
-# before): `setup CONFIG` (on failure its log, $RES/topo.log, is shown),
-# `round CONFIG`, which adds to $line (begun here) and prints it, then
-# teardown.
+# each_round: BENCH_ROUNDS ($ROUNDS) rounds of the configurations
+# ($ROUND_CONFIGS, default twill, nft and bare), each in namespaces of its
+# own (no state left from the one before): `setup CONFIG` (on failure its
+# log, $RES/topo.log, is shown), `round CONFIG`, which adds to $line (begun
+# here) and prints it, then teardown.
 each_round() {
 	local r=1 c
 	while [ "$r" -le "$ROUNDS" ]; do
-		for c in twill nft bare; do
+		for c in ${ROUND_CONFIGS:-twill nft bare}; do
 			line="round $r: $(printf '%-5s' "$c")"
 			if setup "$c"; then
 				round "$c"

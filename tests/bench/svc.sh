@@ -20,14 +20,24 @@
 #          chain, `numgen random mod 3 vmap` to one chain per endpoint,
 #          `dnat to B:8080` there; conntrack does the rest (no masquerade
 #          marks, firewall or no-endpoint chains: nothing here needs them)
+#   linear kube-proxy's iptables mode as nftables runs it (iptables-nft):
+#          one rule per service in one chain, "ip daddr . tcp dport goto
+#          svc-N", evaluated in order, the measured service's rule last
+#          (the others are inserted before it); its service and endpoint
+#          chains as for nft
 #   bare   podA1 connects to podB1 itself: the baseline (what the
 #          endpoints and the overlay cost by themselves)
-# Figures (twill and nft):
+# Figures (twill, nft and linear):
 #   conn/s  short TCP connections per second through the service
 #           (flowtool rate, 2 workers, T s), with the one service, then
-#           with BENCH_SVC_SERVICES (10,000) more (each 1 backend, one of
-#           podB1..podB3; nft: a map element, a service chain and an
-#           endpoint chain each); "flat" is rate(10k) / rate(1)
+#           with 999 more, then with BENCH_SVC_SERVICES (10,000) more in
+#           all (each 1 backend, one of podB1..podB3; nft: a map element,
+#           a service chain and an endpoint chain each; linear: a rule,
+#           a service chain and an endpoint chain); "flat" is rate(10k) /
+#           rate(1)
+#   connect the first packet's latency: the mean time connect() took
+#           (SYN to SYN-ACK, through the translation) in the same runs;
+#           "flat" is latency(10k) / latency(1)
 #   change  ms to change the one service with the others present: its
 #           backends B1 B2 B3 -> B1 B2 -> B1 B2 B3 -> ... (4 changes per
 #           round): `twill service set` of the service; for nft one
@@ -38,14 +48,14 @@
 #   apply   of twill's change, the kernel's part: from sending the
 #           SET_SERVICES request to its ack (TWILL_TIMING=1, see twill.8),
 #           without the process's start and the read of the service
-#   setup   ms to add the 10,000 services: one `twill setconf` of the
-#           device's configuration plus the services, two `nft -f` (see
-#           below; informational)
+#   setup   ms to add the 10,000 services, in the two steps above: a
+#           `twill setconf` of the device's configuration plus the services
+#           each, two `nft -f` each (see below; informational)
 # Times are the guest's (nstime around the command, inside hostA), so
 # under -icount they count instructions, like the rates.
-# Targets: twill >= 1.5x nft's connection rate; twill's rate flat (loses
-# < 10% with 10,000 services); one change with 10,000 services < 10 ms
-# (shown for the CLI and for its apply alone).
+# Targets: twill >= 1.5x nft's connection rate; twill's rate and first-
+# packet latency flat (within 10% with 10,000 services); one change with
+# 10,000 services < 10 ms (shown for the CLI and for its apply alone).
 #
 # Environment: BENCH_ROUNDS (5), BENCH_TIME (seconds per figure, 5),
 # BENCH_SVC_SERVICES (10000).
@@ -72,31 +82,53 @@ command -v "$NSTIME" >/dev/null 2>&1 || {
 
 # ------------------------------------------------------------------ files
 
-# The extra services, made once: 10.97.0.1:80/tcp on, one backend each.
-# $RES/more.twill: [Service] sections (appended to showconf's output);
-# for nft two transactions adding them to table ip svcbench: the chains
-# ($RES/chains.nft), then their rules (the endpoints' first) and the map's
-# elements in one command ($RES/rules.nft).  One transaction of it all,
-# an `add element` each, took 35 s of kernel time natively (6.18), these
-# two 0.3 + 8 s (the rules interleaved, endpoint and service chain by
-# turns: 21 s): the quickest load of the same ruleset, as the figure is
-# about the ruleset, not about the way it is sent.
-awk -v n="$NSVC" -v b="$B1 $B2 $B3" -v tw="$RES/more.twill" -v ch="$RES/chains.nft" -v ru="$RES/rules.nft" 'BEGIN {
+# The extra services, made once, in two steps: 10.97.0.1:80/tcp on, one
+# backend each, the first STEP1 (999) of them, then the rest.
+# $RES/more1.twill, $RES/more.twill: [Service] sections of the first step,
+# of both (appended to the device's own configuration: setconf replaces
+# the whole).  For nft and linear, per step K two transactions: the chains
+# ($RES/chainsK.nft), then the rules (the endpoints' first, the service
+# chains', and nft's map elements or linear's rules) in one command
+# ($RES/nftK.nft, $RES/linearK.nft).  One transaction of it all, an `add
+# element` each, took 35 s of kernel time natively (6.18), these two 0.3 +
+# 8 s (the rules interleaved, endpoint and service chain by turns: 21 s):
+# the quickest load of the same ruleset, as the figure is about the
+# ruleset, not about the way it is sent.
+STEP1=$((NSVC < 999 ? NSVC : 999))
+awk -v n="$NSVC" -v s1="$STEP1" -v b="$B1 $B2 $B3" -v r="$RES" 'BEGIN {
 	split(b, B, " ")
-	for (i = 1; i <= n; i++) {
-		a = sprintf("10.97.%d.%d", (i - 1) / 250, (i - 1) % 250 + 1)
-		be = B[i % 3 + 1]
-		printf "[Service]\nAddress = %s:80/tcp\nBackend = %s:8080\n\n", a, be > tw
-		printf "add chain ip svcbench svc-%d\nadd chain ip svcbench ep-%d-0\n", i, i > ch
-		printf "add rule ip svcbench ep-%d-0 meta l4proto tcp dnat to %s:8080\n", i, be > ru
+	printf "" > (r "/more.twill"); printf "" > (r "/more1.twill")
+	for (k = 1; k <= 2; k++) {
+		lo = k == 1 ? 1 : s1 + 1
+		hi = k == 1 ? s1 : n
+		ch = r "/chains" k ".nft"; ep = r "/rules" k ".nft"
+		mp = r "/map" k ".nft"; ln = r "/lin" k ".nft"
+		printf "" > ch; printf "" > ep; printf "" > mp; printf "" > ln
+		for (i = lo; i <= hi; i++) {
+			a = sprintf("10.97.%d.%d", (i - 1) / 250, (i - 1) % 250 + 1)
+			be = B[i % 3 + 1]
+			printf "[Service]\nAddress = %s:80/tcp\nBackend = %s:8080\n\n", a, be > (r "/more.twill")
+			if (k == 1)
+				printf "[Service]\nAddress = %s:80/tcp\nBackend = %s:8080\n\n", a, be > (r "/more1.twill")
+			printf "add chain ip svcbench svc-%d\nadd chain ip svcbench ep-%d-0\n", i, i > ch
+			printf "add rule ip svcbench ep-%d-0 meta l4proto tcp dnat to %s:8080\n", i, be > ep
+			printf "insert rule ip svcbench services ip daddr %s meta l4proto tcp th dport 80 goto svc-%d\n", a, i > ln
+		}
+		for (i = lo; i <= hi; i++)
+			printf "add rule ip svcbench svc-%d numgen random mod 1 vmap { 0 : goto ep-%d-0 }\n", i, i > ep
+		if (hi >= lo) {
+			printf "add element ip svcbench service-ips {\n" > mp
+			for (i = lo; i <= hi; i++)
+				printf "\t10.97.%d.%d . tcp . 80 : goto svc-%d%s\n", (i - 1) / 250, (i - 1) % 250 + 1, i, (i < hi ? "," : "") > mp
+			printf "}\n" > mp
+		}
+		close(ch); close(ep); close(mp); close(ln)
 	}
-	for (i = 1; i <= n; i++)
-		printf "add rule ip svcbench svc-%d numgen random mod 1 vmap { 0 : goto ep-%d-0 }\n", i, i > ru
-	printf "add element ip svcbench service-ips {\n" > ru
-	for (i = 1; i <= n; i++)
-		printf "\t10.97.%d.%d . tcp . 80 : goto svc-%d%s\n", (i - 1) / 250, (i - 1) % 250 + 1, i, (i < n ? "," : "") > ru
-	printf "}\n" > ru
 }' || exit 1
+for k in 1 2; do
+	cat "$RES/rules$k.nft" "$RES/map$k.nft" >"$RES/nft$k.nft"
+	cat "$RES/rules$k.nft" "$RES/lin$k.nft" >"$RES/linear$k.nft"
+done
 
 # The service's changes for nft, as kube-proxy makes them: B3's endpoint
 # chain goes (after the rule that jumps to it), or comes back first.
@@ -134,6 +166,38 @@ setup() { # CONFIG
 		;;
 	nft)
 		nsx hostA nft -f - <<EOF || return 1
+$(nft_base)
+table ip svcbench {
+	map service-ips {
+		type ipv4_addr . inet_proto . inet_service : verdict
+		elements = { $VIP . tcp . 80 : goto svc-0 }
+	}
+	chain services {
+		ip daddr . meta l4proto . th dport vmap @service-ips
+	}
+}
+EOF
+		sysctl -qw net.netfilter.nf_conntrack_max=262144 || return 1
+		;;
+	linear)
+		nsx hostA nft -f - <<EOF || return 1
+$(nft_base)
+table ip svcbench {
+	chain services {
+		ip daddr $VIP meta l4proto tcp th dport 80 goto svc-0
+	}
+}
+EOF
+		sysctl -qw net.netfilter.nf_conntrack_max=262144 || return 1
+		;;
+	esac
+	nsx podA1 "$PING" -c 2 -i 0.2 -w 5 "$B1" >/dev/null 2>&1
+}
+
+# nft_base: the service's chains and the hooks, which nft and linear share
+# (a "services" chain dispatches: a map for nft, rules for linear).
+nft_base() {
+	cat <<EOF
 table ip svcbench {
 	chain ep-0-0 {
 		meta l4proto tcp dnat to $B1:8080
@@ -147,12 +211,7 @@ table ip svcbench {
 	chain svc-0 {
 		numgen random mod 3 vmap { 0 : goto ep-0-0, 1 : goto ep-0-1, 2 : goto ep-0-2 }
 	}
-	map service-ips {
-		type ipv4_addr . inet_proto . inet_service : verdict
-		elements = { $VIP . tcp . 80 : goto svc-0 }
-	}
 	chain services {
-		ip daddr . meta l4proto . th dport vmap @service-ips
 	}
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
@@ -164,10 +223,6 @@ table ip svcbench {
 	}
 }
 EOF
-		sysctl -qw net.netfilter.nf_conntrack_max=262144 || return 1
-		;;
-	esac
-	nsx podA1 "$PING" -c 2 -i 0.2 -w 5 "$B1" >/dev/null 2>&1
 }
 
 # ms_of CMD...: run CMD in hostA, print its guest time in ms (nstime in
@@ -180,21 +235,26 @@ ms_of() {
 	awk '/^elapsed_ns / { printf "%.2f\n", $2 / 1e6 }' "$RES/err" | grep .
 }
 
-# load CONFIG: the extra services, in one go; prints the ms it took
+# load CONFIG STEP: the extra services of STEP (1: the first $STEP1, 2:
+# the rest), in one go; prints the ms it took
 load() {
-	local a b
+	local a b more=more.twill
 	case $1 in
 	twill)
+		[ "$2" = 1 ] && more=more1.twill
+		# the device's own configuration (its settings and first service),
+		# read before the first step
+		[ "$2" = 1 ] && { nsx hostA "$TWILL" showconf twill0 >"$RES/base.conf" || return 1; }
 		{
-			nsx hostA "$TWILL" showconf twill0 || return 1
+			cat "$RES/base.conf"
 			echo
-			cat "$RES/more.twill"
+			cat "$RES/$more"
 		} >"$RES/all.conf"
 		ms_of "$TWILL" setconf twill0 "$RES/all.conf"
 		;;
-	nft)
-		a=$(ms_of nft -f "$RES/chains.nft") || return 1
-		b=$(ms_of nft -f "$RES/rules.nft") || return 1
+	nft | linear)
+		a=$(ms_of nft -f "$RES/chains$2.nft") || return 1
+		b=$(ms_of nft -f "$RES/$1$2.nft") || return 1
 		awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f\n", a + b }'
 		;;
 	esac
@@ -205,6 +265,7 @@ services() {
 	case $1 in
 	twill) nsx hostA "$TWILL" service show twill0 | head -n 1 | sed -n 's/^twill0: \([0-9]*\) services.*/\1/p' ;;
 	nft) nsx hostA nft list map ip svcbench service-ips | grep -o ' : goto ' | wc -l | tr -d ' ' ;;
+	linear) nsx hostA nft list chain ip svcbench services | grep -c ' goto svc-' ;;
 	esac
 }
 
@@ -217,8 +278,8 @@ change() {
 	twill:1) ms_of "$TWILL" service set twill0 "$VIP:80/tcp" backend "$B1:8080" backend "$B2:8080" ;;
 	twill:0) ms_of "$TWILL" service set twill0 "$VIP:80/tcp" \
 		backend "$B1:8080" backend "$B2:8080" backend "$B3:8080" ;;
-	nft:1) ms_of nft -f "$RES/drop.nft" ;;
-	nft:0) ms_of nft -f "$RES/add.nft" ;;
+	nft:1 | linear:1) ms_of nft -f "$RES/drop.nft" ;;
+	nft:0 | linear:0) ms_of nft -f "$RES/add.nft" ;;
 	esac
 }
 
@@ -229,6 +290,10 @@ fig_conn() {
 	if v=$(conn_rate podA1 "$dst" "$port"); then
 		record "$1$2" conn "$v"
 		line="$line conn$2=$v"
+		if [ -s "$RES/connect_us" ]; then
+			record "$1$2" connect "$(cat "$RES/connect_us")"
+			line="$line/$(cat "$RES/connect_us")us"
+		fi
 	else
 		line="$line conn$2=fail"
 	fi
@@ -269,7 +334,7 @@ changes() {
 
 # round CONFIG: the figures of CONFIG (set up), printed as one line
 round() {
-	local c=$1 v
+	local c=$1 v w
 	fig_conn "$c" ""
 	if [ "$c" = bare ]; then
 		echo "$line"
@@ -278,62 +343,94 @@ round() {
 	# the same changes with the one service: what a change costs
 	# whatever the table's size (the tool's start, one transaction)
 	changes "$c" 1
-	if ! v=$(load "$c"); then
+	if ! v=$(load "$c" 1); then
+		echo "$line | +$STEP1 services: load failed"
+		return
+	fi
+	line="$line | +$STEP1: $v ms, $(services "$c") in all |"
+	fig_conn "$c" 1k
+	if ! w=$(load "$c" 2); then
 		echo "$line | +$NSVC services: load failed"
 		return
 	fi
-	record "$c" setup "$v"
-	line="$line | +$NSVC services: $v ms, $(services "$c") in all |"
+	record "$c" setup "$(awk -v a="$v" -v b="$w" 'BEGIN { printf "%.2f\n", a + b }')"
+	line="$line | +$NSVC: $w ms, $(services "$c") in all |"
 	fig_conn "$c" 10k
 	changes "$c" ""
 	echo "$line"
 }
 
-echo "== service benchmark: $ROUNDS rounds of [twill nft bare], $T s per figure, $NSVC more services, kernel $(uname -r)"
+ROUND_CONFIGS="twill nft linear bare"
+echo "== service benchmark: $ROUNDS rounds of [$ROUND_CONFIGS], $T s per figure, $STEP1 then $NSVC more services, kernel $(uname -r)"
 each_round
 
 # ------------------------------------------------------------------ report
 
-# flat CONFIG: rate with the extra services / rate with one (medians)
-flat() { ratio "$(median "$RES/${1}10k.conn")" "$(median "$RES/$1.conn")"; }
+# flat CONFIG FIG: FIG with the extra services / with one (medians)
+flat() { ratio "$(median "$RES/${1}10k.$2")" "$(median "$RES/$1.$2")"; }
 
-row() { # NAME NFT TWILL RATIO TARGET MET
-	printf '%-44s | %10s | %10s | %-9s | %-10s | %s\n' "$@"
+row() { # NAME NFT LINEAR TWILL RATIO TARGET MET
+	printf '%-44s | %10s | %10s | %10s | %-9s | %-10s | %s\n' "$@"
+}
+sep() {
+	printf '%s\n' "---------------------------------------------+------------+------------+------------+-----------+------------+------"
 }
 echo
 echo "== service figures (medians of $ROUNDS rounds; podA1 -> $VIP:80 translated on hostA, backends across twill0)"
-row figure nft twill twill/nft target "met?"
-printf '%s\n' "---------------------------------------------+------------+------------+-----------+------------+------"
-mn=$(median "$RES/nft.conn")
-mt=$(median "$RES/twill.conn")
-rt=$(ratio "$mt" "$mn")
-row "short TCP connections/s, 1 service" "$mn" "$mt" "$rt" ">= 1.5" "$(met "$rt" 1.5)"
-result svc twill conn_vs_nft ratio "$rt" target=">=1.5" baseline=nft verdict="$(met "$rt" 1.5)"
-mn=$(median "$RES/nft10k.conn")
-mt=$(median "$RES/twill10k.conn")
-rt=$(ratio "$mt" "$mn")
-row "short TCP connections/s, $((NSVC + 1)) services" "$mn" "$mt" "$rt" ">= 1.5" "$(met "$rt" 1.5)"
-result svc twill10k conn_vs_nft ratio "$rt" target=">=1.5" baseline=nft10k verdict="$(met "$rt" 1.5)"
-fn=$(flat nft)
-ft=$(flat twill)
-row "flat: rate($((NSVC + 1))) / rate(1)" "$fn" "$ft" "-" ">= 0.90" "$(met "$ft" 0.90)"
-result svc twill conn_flat ratio "$ft" size="$((NSVC + 1))" target=">=0.90" baseline=twill verdict="$(met "$ft" 0.90)"
-result svc nft conn_flat ratio "$fn" size="$((NSVC + 1))" baseline=nft
+row figure nft linear twill twill/nft target "met?"
+sep
+for sz in "" 1k 10k; do
+	case $sz in
+	"") n=1 ;;
+	1k) n=$((STEP1 + 1)) ;;
+	10k) n=$((NSVC + 1)) ;;
+	esac
+	mn=$(median "$RES/nft$sz.conn")
+	ml=$(median "$RES/linear$sz.conn")
+	mt=$(median "$RES/twill$sz.conn")
+	rt=$(ratio "$mt" "$mn")
+	row "short TCP connections/s, $n services" "$mn" "$ml" "$mt" "$rt" ">= 1.5" "$(met "$rt" 1.5)"
+	result svc "twill$sz" conn_vs_nft ratio "$rt" size="$n" target=">=1.5" baseline="nft$sz" verdict="$(met "$rt" 1.5)"
+done
+row "flat: rate($((NSVC + 1))) / rate(1)" "$(flat nft conn)" "$(flat linear conn)" "$(flat twill conn)" "-" ">= 0.90" "$(met "$(flat twill conn)" 0.90)"
+result svc twill conn_flat ratio "$(flat twill conn)" size="$((NSVC + 1))" target=">=0.90" baseline=twill verdict="$(met "$(flat twill conn)" 0.90)"
+result svc nft conn_flat ratio "$(flat nft conn)" size="$((NSVC + 1))" baseline=nft
+result svc linear conn_flat ratio "$(flat linear conn)" size="$((NSVC + 1))" baseline=linear
+for sz in "" 1k 10k; do
+	case $sz in
+	"") n=1 ;;
+	1k) n=$((STEP1 + 1)) ;;
+	10k) n=$((NSVC + 1)) ;;
+	esac
+	mn=$(median "$RES/nft$sz.connect")
+	ml=$(median "$RES/linear$sz.connect")
+	mt=$(median "$RES/twill$sz.connect")
+	# lower is better: nft's time over twill's
+	row "first packet (connect) us, $n services" "$mn" "$ml" "$mt" "$(ratio "$mn" "$mt")" "-" "(no target)"
+done
+# latency(10k) / latency(1): lower is better, so its inverse as "flat"
+lf=$(ratio "$(median "$RES/twill.connect")" "$(median "$RES/twill10k.connect")")
+row "flat: latency(1) / latency($((NSVC + 1)))" "$(ratio "$(median "$RES/nft.connect")" "$(median "$RES/nft10k.connect")")" \
+	"$(ratio "$(median "$RES/linear.connect")" "$(median "$RES/linear10k.connect")")" "$lf" "-" ">= 0.90" "$(met "$lf" 0.90)"
+result svc twill connect_flat ratio "$lf" size="$((NSVC + 1))" target=">=0.90" baseline=twill verdict="$(met "$lf" 0.90)"
 mn=$(median "$RES/nft.change")
+ml=$(median "$RES/linear.change")
 mt=$(median "$RES/twill.change")
-row "ms to change 1 service of $((NSVC + 1))" "$mn" "$mt" "$(ratio "$mt" "$mn")" "< 10 ms" "$(met "$mt" 10 lt)"
+row "ms to change 1 service of $((NSVC + 1))" "$mn" "$ml" "$mt" "$(ratio "$mt" "$mn")" "< 10 ms" "$(met "$mt" 10 lt)"
 result svc twill change_median ms "$mt" size="$((NSVC + 1))" target="<10" verdict="$(met "$mt" 10 lt)"
 ma=$(median "$RES/twill.apply")
-row "  its apply alone (request to ack)" "-" "$ma" "-" "< 10 ms" "$(met "$ma" 10 lt)"
+row "  its apply alone (request to ack)" "-" "-" "$ma" "-" "< 10 ms" "$(met "$ma" 10 lt)"
 result svc twill apply_median ms "$ma" size="$((NSVC + 1))" target="<10" verdict="$(met "$ma" 10 lt)"
 mn=$(median "$RES/nft.change1")
+ml=$(median "$RES/linear.change1")
 mt=$(median "$RES/twill.change1")
-row "ms to change 1 service of 1" "$mn" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
+row "ms to change 1 service of 1" "$mn" "$ml" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
 ma=$(median "$RES/twill.apply1")
-row "  its apply alone (request to ack)" "-" "$ma" "-" "-" "(no target)"
+row "  its apply alone (request to ack)" "-" "-" "$ma" "-" "-" "(no target)"
 mn=$(median "$RES/nft.setup")
+ml=$(median "$RES/linear.setup")
 mt=$(median "$RES/twill.setup")
-row "ms to add $NSVC services" "$mn" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
+row "ms to add $NSVC services" "$mn" "$ml" "$mt" "$(ratio "$mt" "$mn")" "-" "(no target)"
 echo
 echo "== the translation's own cost per connection, over bare routing (no target)"
 echo "   1/rate - 1/rate(bare), guest microseconds (2 workers); bare: $(median "$RES/bare.conn") connections/s"
@@ -346,11 +443,12 @@ ct=$(cost "$(median "$RES/twill10k.conn")" "$(median "$RES/bare.conn")")
 printf '%-44s | %10s | %10s | %s\n' "us per connection above bare, $((NSVC + 1)) services" "$cn" "$ct" "$(ratio "$cn" "$ct")"
 echo
 echo "   raw samples (conn, setup: one a round; change1, change, apply1, apply: $CHANGES a round):"
-for c in twill nft bare twill10k nft10k; do
-	for f in conn setup change1 change apply1 apply; do
+for c in twill nft linear bare twill1k nft1k linear1k twill10k nft10k linear10k; do
+	for f in conn connect setup change1 change apply1 apply; do
 		[ -s "$RES/$c.$f" ] && echo "   $c $f: $(tr '\n' ' ' <"$RES/$c.$f")"
 		u=ms
 		[ "$f" = conn ] && u=conn/s
+		[ "$f" = connect ] && u=us
 		result svc "$c" "$f" "$u" "$(samples "$RES/$c.$f")"
 	done
 done

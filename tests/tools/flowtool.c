@@ -31,7 +31,9 @@
  *   flowtool rate [-T SECS] [-c WORKERS] [-b SRC] DST PORT
  *	Short connections for SECS (5): connect, send 'q', read "ok" and the
  *	server's close, close.  WORKERS (1) processes.  Prints
- *	"conns=N fails=M secs=S rate=R" (R: connections per second).
+ *	"conns=N fails=M secs=S connect_us=L rate=R" (L: the mean time
+ *	connect() took, SYN to SYN-ACK, of the good connections; R:
+ *	connections per second).
  *	SIGTERM ends it early (after each worker's connection under way),
  *	with the same summary.
  *
@@ -623,7 +625,7 @@ static int rate_cmd(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_stop };
 	pid_t pids[64];
 	double secs = 5, t0;
-	long conns = 0, fails = 0;
+	long conns = 0, fails = 0, lat_us = 0;
 	struct sockaddr_storage dst;
 	socklen_t dl;
 
@@ -651,8 +653,8 @@ static int rate_cmd(int argc, char **argv)
 			die("fork");
 		pids[w] = pid;
 		if (pid == 0) {
-			long ok = 0, bad = 0, res[2];
-			double end = t0 + secs;
+			long ok = 0, bad = 0, res[3];
+			double end = t0 + secs, lat = 0, c0, c1 = 0;
 
 			close(pipefd[0]);
 			while (!stop && now() < end) {
@@ -662,7 +664,9 @@ static int rate_cmd(int argc, char **argv)
 
 				if (fd < 0)
 					die("socket");
+				c0 = now();
 				if (!connect(fd, (struct sockaddr *)&dst, dl) && write(fd, "q", 1) == 1) {
+					c1 = now() - c0;
 					while ((r = read(fd, b, sizeof(b))) > 0)
 						got += (int)r;
 					good = r == 0 && got >= 3;
@@ -671,13 +675,16 @@ static int rate_cmd(int argc, char **argv)
 				/* an attempt cut short by SIGTERM is not a failure */
 				if (!good && stop)
 					break;
-				if (good)
+				if (good) {
 					ok++;
-				else
+					lat += c1;
+				} else {
 					bad++;
+				}
 			}
 			res[0] = ok;
 			res[1] = bad;
+			res[2] = (long)(lat * 1e6);
 			if (write(pipefd[1], res, sizeof(res)) != sizeof(res))
 				_exit(1);
 			_exit(0);
@@ -685,7 +692,7 @@ static int rate_cmd(int argc, char **argv)
 	}
 	close(pipefd[1]);
 	for (w = 0; w < workers; w++) {
-		long res[2];
+		long res[3];
 		ssize_t r;
 
 		while ((r = read(pipefd[0], res, sizeof(res))) < 0 && errno == EINTR) {
@@ -699,12 +706,14 @@ static int rate_cmd(int argc, char **argv)
 		if (r == sizeof(res)) {
 			conns += res[0];
 			fails += res[1];
+			lat_us += res[2];
 		}
 	}
 	while (wait(NULL) > 0)
 		;
 	secs = now() - t0;
-	printf("conns=%ld fails=%ld secs=%.3f rate=%.1f\n", conns, fails, secs,
+	printf("conns=%ld fails=%ld secs=%.3f connect_us=%.1f rate=%.1f\n", conns,
+	       fails, secs, conns ? (double)lat_us / (double)conns : 0.0,
 	       (double)conns / secs);
 	return 0;
 }
