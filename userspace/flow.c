@@ -186,7 +186,7 @@ static bool dst_translated(const struct tw_flow *fl)
 {
 	return !is_icmp(fl) && (fl->reply_sport != fl->orig_dport ||
 				memcmp(&fl->reply_src, &fl->orig_dst,
-				       sizeof(fl->reply_src)));
+				       sizeof(fl->reply_src)) != 0);
 }
 
 void flow_print(FILE *f, const struct tw_flow *fl)
