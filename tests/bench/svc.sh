@@ -389,7 +389,7 @@ for sz in "" 1k 10k; do
 	ml=$(median "$RES/linear$sz.conn")
 	mt=$(median "$RES/twill$sz.conn")
 	rt=$(ratio "$mt" "$mn")
-	row "short TCP connections/s, $n services" "$mn" "$ml" "$mt" "$rt" ">= 1.5" "$(met "$rt" 1.5)"
+	row "short TCP connections/s, services: $n" "$mn" "$ml" "$mt" "$rt" ">= 1.5" "$(met "$rt" 1.5)"
 	result svc "twill$sz" conn_vs_nft ratio "$rt" size="$n" target=">=1.5" baseline="nft$sz" verdict="$(met "$rt" 1.5)"
 done
 row "flat: rate($((NSVC + 1))) / rate(1)" "$(flat nft conn)" "$(flat linear conn)" "$(flat twill conn)" "-" ">= 0.90" "$(met "$(flat twill conn)" 0.90)"
@@ -406,7 +406,7 @@ for sz in "" 1k 10k; do
 	ml=$(median "$RES/linear$sz.connect")
 	mt=$(median "$RES/twill$sz.connect")
 	# lower is better: nft's time over twill's
-	row "first packet (connect) us, $n services" "$mn" "$ml" "$mt" "$(ratio "$mn" "$mt")" "-" "(no target)"
+	row "first packet (connect) us, services: $n" "$mn" "$ml" "$mt" "$(ratio "$mn" "$mt")" "-" "(no target)"
 done
 # latency(10k) / latency(1): lower is better, so its inverse as "flat"
 lf=$(ratio "$(median "$RES/twill.connect")" "$(median "$RES/twill10k.connect")")
