@@ -369,6 +369,15 @@ each_round
 # flat CONFIG FIG: FIG with the extra services / with one (medians)
 flat() { ratio "$(median "$RES/${1}10k.$2")" "$(median "$RES/$1.$2")"; }
 
+# services_at SUFFIX: how many services a figure's suffix ("", 1k, 10k) had
+services_at() {
+	case $1 in
+	"") echo 1 ;;
+	1k) echo $((STEP1 + 1)) ;;
+	10k) echo $((NSVC + 1)) ;;
+	esac
+}
+
 row() { # NAME NFT LINEAR TWILL RATIO TARGET MET
 	printf '%-44s | %10s | %10s | %10s | %-9s | %-10s | %s\n' "$@"
 }
@@ -380,11 +389,7 @@ echo "== service figures (medians of $ROUNDS rounds; podA1 -> $VIP:80 translated
 row figure nft linear twill twill/nft target "met?"
 sep
 for sz in "" 1k 10k; do
-	case $sz in
-	"") n=1 ;;
-	1k) n=$((STEP1 + 1)) ;;
-	10k) n=$((NSVC + 1)) ;;
-	esac
+	n=$(services_at "$sz")
 	mn=$(median "$RES/nft$sz.conn")
 	ml=$(median "$RES/linear$sz.conn")
 	mt=$(median "$RES/twill$sz.conn")
@@ -397,11 +402,7 @@ result svc twill conn_flat ratio "$(flat twill conn)" size="$((NSVC + 1))" targe
 result svc nft conn_flat ratio "$(flat nft conn)" size="$((NSVC + 1))" baseline=nft
 result svc linear conn_flat ratio "$(flat linear conn)" size="$((NSVC + 1))" baseline=linear
 for sz in "" 1k 10k; do
-	case $sz in
-	"") n=1 ;;
-	1k) n=$((STEP1 + 1)) ;;
-	10k) n=$((NSVC + 1)) ;;
-	esac
+	n=$(services_at "$sz")
 	mn=$(median "$RES/nft$sz.connect")
 	ml=$(median "$RES/linear$sz.connect")
 	mt=$(median "$RES/twill$sz.connect")
