@@ -35,7 +35,7 @@ echo "== peer table (in-kernel, 1M lookups per size, inside random prefixes)"
 printf '%-8s %-10s %10s %10s %12s %9s %9s\n' set prefixes "twill ns" "FIB ns" "twill/FIB" "met?" "B/prefix"
 awk '{
 	for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-	# (no comparison inside printf's arguments: awk reads ">" there as a
+	# (no comparison inside the arguments of printf: awk reads ">" there as a
 	# redirection)
 	fib = "n/a"; r = "n/a"; ok = "n/a"
 	if (v["fib_ns_per_lookup"] + 0 > 0) {
@@ -53,7 +53,7 @@ awk '{
 }
 END {
 	if (fib_met + fib_missed > 0)
-		printf "twill at most the FIB's cost at every size: %s (%d of %d)\n", fib_missed ? "MISSED" : "met", fib_met, fib_met + fib_missed
+		printf "twill at most the cost of the FIB at every size: %s (%d of %d)\n", fib_missed ? "MISSED" : "met", fib_met, fib_met + fib_missed
 	if (k1 > 0 && m1 > 0)
 		printf "lookup growth 1k -> 1M: %.1fx (target < 2.0x; baseline: 1k prefixes) %s\n", m1 / k1, m1 / k1 < 2 ? "met" : "MISSED"
 }' /tmp/table-bench
