@@ -103,16 +103,23 @@ twill_service_lookup(struct twill_service_table *table, u8 family,
 	}
 }
 
-bool twill_service_has_backend(const struct twill_service *svc,
-			       const union nf_inet_addr *addr, __be16 port)
+const struct twill_backend *
+twill_service_backend(const struct twill_service *svc,
+		      const union nf_inet_addr *addr, __be16 port)
 {
 	u32 i;
 
 	for (i = 0; i < svc->nbackends; i++)
 		if (svc->backends[i].port == port &&
 		    nf_inet_addr_cmp(&svc->backends[i].addr, addr))
-			return true;
-	return false;
+			return &svc->backends[i];
+	return NULL;
+}
+
+bool twill_service_has_backend(const struct twill_service *svc,
+			       const union nf_inet_addr *addr, __be16 port)
+{
+	return twill_service_backend(svc, addr, port);
 }
 
 bool twill_service_vip_known(struct twill_service_table *table, u8 family,
@@ -248,6 +255,12 @@ static u8 eligible_state(const struct twill_service *svc)
 		    svc->backends[i].weight)
 			return TWILL_BACKEND_S_ACTIVE;
 	return TWILL_BACKEND_S_TERMINATING;
+}
+
+bool twill_service_choosable(const struct twill_service *svc,
+			     const struct twill_backend *be)
+{
+	return be->weight && be->state == eligible_state(svc);
 }
 
 /* Gives @svc a table of @size slots; none when no backend is eligible. */

@@ -119,9 +119,15 @@ struct twill_service *
 twill_service_lookup(struct twill_service_table *table, u8 family,
 		     const union nf_inet_addr *vip, __be16 port, u8 proto);
 
-/* Whether @svc has the backend @addr, @port (a flow's reply source). */
+/* @svc's backend @addr, @port (a flow's reply source), or NULL. */
+const struct twill_backend *
+twill_service_backend(const struct twill_service *svc,
+		      const union nf_inet_addr *addr, __be16 port);
 bool twill_service_has_backend(const struct twill_service *svc,
 			       const union nf_inet_addr *addr, __be16 port);
+/* Whether Maglev's table of @svc gives @be slots (new flows may meet it). */
+bool twill_service_choosable(const struct twill_service *svc,
+			     const struct twill_backend *be);
 
 /* Whether any service has the address @vip; RCU read side. */
 bool twill_service_vip_known(struct twill_service_table *table, u8 family,

@@ -506,10 +506,23 @@ static unsigned int dir_bits(unsigned int n)
 	return clamp_t(unsigned int, ilog2(n), DIR_MIN_BITS, DIR_MAX_BITS);
 }
 
+/*
+ * The block a directory of 2^@bits slots covers: the first bits every
+ * prefix shares (the root's), as many as leave room for @bits.
+ */
+static void dir_block(struct twill_table *table, unsigned int bits, u8 *skip,
+		      u32 *mask, u32 *base)
+{
+	struct twill_node *root = deref_w(table, table->root4);
+
+	*skip = min_t(unsigned int, root ? root->cidr : 0, 32 - bits);
+	*mask = *skip ? ~0U << (32 - *skip) : 0;
+	*base = root ? root->key4 & *mask : 0;
+}
+
 static struct twill_dir *dir_build(struct twill_table *table,
 				   unsigned int bits)
 {
-	struct twill_node *root = deref_w(table, table->root4);
 	struct twill_dir *dir;
 	u32 i, a;
 
@@ -519,11 +532,9 @@ static struct twill_dir *dir_build(struct twill_table *table,
 	if (!dir)
 		return NULL;
 	dir->bits = bits;
-	dir->skip = min_t(unsigned int, root ? root->cidr : 0, 32 - bits);
+	dir_block(table, bits, &dir->skip, &dir->mask, &dir->base);
 	dir->shift = 32 - dir->skip - bits;
 	dir->nmask = (1U << bits) - 1;
-	dir->mask = dir->skip ? ~0U << (32 - dir->skip) : 0;
-	dir->base = root ? root->key4 & dir->mask : 0;
 	for (i = 0; i <= dir->nmask; i++) {
 		a = dir->base | (i << dir->shift);
 		RCU_INIT_POINTER(dir->slot[i], dir_target(table, a,
@@ -538,8 +549,9 @@ static struct twill_dir *dir_build(struct twill_table *table,
 static bool dir_stale(struct twill_table *table, struct twill_dir *dir,
 		      unsigned int bits)
 {
-	struct twill_node *root = deref_w(table, table->root4);
-	unsigned int n = table->nodes[TN_PREFIX4], skip;
+	unsigned int n = table->nodes[TN_PREFIX4];
+	u32 mask, base;
+	u8 skip;
 
 	if (!dir)
 		return bits;
@@ -547,8 +559,8 @@ static bool dir_stale(struct twill_table *table, struct twill_dir *dir,
 		return n < DIR_MIN_PREFIXES / 4;
 	if (bits > dir->bits || bits + 2 < dir->bits)
 		return true;
-	skip = min_t(unsigned int, root ? root->cidr : 0, 32 - dir->bits);
-	if (skip == dir->skip && (!root || (root->key4 & dir->mask) == dir->base))
+	dir_block(table, dir->bits, &skip, &mask, &base);
+	if (skip == dir->skip && base == dir->base)
 		return false;
 	/*
 	 * The block moved (a prefix outside it came, or it narrowed): the

@@ -840,23 +840,6 @@ static void affinity_tuple(struct twill_flow_tuple *k, const struct pkt *p)
 	k->zero = AFFINITY_ORIG;
 }
 
-/* Whether Maglev could choose @be for a new flow of @svc. */
-static bool choosable(const struct twill_service *svc,
-		      const struct twill_backend *be)
-{
-	u32 i;
-
-	if (!be->weight || be->state == TWILL_BACKEND_S_MAINTENANCE)
-		return false;
-	if (be->state == TWILL_BACKEND_S_ACTIVE)
-		return true;
-	for (i = 0; i < svc->nbackends; i++)
-		if (svc->backends[i].weight &&
-		    svc->backends[i].state == TWILL_BACKEND_S_ACTIVE)
-			return false;
-	return true;
-}
-
 /*
  * The backend the client's affinity entry names if it can still be
  * chosen, its timeout restarted; else NULL, the entry expired so that a
@@ -866,11 +849,11 @@ static const struct twill_backend *
 affinity_backend(struct twill_nat *nat, const struct twill_service *svc,
 		 const struct pkt *p)
 {
+	const struct twill_backend *be;
 	const struct twill_flow_tuple *r;
 	struct twill_flow_tuple k;
 	struct twill_flow_node *n;
 	struct twill_flow *f;
-	u32 i;
 
 	affinity_tuple(&k, p);
 	n = twill_flow_lookup(&nat->flows, &k);
@@ -878,14 +861,10 @@ affinity_backend(struct twill_nat *nat, const struct twill_service *svc,
 		return NULL;
 	f = twill_flow_of(n);
 	r = &f->node[TWILL_FLOW_REPLY].t;
-	for (i = 0; i < svc->nbackends; i++) {
-		if (svc->backends[i].port != r->sport ||
-		    !nf_inet_addr_cmp(&svc->backends[i].addr, &r->src))
-			continue;
-		if (!choosable(svc, &svc->backends[i]))
-			break;
+	be = twill_service_backend(svc, &r->src, r->sport);
+	if (be && twill_service_choosable(svc, be)) {
 		WRITE_ONCE(f->expires, jiffies + svc->affinity * HZ);
-		return &svc->backends[i];
+		return be;
 	}
 	WRITE_ONCE(f->expires, jiffies - 1);
 	return NULL;
