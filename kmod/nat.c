@@ -207,8 +207,12 @@ static void gc_work(struct work_struct *work)
 	queue_delayed_work(system_power_efficient_wq, &nat->gc, GC_INTERVAL);
 }
 
+static void purge_work(struct work_struct *work);
+
 static void nat_destroy(struct twill_nat *nat)
 {
+	/* Neither work takes RTNL or the update lock: callers hold both. */
+	cancel_work_sync(&nat->purge);
 	cancel_delayed_work_sync(&nat->gc);
 	twill_flow_table_free(&nat->flows);
 	free_percpu(nat->stats);
@@ -228,6 +232,7 @@ static struct twill_nat *nat_create(struct twill_device *tdev, u32 max_flows)
 	if (!nat)
 		return NULL;
 	INIT_DELAYED_WORK(&nat->gc, gc_work);
+	INIT_WORK(&nat->purge, purge_work);
 	nat->net = net;
 	nat->tdev = tdev;
 	nat->id = atomic64_inc_return(&nat_ids);
@@ -818,21 +823,23 @@ int twill_nat_dump_flows(struct sk_buff *skb, struct twill_device *tdev,
 /* --- Services' flows -------------------------------------------------- */
 
 /*
- * A service flow whose service or backend @ctx (the device's table, NULL
- * when it has none) no longer has.  A backend only made terminating or
- * put in maintenance keeps its flows, as kube-proxy keeps their
- * conntrack entries.
+ * A service flow whose service or backend the device (@ctx) no longer
+ * has.  A backend only made terminating or put in maintenance keeps its
+ * flows, as kube-proxy keeps their conntrack entries.
  */
 static bool service_flow_stale(void *ctx, const struct twill_flow *f)
 {
 	const struct twill_flow_tuple *o = &f->node[TWILL_FLOW_ORIG].t;
 	const struct twill_flow_tuple *r = &f->node[TWILL_FLOW_REPLY].t;
-	struct twill_service_table *table = ctx;
+	struct twill_device *tdev = ctx;
+	struct twill_service_table *table;
 	const struct twill_service *svc;
 
 	/* An expired flow is the collector's, and uncounted here. */
 	if (!(f->flags & TWILL_FLOW_F_SERVICE) || twill_flow_expired(f))
 		return false;
+	/* The walk holds the RCU read lock around each bucket. */
+	table = rcu_dereference(tdev->services);
 	if (!table)
 		return true;
 	svc = twill_service_lookup(table, o->family, &o->dst, o->dport,
@@ -840,32 +847,41 @@ static bool service_flow_stale(void *ctx, const struct twill_flow *f)
 	return !svc || !twill_service_has_backend(svc, &r->src, r->sport);
 }
 
-void twill_nat_purge_services(struct twill_device *tdev)
+/*
+ * After the commit's ack, so that a change of one service among many is
+ * not made to wait for a grace period and a walk of the whole table.  A
+ * packet that read the old table may be choosing a removed backend right
+ * now: after the grace period every new flow has chosen in the new table,
+ * and the walk finds every stale one.  The instance outlives this work
+ * (nat_destroy() cancels it), the device outlives the instance.
+ */
+static void purge_work(struct work_struct *work)
 {
-	struct twill_service_table *table;
+	struct twill_nat *nat = container_of(work, struct twill_nat, purge);
 	unsigned int n;
 
-	ASSERT_RTNL();
-	lockdep_assert_held(&tdev->update_lock);
-	if (!tdev->nat)
-		return;
-	/*
-	 * A packet that read the old table may be choosing a removed backend
-	 * right now: after a grace period every new flow has chosen in the
-	 * new table, and the walk below finds every stale one.
-	 */
-	synchronize_net();
-	table = rcu_dereference_protected(tdev->services,
-					  lockdep_is_held(&tdev->update_lock));
-	n = twill_flow_purge(&tdev->nat->flows, service_flow_stale, table);
+	synchronize_rcu();
+	n = twill_flow_purge(&nat->flows, service_flow_stale, nat->tdev);
 	if (n)
-		this_cpu_add(tdev->nat->stats->svc[TWILL_SERVICE_STAT_FLOWS_PURGED],
+		this_cpu_add(nat->stats->svc[TWILL_SERVICE_STAT_FLOWS_PURGED],
 			     n);
+}
+
+void twill_nat_purge_services(struct twill_device *tdev)
+{
+	lockdep_assert_held(&tdev->update_lock);
+	if (tdev->nat)
+		queue_work(system_unbound_wq, &tdev->nat->purge);
 }
 
 /* --- Module ---------------------------------------------------------- */
 
-/* NAT belongs to the namespace: a device that leaves it loses its NAT. */
+/*
+ * NAT belongs to the namespace: a device that leaves it loses its NAT,
+ * and its services with it, which translate that namespace's traffic
+ * (they may be set again where the device goes: a commit brings a new
+ * flow table there).  Deletion ends here too.
+ */
 static int netdev_event(struct notifier_block *nb, unsigned long event,
 			void *ptr)
 {
@@ -877,6 +893,7 @@ static int netdev_event(struct notifier_block *nb, unsigned long event,
 	tdev = netdev_priv(dev);
 	mutex_lock(&tdev->update_lock);
 	twill_nat_detach(tdev);
+	twill_service_flush(tdev);
 	mutex_unlock(&tdev->update_lock);
 	return NOTIFY_DONE;
 }

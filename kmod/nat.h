@@ -56,6 +56,7 @@ struct twill_nat {
 	struct twill_nat_stats __percpu *stats;
 	struct mem_cgroup *memcg;	/* flows are charged here */
 	struct delayed_work gc;
+	struct work_struct purge;	/* twill_nat_purge_services() */
 };
 
 static inline void twill_nat_count(struct twill_nat *nat,
@@ -71,8 +72,9 @@ static inline void twill_nat_count_service(struct twill_nat *nat,
 }
 
 /*
- * Removes the service flows whose service or backend the device's table
- * no longer has (after a commit that dropped services); sleeps.
+ * Queues the removal of the service flows whose service or backend the
+ * device's table no longer has (after a commit that dropped services):
+ * it runs after the commit's ack, a grace period and one walk later.
  */
 void twill_nat_purge_services(struct twill_device *tdev);
 

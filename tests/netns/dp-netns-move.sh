@@ -4,7 +4,8 @@
 # the host namespace that created it.  Deleting the namespace the device is
 # in destroys it and frees the port; deleting the creating namespace while
 # the device lives elsewhere leaves a device that drops (no crash), and
-# deleting that namespace afterwards is clean too.
+# deleting that namespace afterwards is clean too.  Services stay behind
+# (they go with NAT), and can be set again where the device went.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/topo.sh"
 
@@ -40,8 +41,17 @@ topo_pods hostB 1
 topo_twill_mesh 4 hostA hostB
 ping_ok podA1 "$DST" 2
 
-step "move twill0 into podA1"
+step "a service on hostA's twill0, then twill0 moved into podA1"
+check_ok "service set in hostA" nsx hostA "$TWILL" service set twill0 10.96.0.10:80/tcp backend "$DST:8080"
+check_contains "$(nsx hostA "$TWILL" service show twill0)" "twill0: 1 services, 1 backends" "hostA: one service"
 into_pod podA1
+# services translate the namespace's traffic: they stay behind with NAT
+check_ok "service show inside podA1" nsx podA1 "$TWILL" service show twill0
+check_contains "$CHECK_OUT" "twill0: 0 services, 0 backends" "the service did not move with twill0"
+check_ok "service set inside podA1" nsx podA1 "$TWILL" service set twill0 10.96.0.10:80/tcp backend "$DST:8080"
+check_ok "service show inside podA1" nsx podA1 "$TWILL" service show twill0
+check_contains "$CHECK_OUT" "twill0: 1 services, 1 backends" "set again inside podA1"
+check_ok "service removed inside podA1" nsx podA1 "$TWILL" service set twill0 10.96.0.10:80/tcp remove
 check_ok "twill show inside podA1" nsx podA1 "$TWILL" show twill0
 check_fails "twill show in hostA" nsx hostA "$TWILL" show twill0
 check_ok "socket stays in hostA" port_open hostA

@@ -290,6 +290,21 @@ svc_stat() {
 	echo "$v"
 }
 
+# purged_wait P0 MIN: the increase of flows_purged over P0 once it is at
+# least MIN (at most 20 s): a change's purge runs after its ack, and
+# counts once its walk is done.
+purged_wait() {
+	local p0=$1 min=$2 n=100 v
+	while :; do
+		v=$(svc_stat flows_purged)
+		[ $((v - p0)) -ge "$min" ] && break
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || break
+		sleep 0.2
+	done
+	echo $((v - p0))
+}
+
 # ---------------------------------------------------------------- servers
 
 # srv_start NS PORTS [ARGS]: flowtool serve in NS (TCP and UDP on PORTS,

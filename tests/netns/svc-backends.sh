@@ -99,7 +99,7 @@ for fam in 4 6; do
 	p0=$(svc_stat flows_purged)
 	check_ok "service $v:80/tcp without podB5" nsx hostA "$TWILL" service set twill0 \
 		"$(svc_key $fam "$v")" $(backends $fam 1 2 3 4)
-	check_eq "$(($(svc_stat flows_purged) - p0))" "$n5" "flows_purged + $n5: podB5's flows"
+	check_eq "$(purged_wait "$p0" "$n5")" "$n5" "flows_purged + $n5: podB5's flows"
 	probe
 	check_eq "$(printf '%s\n' "$PROBE" | awk '$2 == "ok" { print $1 }' | sort -n | tr '\n' ' ')" \
 		"$(printf '%s\n' "$before" | awk -v b="$b5" '$2 != b { print $1 }' | tr '\n' ' ')" \

@@ -196,6 +196,18 @@ chi_check() {
 		"chi-square $chi < 27.63 (2 degrees of freedom, p = 1e-6)"
 }
 
+# svc_diag: the service counters, hostA's flows and each host's peer
+# counters, one line each, for the lane's digest of a failure
+svc_diag() {
+	local h
+	echo "FAIL: (diag) hostA services: $(nsx hostA "$TWILL" service show twill0 2>&1 | grep -E 'translated|drops' | tr '\n' ' ')"
+	echo "FAIL: (diag) hostA flows: $(nsx hostA "$TWILL" nat flows twill0 2>&1 | tail -n 6 | tr '\n' ';')"
+	for h in hostA hostB; do
+		echo "FAIL: (diag) $h peers: $(nsx "$h" "$TWILL" show twill0 dump 2>&1 | tail -n +2 | tr '\n' ';')"
+	done
+}
+T_DIAG=svc_diag
+
 step "topology: hostA (client podA1, routed backend podL), hostB (backends podB1, podB2), twill0 mesh"
 topo_hosts hostA hostB
 topo_pods hostA 1
@@ -445,7 +457,7 @@ for fam in 4 6; do
 	[ $fam = 6 ] && { B0="[$b0]"; B1="[$b1]"; }
 	check_ok "service set: $v:53/udp without podB2" nsx hostA "$TWILL" service set twill0 \
 		"$(svc_key $fam "$v" 53 udp)" backend "$B0:7" backend "$B1:7"
-	purged=$(($(svc_stat flows_purged) - p0))
+	purged=$(purged_wait "$p0" "$fresh_b2")
 	info "flows_purged + $purged"
 	check_ge "$purged" "$fresh_b2" "flows_purged counts this step's flows to podB2"
 	check_ge "$all_b2" "$purged" "flows_purged counts no more than the flows to podB2"
@@ -461,6 +473,11 @@ reply $v 53 16" "client $port (was on podB2): 2 replies from $v:53"
 	set -- $(counts "$LOG0" "$LOG1" "$LOG2" "$n0" "$n1" "$n2" udp)
 	check_eq "$3 $(($1 + $2))" "0 2" "podB2 got nothing, a live backend both datagrams"
 done
+
+# no_flows_of ADDR: hostA's flow table has no flow to ADDR
+no_flows_of() {
+	[ "$(nat_flows hostA | awk -v h="$1" '$4 == h' | wc -l)" = 0 ]
+}
 
 HP4=10.96.0.12
 HP6=fd00:96::12
@@ -492,7 +509,9 @@ udp $hp 48001" "podL saw $hp as the source, from its own ports"
 	check_ok "remove $hp:80/tcp" nsx hostA "$TWILL" service set twill0 "$(svc_key $fam "$hp" 80 tcp)" remove
 	check_ok "remove $hp:53/udp" nsx hostA "$TWILL" service set twill0 "$(svc_key $fam "$hp" 53 udp)" remove
 	# the TCP flow may have expired (closed: 10 s), the UDP one not (120 s)
-	check_ge "$(svc_stat flows_purged)" $((p0 + 1)) "a removed service's flows are purged"
+	check_ge "$(purged_wait "$p0" 1)" 1 "a removed service's flows are purged"
+	# two changes, two purges: the second may still be on its way
+	topo_wait 20 no_flows_of "$hp"
 	check_eq "$(nat_flows hostA | awk -v h="$hp" '$4 == h' | wc -l)" 0 "no flow of $hp left"
 done
 

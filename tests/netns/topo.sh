@@ -53,8 +53,13 @@ info() {
 	echo "   $*"
 }
 
+# T_DIAG: a function a scenario names to print what explains a failure
+# (its lines are kept in the lane's digest when they start "FAIL: ").
 t_fail() {
+	local diag=${T_DIAG:-}
 	echo "FAIL: $*" >&2
+	T_DIAG=
+	[ -z "$diag" ] || "$diag" >&2
 	exit 1
 }
 

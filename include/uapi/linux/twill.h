@@ -127,8 +127,10 @@
  *   transaction's services or none.  Backends are chosen among the active
  *   ones with a weight, else among the terminating ones; a service without
  *   such a backend has no table (its new connections will be refused).
- *   The commit then removes the flows of the services and backends it
- *   removed (TWILL_SERVICE_STAT_FLOWS_PURGED).
+ *   Right after the ack (a grace period and one walk of the flow table
+ *   later, so that the ack does not wait for them) the flows of the
+ *   services and backends the commit removed go too; the walk counts them
+ *   in TWILL_SERVICE_STAT_FLOWS_PURGED when it is done.
  *
  * TWILL_CMD_GET_SERVICES (dump only, needs CAP_NET_ADMIN in the device's
  * netns)
