@@ -457,7 +457,8 @@ enum twill_service_stat {
 					 */
 	TWILL_SERVICE_STAT_DROP_NOMEM,
 	TWILL_SERVICE_STAT_FLOWS_PURGED,/* flows of a removed service or
-					 * backend, removed by the commit
+					 * backend, removed right after
+					 * the commit's ack
 					 */
 	__TWILL_SERVICE_STAT_MAX
 };
