@@ -24,9 +24,10 @@ etcd_start
 ctl put "$P/config" \
 	'{"Network": "10.244.0.0/16", "SubnetLen": 24, "EnableIPv6": true, "IPv6Network": "fd00:244::/48", "Backend": {"Type": "vxlan", "VNI": 1, "Port": 8472, "DirectRouting": true}}' >/dev/null
 
-step "agents start and claim subnets"
+step "agents start and claim subnets (hostA with --ip-masq)"
+agent hostA --ip-masq
 for h in $HOSTS; do
-	agent "$h"
+	[ "$h" = hostA ] || agent "$h"
 done
 for h in $HOSTS; do
 	wait_subnet "$h"
@@ -43,6 +44,14 @@ check_eq "$(leases)" 3 "three leases in etcd"
 check_eq "$(ctl get --prefix --keys-only "$P/subnets/" | grep -c '&fd00:244:')" 3 "three dual-stack keys"
 check_ok "hostA's lease at its dual-stack key" ctl get --print-value-only "$(lease_key hostA)"
 check_contains "$CHECK_OUT" '"PublicIP":"192.0.2.1"' "the dual-stack key holds hostA's lease"
+
+# --ip-masq on a dual-stack network: both families, as flanneld's
+# iptables and ip6tables rules (set once the subnet is claimed: wait)
+masq_set() { nsx hostA "$TWILL" showconf twill0 | grep -q '^Masquerade = '; }
+topo_wait 20 masq_set
+conf=$(nsx hostA "$TWILL" showconf twill0)
+check_contains "$conf" "Masquerade = 10.244.0.0/16, fd00:244::/48" "--ip-masq: hostA masquerades both networks"
+check_contains "$conf" "MasqueradeExclude = 10.244.0.0/16, fd00:244::/48" "--ip-masq: but not inside them"
 
 step "the leases read as flannel leases"
 lease=$(ctl get --print-value-only "$(lease_key hostA)")

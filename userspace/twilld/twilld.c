@@ -238,12 +238,14 @@ static const char *key_name(const struct agent *a, const char *key)
 /* ---- the device ---- */
 
 /*
- * --ip-masq: the device masquerades the network towards everything outside
- * it, set once at start; a module without NAT is reported, not fatal.
+ * --ip-masq: the device masquerades the network (both of a dual-stack
+ * one, as flanneld does with ip6tables) towards everything outside it,
+ * set once at start; a module without NAT is reported, not fatal.
  */
 static void set_masquerade(struct agent *a)
 {
-	char net[TW_SUBNET_KEYLEN];
+	char net[TW_SUBNET_KEYLEN + TW_PREFIX_STRLEN + 2];
+	char net4[TW_SUBNET_KEYLEN], net6[TW_PREFIX_STRLEN];
 	struct tw_device d;
 
 	dev_init(&d);
@@ -251,7 +253,9 @@ static void set_masquerade(struct agent *a)
 	memcpy(d.ifname, a->ifname, IFNAMSIZ);
 	nat_init(&d.nat);
 	d.mask = TW_BIT(TW_NAT);
-	subnet_cidr(a->nc.network, a->nc.plen, 0, net);
+	subnet_cidr(a->nc.network, a->nc.plen, 0, net4);
+	snprintf(net, sizeof(net), "%s%s%s", net4, a->nc.ipv6 ? "," : "",
+		 a->nc.ipv6 ? fmt_prefix(&a->nc.network6, net6) : "");
 	if (nat_parse_key(&d.nat, nat_key_by_key("Masquerade"), net, "ip-masq") ||
 	    nat_parse_key(&d.nat, nat_key_by_key("MasqueradeExclude"), net,
 			  "ip-masq") ||
