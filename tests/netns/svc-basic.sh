@@ -474,9 +474,12 @@ reply $v 53 16" "client $port (was on podB2): 2 replies from $v:53"
 	check_eq "$3 $(($1 + $2))" "0 2" "podB2 got nothing, a live backend both datagrams"
 done
 
-# no_flows_of ADDR: hostA's flow table has no flow to ADDR
+# flows_to ADDR: how many flows to ADDR hostA's flow table holds
+flows_to() {
+	nat_flows hostA | awk -v h="$1" '$4 == h' | wc -l
+}
 no_flows_of() {
-	[ "$(nat_flows hostA | awk -v h="$1" '$4 == h' | wc -l)" = 0 ]
+	[ "$(flows_to "$1")" = 0 ]
 }
 
 HP4=10.96.0.12
@@ -512,7 +515,7 @@ udp $hp 48001" "podL saw $hp as the source, from its own ports"
 	check_ge "$(purged_wait "$p0" 1)" 1 "a removed service's flows are purged"
 	# two changes, two purges: the second may still be on its way
 	topo_wait 20 no_flows_of "$hp"
-	check_eq "$(nat_flows hostA | awk -v h="$hp" '$4 == h' | wc -l)" 0 "no flow of $hp left"
+	check_eq "$(flows_to "$hp")" 0 "no flow of $hp left"
 done
 
 step "all services removed: the flow table goes"
